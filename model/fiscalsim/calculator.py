@@ -1,0 +1,152 @@
+"""The award calculator: a firm-year panel in, the awards each policy owes out.
+
+It runs the same engine the simulation uses, year by year through the panel, so a simulated
+firm re-checked here gets exactly the awards the simulation booked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fiscalsim import __version__
+from fiscalsim.engine import EngineState, YearAwards, evaluate_year
+from fiscalsim.engine.evaluate import DROP_REASONS
+from fiscalsim.explain import explanations
+from fiscalsim.jurisdictions import LEVELS, Registry, load_registry
+from fiscalsim.ledger import dropped_frame, ledger_frame, payer_totals
+from fiscalsim.panel import Panel, read_panel
+from fiscalsim.rules.book import RuleBook, compile_rules
+from fiscalsim.rules.loader import load_policies, policy_paths
+from fiscalsim.rules.readings import describe
+
+
+@dataclass(frozen=True)
+class CalculatorResult:
+    book: RuleBook
+    panel: Panel
+    ledger: pd.DataFrame
+    dropped: pd.DataFrame
+    explanations: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_book(
+    policy_dirs: Sequence[Path],
+    overrides: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> RuleBook:
+    registry = registry or load_registry()
+    return compile_rules(load_policies(policy_dirs, registry), registry, overrides)
+
+
+def run_panel(book: RuleBook, panel: Panel) -> tuple[list[YearAwards], list[np.ndarray], list[np.ndarray]]:
+    """Evaluate every panel year in order with one engine state."""
+    state = EngineState(book.n_ladders)
+    awards: list[YearAwards] = []
+    firms: list[np.ndarray] = []
+    places: list[np.ndarray] = []
+    for year in panel.years:
+        table = panel.table(year)
+        awards.append(evaluate_year(book, table, state))
+        firms.append(table.firm)
+        places.append(table.location)
+    return awards, firms, places
+
+
+def calculate(
+    panel_path: Path,
+    policy_dirs: Sequence[Path],
+    overrides: Mapping[str, str] | None = None,
+) -> CalculatorResult:
+    overrides = dict(overrides or {})
+    book = load_book(policy_dirs, overrides)
+    panel = read_panel(panel_path, book.registry, book.facts_used())
+    year_awards, firms, places = run_panel(book, panel)
+    ledger = ledger_frame(book, year_awards, firms, panel.firm_ids, places)
+    dropped = dropped_frame(book, year_awards, firms, panel.firm_ids)
+    records = explanations(book, year_awards, firms, panel.firm_ids)
+    summary = summarize(book, panel, ledger, dropped, overrides, policy_dirs)
+    return CalculatorResult(book, panel, ledger, dropped, records, summary)
+
+
+def _covered_policies(book: RuleBook, panel: Panel) -> list[str]:
+    places = {book.registry.items[i].id for i in np.unique(panel.location_index)}
+    return [
+        p.policy_id
+        for p in book.policies
+        if any(book.registry.covers(p.jurisdiction, place) for place in places)
+    ]
+
+
+def summarize(
+    book: RuleBook,
+    panel: Panel,
+    ledger: pd.DataFrame,
+    dropped: pd.DataFrame,
+    overrides: Mapping[str, str],
+    policy_dirs: Sequence[Path],
+) -> dict[str, Any]:
+    """Totals by payer and year, the readings in force, and every assumption relied on."""
+    covered = set(_covered_policies(book, panel))
+    by_payer = pd.concat([payer_totals(ledger, "obligation"), payer_totals(ledger, "cash")])
+    by_clause = (
+        ledger.groupby("clause_id", as_index=False)
+        .agg(awards=("amount_wan", "size"), amount_wan=("amount_wan", "sum"))
+        .to_dict("records")
+    )
+    used = set(ledger["clause_id"])
+    assumptions = [
+        {"clause_id": c.id, "note": note}
+        for c in book.rules
+        if c.id in used
+        for note in c.rule.assumption_notes
+    ]
+    not_costed = [
+        {
+            "clause_id": rule.id,
+            "kind": rule.amount.kind,
+            "title_zh": rule.title_zh,
+            "notes": rule.notes,
+        }
+        for policy, rule in book.uncosted
+        if policy.policy_id in covered
+    ]
+    return {
+        "fiscalsim_version": __version__,
+        "inputs": {
+            "panel": str(panel.path),
+            "panel_sha256": sha256(panel.path),
+            "panel_rows": len(panel.frame),
+            "firms": len(panel.firm_ids),
+            "years": panel.years,
+            "policy_files": [
+                {"path": str(p), "sha256": sha256(p)} for p in policy_paths(policy_dirs)
+            ],
+        },
+        "units": "万元 (10,000 yuan)",
+        "readings": describe([p for p in book.policies if p.policy_id in covered], overrides),
+        "totals": {
+            "awards": len(ledger),
+            "amount_wan": float(ledger["amount_wan"].sum()),
+            **{f"{level}_wan": float(ledger[f"{level}_wan"].sum()) for level in LEVELS},
+        },
+        "by_payer_and_year": by_payer.to_dict("records"),
+        "by_clause": by_clause,
+        "dropped": {
+            reason: int((dropped["reason"] == reason).sum()) for reason in DROP_REASONS.values()
+        },
+        "assumptions": assumptions,
+        "not_costed": not_costed,
+        "timing_note": "obligation = performance year of the results; cash = the budget year the award is paid",
+    }

@@ -1,0 +1,101 @@
+"""Vectorized tests of a rule's eligibility and trigger on chosen rows of a fact view."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fiscalsim.engine.factview import FactView
+from fiscalsim.rules.book import CompiledRule
+from fiscalsim.rules.schema import (
+    BandedQuantity,
+    BaseAndIncrement,
+    Condition,
+    PerPerson,
+    Rate,
+    TieredFirstReach,
+)
+
+
+def holds(condition: Condition, view: FactView, rows: np.ndarray) -> np.ndarray:
+    """True where the condition holds; an unknown (NaN) fact never satisfies a test."""
+    values = view.get(condition.subject, rows)
+    if condition.event is not None:
+        return values >= 1
+    ok = ~np.isnan(values)
+    if condition.at_least is not None:
+        ok &= values >= condition.at_least
+    if condition.more_than is not None:
+        ok &= values > condition.more_than
+    if condition.at_most is not None:
+        ok &= values <= condition.at_most
+    if condition.less_than is not None:
+        ok &= values < condition.less_than
+    if condition.equals is not None:
+        ok &= values == condition.equals
+    return ok
+
+
+def all_hold(conditions: list[Condition], view: FactView, rows: np.ndarray) -> np.ndarray:
+    ok = np.ones(rows.size, dtype=bool)
+    for condition in conditions:
+        if not ok.any():
+            break
+        ok &= holds(condition, view, rows)
+    return ok
+
+
+def _requires_positive(condition: Condition) -> bool:
+    if condition.event is not None:
+        return True
+    return (condition.at_least is not None and condition.at_least > 0) or (
+        condition.more_than is not None and condition.more_than >= 0
+    )
+
+
+def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
+    """Rows that could possibly qualify, found cheaply from the sparsest necessary fact."""
+    rule = compiled.rule
+    table = view.table
+    needed: list[str] = [c.subject for c in rule.trigger if _requires_positive(c)]
+    amount = rule.amount
+    if isinstance(amount, Rate) or (isinstance(amount, BaseAndIncrement)):
+        needed.append(amount.base if isinstance(amount, Rate) else amount.fact)
+    elif isinstance(amount, PerPerson):
+        needed.append(amount.count)
+    elif isinstance(amount, BandedQuantity):
+        needed.append(amount.quantity)
+    rows: np.ndarray | None = None
+    for name in needed:
+        found = view.nonzero_rows(name)
+        if found is None:
+            continue
+        rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+        if rows.size == 0:
+            return rows
+    if rows is None:
+        if isinstance(amount, TieredFirstReach):
+            values = table.raw(amount.fact, np.arange(table.n))
+            rows = np.flatnonzero(values >= compiled.thresholds_wan[0])
+        else:
+            rows = np.arange(table.n)
+    where = compiled.location_ok[table.location[rows]] & compiled.class_ok[table.industry_class[rows]]
+    return rows[where]
+
+
+def eligible(compiled: CompiledRule, view: FactView, rows: np.ndarray) -> np.ndarray:
+    """Eligibility and trigger tests, on rows already inside the rule's places and classes."""
+    rule = compiled.rule
+    criteria = rule.eligibility
+    ok = np.ones(rows.size, dtype=bool)
+    if criteria.above_scale is not None:
+        ok &= (view.get("above_scale", rows) == 1) == criteria.above_scale
+    if criteria.max_firm_age_years is not None:
+        age = view.get("firm_age_years", rows)
+        ok &= (age >= 0) & (age <= criteria.max_firm_age_years)
+    ok &= all_hold(list(criteria.conditions) + list(rule.trigger), view, rows)
+    if criteria.any_of:
+        either = np.zeros(rows.size, dtype=bool)
+        for group in criteria.any_of:
+            either |= all_hold(group, view, rows)
+        ok &= either
+    return ok

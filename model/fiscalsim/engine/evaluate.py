@@ -1,0 +1,257 @@
+"""Evaluate one performance year: candidates, quotas, stacking, booking, memory.
+
+The order is the law's order. Each clause finds the firms it pays and how much; a clause with a
+yearly quota grants in its stated order; 就高不重复 keeps, per firm and matter, the highest award;
+each award is booked to the province, city and county by the clause's shares; the engine then
+remembers what it paid and what each firm reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fiscalsim.engine.amounts import AmountResult, compute
+from fiscalsim.engine.conditions import candidate_rows, eligible
+from fiscalsim.engine.factview import FactTable, FactView
+from fiscalsim.engine.state import EngineState
+from fiscalsim.rules.book import CompiledRule, RuleBook
+
+DROPPED_STACKED = 1
+DROPPED_QUOTA = 2
+DROPPED_ALREADY_PAID = 3
+DROP_REASONS = {
+    DROPPED_STACKED: "stacked",
+    DROPPED_QUOTA: "quota",
+    DROPPED_ALREADY_PAID: "already_paid",
+}
+
+
+@dataclass
+class YearAwards:
+    """Awards of one performance year (granted) and the candidates not paid (dropped)."""
+
+    year: int
+    row: np.ndarray
+    rule: np.ndarray
+    amount_wan: np.ndarray
+    payer_wan: np.ndarray  # (n, 3): province, city, county
+    payer: np.ndarray  # (n, 3): registry index of each paying government, -1 if none
+    payment_year: np.ndarray
+    basis: AmountResult
+    dropped_row: np.ndarray
+    dropped_rule: np.ndarray
+    dropped_amount_wan: np.ndarray
+    dropped_reason: np.ndarray
+    dropped_winner: np.ndarray  # rule that won the stacking, -1 otherwise
+
+    @property
+    def n(self) -> int:
+        return int(self.row.size)
+
+
+def _concat_basis(parts: list[AmountResult]) -> AmountResult:
+    if not parts:
+        empty = np.zeros(0)
+        small = np.zeros(0, dtype=np.int16)
+        return AmountResult(empty, empty, empty, empty, small, small, small, np.zeros(0, dtype=bool))
+    return AmountResult(
+        *(np.concatenate([getattr(p, name) for p in parts]) for name in AmountResult.__dataclass_fields__)
+    )
+
+
+def _take_basis(basis: AmountResult, keep: np.ndarray) -> AmountResult:
+    return AmountResult(*(getattr(basis, name)[keep] for name in AmountResult.__dataclass_fields__))
+
+
+def _start_new_firms(book: RuleBook, table: FactTable, state: EngineState) -> None:
+    """A firm's first year sets its starting point: tiers at or below it count as reached before."""
+    firms = table.firm
+    new_rows = np.flatnonzero(state.last_year[firms] < 0)
+    if new_rows.size == 0:
+        return
+    prior = table.raw("prior_max_revenue_wan", new_rows)
+    for compiled in book.rules:
+        if compiled.ladder < 0:
+            continue
+        fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
+        start = table.raw(fact, new_rows)
+        if fact == "revenue_wan":
+            start = np.where(np.isnan(prior), start, prior)
+        reached = np.searchsorted(compiled.thresholds_wan, np.nan_to_num(start, nan=0.0), side="right")
+        state.reached_tiers[firms[new_rows], compiled.ladder] = reached.astype(np.uint8)
+    founded = table.raw("founded_year", new_rows)
+    state.founded_year[firms[new_rows]] = founded
+
+
+def _forget_before_policy(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
+    """Under the since-policy reading, the first year in force wipes what was reached before."""
+    for compiled in rules:
+        rule = compiled.rule
+        if compiled.ladder >= 0 and compiled.readings.first_reach == "since_policy":
+            assert rule.years is not None
+            if table.year == rule.years.first:
+                state.reached_tiers[table.firm, compiled.ladder] = 0
+
+
+def _apply_quotas(
+    rules: tuple[CompiledRule, ...],
+    view: FactView,
+    row: np.ndarray,
+    rule: np.ndarray,
+) -> np.ndarray:
+    """False for candidates beyond a clause's yearly quota, granted in the clause's stated order."""
+    keep = np.ones(row.size, dtype=bool)
+    for compiled in rules:
+        quota = compiled.rule.quota
+        if quota is None:
+            continue
+        mine = np.flatnonzero(rule == compiled.index)
+        if mine.size <= quota.per_year and np.unique(view.table.group[row[mine]]).size <= 1:
+            continue
+        rows = row[mine]
+        if quota.order_by is not None:
+            order_value = view.get(quota.order_by, rows)
+            if quota.descending:
+                order_value = -order_value
+            order_value = np.where(np.isnan(order_value), np.inf, order_value)
+        else:
+            order_value = np.zeros(rows.size)
+        groups = view.table.group[rows]
+        order = np.lexsort((rows, order_value, groups))
+        sorted_groups = groups[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_groups)) + 1]
+        rank = np.arange(order.size) - np.repeat(starts, np.diff(np.r_[starts, order.size]))
+        granted = np.zeros(rows.size, dtype=bool)
+        granted[order] = rank < quota.per_year
+        keep[mine] = granted
+    return keep
+
+
+def _stack(
+    book: RuleBook, firm: np.ndarray, rule: np.ndarray, amount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """就高不重复: per firm and matter keep the highest; ties go to the higher-level document."""
+    if rule.size == 0:
+        return np.ones(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    matter = np.array([book.rules[r].matter_key for r in rule], dtype=np.int64)
+    precedence = np.array([book.rules[r].precedence for r in rule], dtype=np.int64)
+    order = np.lexsort((precedence, -amount, matter, firm))
+    f, m = firm[order], matter[order]
+    first = np.r_[True, (f[1:] != f[:-1]) | (m[1:] != m[:-1])]
+    winner_sorted = rule[order][np.maximum.accumulate(np.where(first, np.arange(f.size), 0))]
+    keep = np.zeros(rule.size, dtype=bool)
+    keep[order] = first
+    winner = np.empty(rule.size, dtype=np.int64)
+    winner[order] = winner_sorted
+    return keep, winner
+
+
+def _remember(book: RuleBook, table: FactTable, state: EngineState, awards: YearAwards) -> None:
+    firms = table.firm
+    every = np.arange(table.n)
+    for compiled in book.rules:
+        if compiled.ladder < 0:
+            continue
+        fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
+        values = np.nan_to_num(table.raw(fact, every), nan=0.0)
+        now = np.searchsorted(compiled.thresholds_wan, values, side="right").astype(np.uint8)
+        column = state.reached_tiers[firms, compiled.ladder]
+        state.reached_tiers[firms, compiled.ladder] = np.maximum(column, now)
+    for rule_index in np.unique(awards.rule):
+        mine = awards.rule == rule_index
+        granted_firms = firms[awards.row[mine]]
+        state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine])
+        ladder = book.rules[int(rule_index)].ladder
+        if ladder >= 0:
+            np.add.at(state.ladder_paid_wan[:, ladder], granted_firms, awards.amount_wan[mine])
+    state.last_year[firms] = table.year
+    state.last_revenue_wan[firms] = table.raw("revenue_wan", every)
+    state.last_rd_expense_wan[firms] = table.raw("rd_expense_wan", every)
+    state.last_above_scale[firms] = table.raw("above_scale", every)
+
+
+def evaluate_year(
+    book: RuleBook,
+    table: FactTable,
+    state: EngineState,
+    rules: list[CompiledRule] | None = None,
+) -> YearAwards:
+    """All awards earned in `table.year`, booked to their payers; updates `state`."""
+    state.ensure(int(table.firm.max()) + 1 if table.n else 0)
+    view = FactView(table, state)
+    _start_new_firms(book, table, state)
+    active = [c for c in (rules if rules is not None else book.covering(table.location))]
+    active = [c for c in active if c.rule.years and c.rule.years.first <= table.year <= c.rule.years.last]
+    _forget_before_policy(active, table, state)
+
+    rows_parts: list[np.ndarray] = []
+    rule_parts: list[np.ndarray] = []
+    basis_parts: list[AmountResult] = []
+    dropped: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
+    for compiled in active:
+        rows = candidate_rows(compiled, view)
+        if rows.size == 0:
+            continue
+        rows = rows[eligible(compiled, view, rows)]
+        if rows.size == 0:
+            continue
+        result = compute(compiled, view, state, rows)
+        due = result.amount_wan > 0
+        limit = 1 if compiled.rule.once_per_firm else compiled.rule.max_awards_per_firm
+        if limit is not None and due.any():
+            paid_before = state.rule_history(compiled.index).counts_for(table.firm[rows])
+            over = due & (paid_before >= limit)
+            if over.any():
+                dropped.append((rows[over], result.amount_wan[over], np.full(int(over.sum()), compiled.index), DROPPED_ALREADY_PAID))
+            due &= ~over
+        if not due.any():
+            continue
+        rows_parts.append(rows[due])
+        rule_parts.append(np.full(int(due.sum()), compiled.index, dtype=np.int64))
+        basis_parts.append(_take_basis(result, due))
+
+    row = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
+    rule = np.concatenate(rule_parts) if rule_parts else np.zeros(0, dtype=np.int64)
+    basis = _concat_basis(basis_parts)
+
+    by_quota = _apply_quotas(book.rules, view, row, rule)
+    dropped.append((row[~by_quota], basis.amount_wan[~by_quota], rule[~by_quota], DROPPED_QUOTA))
+    row, rule, basis = row[by_quota], rule[by_quota], _take_basis(basis, by_quota)
+
+    kept, winner = _stack(book, table.firm[row], rule, basis.amount_wan)
+    stacked_rows, stacked_rules = row[~kept], rule[~kept]
+    stacked_amounts, stacked_winners = basis.amount_wan[~kept], winner[~kept]
+    row, rule, basis = row[kept], rule[kept], _take_basis(basis, kept)
+
+    shares = np.array([book.rules[r].payer_shares for r in rule]).reshape(-1, 3)
+    lag = np.array([book.rules[r].rule.payment_lag_years for r in rule], dtype=np.int64)
+    payer = book.registry.payer_index[table.location[row]]
+    payer_wan = shares * basis.amount_wan[:, None]
+    payer = np.where(payer_wan > 0, payer, -1)
+
+    d_rows = [d[0] for d in dropped] + [stacked_rows]
+    d_amounts = [d[1] for d in dropped] + [stacked_amounts]
+    d_rules = [np.asarray(d[2], dtype=np.int64) for d in dropped] + [stacked_rules]
+    d_reasons = [np.full(d[0].size, d[3], dtype=np.int8) for d in dropped] + [
+        np.full(stacked_rows.size, DROPPED_STACKED, dtype=np.int8)
+    ]
+    d_winners = [np.full(d[0].size, -1, dtype=np.int64) for d in dropped] + [stacked_winners]
+    awards = YearAwards(
+        year=table.year,
+        row=row,
+        rule=rule,
+        amount_wan=basis.amount_wan,
+        payer_wan=payer_wan,
+        payer=payer,
+        payment_year=table.year + lag,
+        basis=basis,
+        dropped_row=np.concatenate(d_rows),
+        dropped_rule=np.concatenate(d_rules),
+        dropped_amount_wan=np.concatenate(d_amounts),
+        dropped_reason=np.concatenate(d_reasons),
+        dropped_winner=np.concatenate(d_winners),
+    )
+    _remember(book, table, state, awards)
+    return awards

@@ -1,0 +1,121 @@
+"""One performance year of facts about many firms, dense or sparse, plus derived facts.
+
+Dense columns hold a value for every row (revenue); sparse columns hold only the rows where
+something happened (a designation, a project), which keeps a simulated year of rare events
+small. Derived facts (growth, last year's R&D, newly above-scale, age) come from the firm's own
+previous year in the engine state, so the calculator and the simulation derive them one way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fiscalsim.engine.state import EngineState
+
+# Facts whose absence means "unknown" rather than "none happened".
+UNKNOWN_WHEN_MISSING: frozenset[str] = frozenset(
+    {"founded_year", "application_day", "prior_max_revenue_wan"}
+)
+
+
+@dataclass
+class FactTable:
+    """Rows are firm-years of one performance year."""
+
+    year: int
+    firm: np.ndarray  # int64 state index of each row
+    location: np.ndarray  # int32 registry index of the county-level unit
+    industry_class: np.ndarray  # int8, 1..5
+    group: np.ndarray  # int32: quota group (a replicate); 0 for a single panel
+    dense: dict[str, np.ndarray] = field(default_factory=dict)
+    sparse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = self.firm.size
+        for name, values in self.dense.items():
+            if values.shape != (n,):
+                raise ValueError(f"column {name} has shape {values.shape}, expected ({n},)")
+        for name, (rows, _values) in self.sparse.items():
+            if rows.size and (np.any(np.diff(rows) <= 0) or rows[-1] >= n):
+                raise ValueError(f"sparse column {name} needs sorted unique rows below {n}")
+
+    @property
+    def n(self) -> int:
+        return int(self.firm.size)
+
+    def has(self, name: str) -> bool:
+        return name in self.dense or name in self.sparse
+
+    def raw(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Values of a stored column at `rows` (float64); missing columns are 0 or NaN."""
+        if name in self.dense:
+            return self.dense[name][rows].astype(np.float64, copy=False)
+        if name in self.sparse:
+            stored_rows, stored_values = self.sparse[name]
+            out = np.zeros(rows.size)
+            if stored_rows.size:
+                position = np.minimum(np.searchsorted(stored_rows, rows), stored_rows.size - 1)
+                found = stored_rows[position] == rows
+                out[found] = stored_values[position[found]]
+            return out
+        fill = np.nan if name in UNKNOWN_WHEN_MISSING else 0.0
+        return np.full(rows.size, fill)
+
+    def nonzero_rows(self, name: str) -> np.ndarray:
+        """Rows where a stored column is non-zero (and not NaN)."""
+        if name in self.sparse:
+            stored_rows, stored_values = self.sparse[name]
+            return stored_rows[(stored_values != 0) & ~np.isnan(stored_values)]
+        if name in self.dense:
+            values = self.dense[name]
+            return np.flatnonzero((values != 0) & ~np.isnan(values))
+        return np.zeros(0, dtype=np.int64)
+
+
+class FactView:
+    """Stored and derived facts of one year, read at chosen rows."""
+
+    def __init__(self, table: FactTable, state: EngineState) -> None:
+        self.table = table
+        self.state = state
+        self.year = table.year
+
+    def _previous(self, rows: np.ndarray, memory: np.ndarray) -> np.ndarray:
+        firms = self.table.firm[rows]
+        consecutive = self.state.last_year[firms] == self.year - 1
+        return np.where(consecutive, memory[firms], np.nan)
+
+    def get(self, name: str, rows: np.ndarray) -> np.ndarray:
+        table = self.table
+        if name == "revenue_prev_wan":
+            return self._previous(rows, self.state.last_revenue_wan)
+        if name == "rd_expense_prev_wan":
+            return self._previous(rows, self.state.last_rd_expense_wan)
+        if name == "revenue_increase_wan":
+            return table.raw("revenue_wan", rows) - self.get("revenue_prev_wan", rows)
+        if name == "revenue_growth":
+            previous = self.get("revenue_prev_wan", rows)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                growth = table.raw("revenue_wan", rows) / previous - 1.0
+            return np.where(previous > 0, growth, np.nan)
+        if name == "newly_above_scale":
+            before = self._previous(rows, self.state.last_above_scale)
+            now = table.raw("above_scale", rows)
+            return ((now == 1) & (before == 0)).astype(np.float64)
+        if name == "firm_age_years":
+            founded = table.raw("founded_year", rows)
+            remembered = self.state.founded_year[table.firm[rows]]
+            founded = np.where(np.isnan(founded), remembered, founded)
+            return self.year - founded
+        return table.raw(name, rows)
+
+    def nonzero_rows(self, name: str) -> np.ndarray | None:
+        """Rows where a stored fact is non-zero, or None when the fact is derived."""
+        if name in {
+            "revenue_prev_wan", "rd_expense_prev_wan", "revenue_increase_wan",
+            "revenue_growth", "newly_above_scale", "firm_age_years",
+        }:
+            return None
+        return self.table.nonzero_rows(name)

@@ -1,0 +1,88 @@
+"""What the engine remembers about each firm between years.
+
+The memory is what the law needs and no more: which tiers of each ladder a firm has reached,
+what each ladder clause paid it, last year's figures (for growth and R&D increments), and which
+once-only awards it has had. Firms are rows addressed by an integer index that never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class RuleHistory:
+    """Sparse record of the firms a rule has paid: sorted firm indices, counts, amounts."""
+
+    firms: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    paid_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def counts_for(self, firms: np.ndarray) -> np.ndarray:
+        if self.firms.size == 0 or firms.size == 0:
+            return np.zeros(firms.size, dtype=np.int32)
+        position = np.searchsorted(self.firms, firms)
+        position = np.minimum(position, self.firms.size - 1)
+        found = self.firms[position] == firms
+        return np.where(found, self.counts[position], 0).astype(np.int32)
+
+    def add(self, firms: np.ndarray, amounts_wan: np.ndarray) -> None:
+        if firms.size == 0:
+            return
+        all_firms = np.concatenate([self.firms, firms])
+        all_counts = np.concatenate([self.counts, np.ones(firms.size, dtype=np.int32)])
+        all_paid = np.concatenate([self.paid_wan, amounts_wan])
+        unique, inverse = np.unique(all_firms, return_inverse=True)
+        self.firms = unique
+        self.counts = np.bincount(inverse, weights=all_counts, minlength=unique.size).astype(np.int32)
+        self.paid_wan = np.bincount(inverse, weights=all_paid, minlength=unique.size)
+
+
+@dataclass
+class EngineState:
+    """Per-firm memory, grown on demand as new firms appear."""
+
+    n_ladders: int
+    capacity: int = 0
+    last_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    last_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    last_rd_expense_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    last_above_scale: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    founded_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    reached_tiers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.uint8))
+    ladder_paid_wan: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    history: dict[int, RuleHistory] = field(default_factory=dict)
+
+    def ensure(self, n_firms: int) -> None:
+        """Make room for firm indices below `n_firms`."""
+        if n_firms <= self.capacity:
+            return
+        new = max(n_firms, int(self.capacity * 1.5) + 16)
+        grow = new - self.capacity
+
+        def extend(array: np.ndarray, fill: float) -> np.ndarray:
+            shape = (grow, *array.shape[1:])
+            return np.concatenate([array, np.full(shape, fill, dtype=array.dtype)])
+
+        if self.reached_tiers.shape[1] != self.n_ladders:
+            self.reached_tiers = np.zeros((self.capacity, self.n_ladders), dtype=np.uint8)
+            self.ladder_paid_wan = np.zeros((self.capacity, self.n_ladders))
+        self.last_year = extend(self.last_year, -1)
+        self.last_revenue_wan = extend(self.last_revenue_wan, np.nan)
+        self.last_rd_expense_wan = extend(self.last_rd_expense_wan, np.nan)
+        self.last_above_scale = extend(self.last_above_scale, np.nan)
+        self.founded_year = extend(self.founded_year, np.nan)
+        self.reached_tiers = extend(self.reached_tiers, 0)
+        self.ladder_paid_wan = extend(self.ladder_paid_wan, 0.0)
+        self.capacity = new
+
+    def rule_history(self, rule_index: int) -> RuleHistory:
+        return self.history.setdefault(rule_index, RuleHistory())
+
+    def forget(self, firms: np.ndarray) -> None:
+        """Drop what the engine holds on firms that left, so their slots could be reused safely."""
+        self.last_year[firms] = -1
+        self.reached_tiers[firms] = 0
+        self.ladder_paid_wan[firms] = 0.0

@@ -1,0 +1,12 @@
+"""Where the repository's data lives, found from the package so the CLI works from any folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = Path(os.environ.get("FISCALSIM_HOME", _PACKAGE_DIR.parent.parent))
+DATA_DIR = REPO_DIR / "data"
+SCENARIOS_DIR = REPO_DIR / "scenarios"
+POLICIES_DIR = SCENARIOS_DIR / "policies"

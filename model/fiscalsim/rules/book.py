@@ -1,0 +1,187 @@
+"""Compile validated policy files into the lookup tables the award engine evaluates.
+
+Compilation does every per-rule decision once (which places and classes a rule covers, who
+pays, which matter it stacks in, which reading applies) so the yearly evaluation is pure array
+work over firms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fiscalsim.jurisdictions import LEVELS, Registry
+from fiscalsim.rules.readings import resolve
+from fiscalsim.rules.schema import (
+    BandedQuantity,
+    BaseAndIncrement,
+    Condition,
+    PolicyFile,
+    ReadingDefaults,
+    Rule,
+    TieredFirstReach,
+)
+
+CLASS_CODES: tuple[str, ...] = ("01", "02", "03", "04", "05")
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A costed rule with its lookups precomputed."""
+
+    index: int
+    rule: Rule
+    policy: PolicyFile
+    readings: ReadingDefaults
+    precedence: int
+    location_ok: np.ndarray  # bool per registry index
+    class_ok: np.ndarray  # bool per class code 0..5 (0 unused)
+    payer_shares: np.ndarray  # float (province, city, county)
+    matter_key: int
+    ladder: int  # column in the ladder state, -1 when the rule has no tiers
+    thresholds_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tier_amounts_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Every costed rule of the loaded policies, in a fixed order, plus the uncosted ones."""
+
+    rules: tuple[CompiledRule, ...]
+    uncosted: tuple[tuple[PolicyFile, Rule], ...]
+    policies: tuple[PolicyFile, ...]
+    registry: Registry
+    matters: tuple[str, ...]
+    n_ladders: int
+
+    def by_id(self, rule_id: str) -> CompiledRule:
+        for compiled in self.rules:
+            if compiled.id == rule_id:
+                return compiled
+        raise KeyError(rule_id)
+
+    def facts_used(self) -> set[str]:
+        """Every fact name a rule tests or pays on."""
+        names: set[str] = set()
+        for compiled in self.rules:
+            names |= rule_facts(compiled.rule)
+        return names
+
+    def covering(self, location_index: np.ndarray) -> list[CompiledRule]:
+        """Rules whose policy covers at least one of the given locations."""
+        present = np.zeros(len(self.registry.items), dtype=bool)
+        present[np.unique(location_index)] = True
+        return [c for c in self.rules if bool(np.any(c.location_ok & present))]
+
+
+def _conditions(rule: Rule) -> list[Condition]:
+    found = list(rule.trigger) + list(rule.eligibility.conditions)
+    for group in rule.eligibility.any_of:
+        found.extend(group)
+    for variant in getattr(rule.amount, "variants", []):
+        found.extend(variant.when)
+    if rule.quota is not None and rule.quota.order_by is not None:
+        found.append(Condition(fact=rule.quota.order_by, at_least=0))
+    return found
+
+
+def rule_facts(rule: Rule) -> set[str]:
+    names = {c.subject for c in _conditions(rule)}
+    amount = rule.amount
+    for attr in ("base", "fact", "count"):
+        value = getattr(amount, attr, None)
+        if isinstance(value, str):
+            names.add(value)
+    if isinstance(amount, BandedQuantity):
+        names |= {amount.quantity, amount.price}
+    if isinstance(amount, BaseAndIncrement):
+        names.add(f"{amount.fact.removesuffix('_wan')}_prev_wan")
+    if rule.eligibility.above_scale is not None:
+        names.add("above_scale")
+    if rule.eligibility.max_firm_age_years is not None:
+        names.add("firm_age_years")
+    return names
+
+
+def _level_rank(policy: PolicyFile, registry: Registry) -> int:
+    return LEVELS.index(registry[policy.jurisdiction].level)
+
+
+def compile_rules(
+    policies: Sequence[PolicyFile],
+    registry: Registry,
+    overrides: Mapping[str, str] | None = None,
+) -> RuleBook:
+    """Build the rule book. Higher-level documents take precedence when stacking ties."""
+    overrides = overrides or {}
+    ordered = sorted(policies, key=lambda p: (_level_rank(p, registry), p.policy_id))
+    compiled: list[CompiledRule] = []
+    uncosted: list[tuple[PolicyFile, Rule]] = []
+    matters: list[str] = []
+    n_ladders = 0
+    for policy in ordered:
+        readings = resolve(policy.readings, overrides)
+        covered = np.array(
+            [registry.covers(policy.jurisdiction, j.id) for j in registry.items], dtype=bool
+        )
+        for rule in policy.rules:
+            if not rule.costed:
+                uncosted.append((policy, rule))
+                continue
+            location_ok = covered.copy()
+            if rule.eligibility.locations:
+                allowed = np.array(
+                    [
+                        any(registry.covers(place, j.id) for place in rule.eligibility.locations)
+                        for j in registry.items
+                    ],
+                    dtype=bool,
+                )
+                location_ok &= allowed
+            class_ok = np.zeros(6, dtype=bool)
+            for code in rule.eligibility.industry_classes or CLASS_CODES:
+                class_ok[int(code)] = True
+            matter = str(rule.matter)
+            if readings.stacking == "cumulative":
+                matter = f"{matter}#{rule.id}"
+            if matter not in matters:
+                matters.append(matter)
+            ladder = -1
+            thresholds = np.zeros(0)
+            tier_amounts = np.zeros(0)
+            if isinstance(rule.amount, TieredFirstReach):
+                ladder = n_ladders
+                n_ladders += 1
+                thresholds = np.array([t.threshold_wan for t in rule.amount.tiers])
+                tier_amounts = np.array([t.amount_wan for t in rule.amount.tiers])
+            assert rule.payers is not None  # guaranteed for costed rules by the schema
+            compiled.append(
+                CompiledRule(
+                    index=len(compiled),
+                    rule=rule,
+                    policy=policy,
+                    readings=readings,
+                    precedence=len(compiled),
+                    location_ok=location_ok,
+                    class_ok=class_ok,
+                    payer_shares=np.array(rule.payers.as_tuple(), dtype=np.float64),
+                    matter_key=matters.index(matter),
+                    ladder=ladder,
+                    thresholds_wan=thresholds,
+                    tier_amounts_wan=tier_amounts,
+                )
+            )
+    return RuleBook(
+        rules=tuple(compiled),
+        uncosted=tuple(uncosted),
+        policies=tuple(ordered),
+        registry=registry,
+        matters=tuple(matters),
+        n_ladders=n_ladders,
+    )

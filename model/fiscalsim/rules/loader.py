@@ -1,0 +1,171 @@
+"""Read policy YAML files into validated `PolicyFile`s, failing with one line per problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from fiscalsim.errors import InputError
+from fiscalsim.jurisdictions import Registry
+from fiscalsim.rules.schema import Flat, PolicyFile, Rate, ShareOfHigherAward
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Parse a YAML file that must hold a mapping; empty and non-mapping files are errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(path, None, "is not UTF-8 text") from None
+    if not text.strip():
+        raise InputError(path, None, "the file is empty")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        problem = getattr(exc, "problem", None) or "is not valid YAML"
+        raise InputError(path, where, f"invalid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        kind = type(raw).__name__ if raw is not None else "nothing"
+        raise InputError(path, None, f"the top level must be a mapping, found {kind}")
+    return raw
+
+
+def describe_validation_error(exc: ValidationError, raw: object) -> tuple[str, str]:
+    """The first pydantic error as (field path, plain message), naming rule ids in the path."""
+    error = exc.errors()[0]
+    parts: list[str] = []
+    node: object = raw
+    for item in error["loc"]:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and isinstance(node.get("id"), str):
+                    label += f" ({node['id']})"
+            else:
+                node = None
+            if parts:
+                parts[-1] += label
+            else:
+                parts.append(label)
+            continue
+        key = str(item)
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, dict) and key in {
+            "flat", "tiered_first_reach", "rate", "share_of_higher_award", "per_person",
+            "base_and_increment", "banded_quantity", "non_cash", "unquantified",
+        }:
+            continue  # pydantic's discriminator tag, not a key the author wrote
+        else:
+            node = None
+        parts.append(key)
+    where = ".".join(parts) or "top level"
+    kind = error["type"]
+    message = str(error["msg"])
+    if kind == "extra_forbidden":
+        message = "unknown key"
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "union_tag_invalid":
+        ctx = error.get("ctx") or {}
+        message = f"unknown kind '{ctx.get('tag')}' (expected one of {ctx.get('expected_tags')})"
+    elif kind == "union_tag_not_found":
+        message = "needs a `kind`"
+    message = message.removeprefix("Value error, ")
+    return where, message
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], raw: dict[str, Any], path: Path) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        where, message = describe_validation_error(exc, raw)
+        raise InputError(path, where, message) from None
+
+
+def _check_variants(policy: PolicyFile, path: Path) -> None:
+    allowed = {Flat: {"amount_wan"}, Rate: {"rate", "cap_wan"}, ShareOfHigherAward: {"share", "cap_wan"}}
+    for position, rule in enumerate(policy.rules):
+        fields = allowed.get(type(rule.amount))  # type: ignore[call-overload]
+        variants = getattr(rule.amount, "variants", [])
+        for v_position, variant in enumerate(variants):
+            used = {
+                name
+                for name in ("amount_wan", "rate", "share", "cap_wan")
+                if getattr(variant, name) is not None
+            }
+            if fields is not None and not used <= fields:
+                extra = ", ".join(sorted(used - fields))
+                raise InputError(
+                    path,
+                    f"rules[{position}] ({rule.id}).amount.variants[{v_position}]",
+                    f"a {rule.amount.kind} variant cannot set {extra}",
+                )
+
+
+def _check_places(policy: PolicyFile, registry: Registry, path: Path) -> None:
+    if policy.jurisdiction not in registry:
+        raise InputError(path, "jurisdiction", f"unknown jurisdiction '{policy.jurisdiction}'")
+    for position, rule in enumerate(policy.rules):
+        for place in rule.eligibility.locations:
+            if place not in registry:
+                raise InputError(
+                    path,
+                    f"rules[{position}] ({rule.id}).eligibility.locations",
+                    f"unknown jurisdiction '{place}'",
+                )
+            if not registry.covers(policy.jurisdiction, place):
+                raise InputError(
+                    path,
+                    f"rules[{position}] ({rule.id}).eligibility.locations",
+                    f"'{place}' is outside {policy.jurisdiction}",
+                )
+
+
+def load_policy_file(path: Path, registry: Registry) -> PolicyFile:
+    raw = read_yaml_mapping(path)
+    policy = parse_model(PolicyFile, raw, path)
+    _check_places(policy, registry, path)
+    _check_variants(policy, path)
+    return policy
+
+
+def policy_paths(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders into their *.yaml files, sorted so every run reads them in one order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"}))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InputError(path, None, "no such file or folder")
+    return found
+
+
+def load_policies(paths: Sequence[Path], registry: Registry) -> list[PolicyFile]:
+    """Load every policy file and check rule ids are unique across all of them."""
+    files = policy_paths(paths)
+    if not files:
+        raise InputError(", ".join(str(p) for p in paths), None, "no policy files (*.yaml) found")
+    policies: list[PolicyFile] = []
+    owner: dict[str, Path] = {}
+    for path in files:
+        policy = load_policy_file(path, registry)
+        for rule in policy.rules:
+            if rule.id in owner:
+                raise InputError(path, rule.id, f"rule id also defined in {owner[rule.id]}")
+            owner[rule.id] = path
+        policies.append(policy)
+    return policies

@@ -1,0 +1,93 @@
+"""Readings of ambiguous policy text, kept as options rather than buried in code.
+
+Each policy file states its defaults; a scenario or the command line may override any of them
+for every rule at once. The resolved readings are printed with every result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import get_args
+
+from fiscalsim.errors import InputError
+from fiscalsim.rules.schema import (
+    BaseIncrement,
+    FirstReach,
+    PolicyFile,
+    ReadingDefaults,
+    Stacking,
+    TierJump,
+)
+
+READING_CHOICES: dict[str, tuple[str, ...]] = {
+    "tier_jump": get_args(TierJump),
+    "first_reach": get_args(FirstReach),
+    "base_increment": get_args(BaseIncrement),
+    "stacking": get_args(Stacking),
+}
+
+READING_MEANINGS: dict[str, dict[str, str]] = {
+    "tier_jump": {
+        "every_tier": "a jump over several tiers in one year pays every tier crossed (分别给予)",
+        "highest_only": "a jump over several tiers pays only the highest tier crossed",
+        "top_up": "a jump pays the highest tier crossed less what the clause paid the firm before",
+    },
+    "first_reach": {
+        "ever": "首次达到 means the first time ever: a tier reached before, even years ago, never pays",
+        "since_policy": "首次达到 means the first time since the policy took effect: history before "
+        "the first performance year is forgotten",
+    },
+    "base_increment": {
+        "split": "R&D up to last year's level is the base (10%), the rise above it the increment (12%)",
+        "whole_plus_rise": "the whole R&D amount at the base rate plus the rise at the increment rate",
+    },
+    "stacking": {
+        "highest": "就高不重复: for one firm, one matter and one year only the highest award is paid",
+        "cumulative": "awards for the same matter from different documents are all paid (upper bound)",
+    },
+}
+
+
+def parse_overrides(pairs: list[str], source: str) -> dict[str, str]:
+    """Turn `key=value` strings from the command line or a scenario into checked overrides."""
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        key, value = key.strip(), value.strip()
+        check_reading(key, value, source)
+        overrides[key] = value
+    return overrides
+
+
+def check_reading(key: str, value: str, source: str) -> None:
+    if key not in READING_CHOICES:
+        raise InputError(source, f"reading '{key}'", f"unknown reading; choose from {sorted(READING_CHOICES)}")
+    if value not in READING_CHOICES[key]:
+        raise InputError(
+            source, f"reading {key}", f"'{value}' is not one of {list(READING_CHOICES[key])}"
+        )
+
+
+def resolve(defaults: ReadingDefaults, overrides: Mapping[str, str]) -> ReadingDefaults:
+    """A policy's readings with the overrides applied."""
+    if not overrides:
+        return defaults
+    return defaults.model_copy(update=dict(overrides))
+
+
+def describe(policies: list[PolicyFile], overrides: Mapping[str, str]) -> dict[str, dict[str, object]]:
+    """The readings in force per policy, with what each one means, for summaries and reports."""
+    described: dict[str, dict[str, object]] = {}
+    for policy in policies:
+        readings = resolve(policy.readings, overrides)
+        entry: dict[str, object] = {}
+        for key in READING_CHOICES:
+            value = getattr(readings, key)
+            entry[key] = {
+                "value": value,
+                "meaning": READING_MEANINGS[key][value],
+                "source": "override" if key in overrides else "policy file default",
+                "why_default": policy.readings.why.get(key, ""),
+            }
+        described[policy.policy_id] = entry
+    return described
