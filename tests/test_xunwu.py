@@ -1,0 +1,125 @@
+"""Hand-worked cases for Xunwu county (寻府办字〔2022〕51号) stacked on Ganzhou's document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import awards_for, firm_year, paid
+
+
+def test_first_reaching_1000_pays_20_split_city_and_county_not_30(tmp_path: Path) -> None:
+    """GZ-2c (20万, 市县各50%) and XW-2c (10万) are one matter: 就高不重复 pays 20, not 30."""
+    result = awards_for(
+        tmp_path,
+        [
+            firm_year("a", "xunwu", 2021, "03", 800),
+            firm_year("a", "xunwu", 2022, "03", 1200),
+        ],
+    )
+    ledger = result.ledger
+    assert len(ledger) == 1
+    award = ledger.iloc[0]
+    assert award["clause_id"] == "GZ-2c"
+    assert award["amount_wan"] == 20
+    assert award["city_wan"] == 10 and award["city_payer"] == "ganzhou"
+    assert award["county_wan"] == 10 and award["county_payer"] == "xunwu"
+    assert award["province_wan"] == 0
+    assert (award["performance_year"], award["payment_year"]) == (2022, 2023)
+    dropped = result.dropped
+    assert dropped[["clause_id", "reason", "paid_instead"]].values.tolist() == [
+        ["XW-2c", "stacked", "GZ-2c"]
+    ]
+    explanation = result.explanations[0]
+    assert explanation["competing"][0]["clause_id"] == "XW-2c"
+    assert "首次达到" in str(explanation["quote_zh"])
+
+
+def test_firm_above_a_tier_before_gets_nothing_when_it_returns(tmp_path: Path) -> None:
+    """首次达到: above 1000万 in 2020, below in 2021, above again in 2022 — no award (GZ-2c/XW-2c)."""
+    result = awards_for(
+        tmp_path,
+        [
+            firm_year("b", "xunwu", 2020, "03", 1500),
+            firm_year("b", "xunwu", 2021, "03", 700),
+            firm_year("b", "xunwu", 2022, "03", 1300),
+        ],
+    )
+    assert result.ledger.empty
+
+
+def test_prior_max_column_gives_the_history(tmp_path: Path) -> None:
+    rows = [firm_year("c", "xunwu", 2022, "03", 1300, prior_max_revenue_wan=1100)]
+    assert awards_for(tmp_path, rows).ledger.empty
+    rows = [firm_year("c", "xunwu", 2022, "03", 1300, prior_max_revenue_wan=600)]
+    assert paid(awards_for(tmp_path, rows).ledger, "GZ-2c")["amount_wan"].tolist() == [20]
+
+
+def test_first_panel_year_is_the_starting_point(tmp_path: Path) -> None:
+    """Without history, tiers at or below the first year's revenue count as reached before."""
+    result = awards_for(
+        tmp_path,
+        [
+            firm_year("d", "xunwu", 2022, "03", 1300),
+            firm_year("d", "xunwu", 2023, "03", 1600),
+        ],
+    )
+    assert result.ledger.empty
+
+
+def test_year_outside_the_window_gets_nothing(tmp_path: Path) -> None:
+    """Both documents run 2022–2023: reaching 1000万 in 2024 pays nothing in Xunwu."""
+    result = awards_for(
+        tmp_path,
+        [
+            firm_year("e", "xunwu", 2023, "03", 900),
+            firm_year("e", "xunwu", 2024, "03", 1400),
+        ],
+    )
+    assert result.ledger.empty
+
+
+def test_manufacturer_first_reaching_1_yi_gets_city_award(tmp_path: Path) -> None:
+    """GZ-2b 20万 beats XW-2b 10万 for a class-01 firm crossing 1亿."""
+    result = awards_for(
+        tmp_path,
+        [
+            firm_year("f", "xunwu", 2022, "01", 9000),
+            firm_year("f", "xunwu", 2023, "01", 11000),
+        ],
+    )
+    assert paid(result.ledger)[["clause_id", "amount_wan", "city_wan", "county_wan"]].values.tolist() == [
+        ["GZ-2b", 20, 10, 10]
+    ]
+
+
+def test_vc_round_pays_the_fund_and_the_firm(tmp_path: Path) -> None:
+    """GZ-6 (fund, 受益财政 = county) and XW-7 (firm, county) are different recipients: both paid."""
+    result = awards_for(tmp_path, [firm_year("g", "xunwu", 2022, "03", 500, vc_funds_wan=1000)])
+    ledger = result.ledger.set_index("clause_id")
+    assert ledger.loc["GZ-6", "amount_wan"] == pytest.approx(50)
+    assert ledger.loc["GZ-6", "recipient"] == "fund"
+    assert ledger.loc["XW-7", "amount_wan"] == pytest.approx(50)
+    assert ledger["county_wan"].sum() == pytest.approx(100)
+
+
+def test_transformation_service_is_split_by_xunwu_text(tmp_path: Path) -> None:
+    """XW-3 (2%, cap 50, 市县各50%) ties GZ-3 (city pays all); the city document wins the tie."""
+    result = awards_for(
+        tmp_path,
+        [firm_year("h", "xunwu", 2022, "03", 3000, contract_value_wan=1500, local_clients=12)],
+    )
+    award = result.ledger.iloc[0]
+    assert (award["clause_id"], award["amount_wan"]) == ("GZ-3", pytest.approx(30))
+    assert award["city_wan"] == pytest.approx(30)
+    rows = [firm_year("i", "xunwu", 2022, "03", 3000, contract_value_wan=1500, local_clients=9)]
+    assert awards_for(tmp_path, rows).ledger.empty  # fewer than 10 local clients
+
+
+def test_county_cluster_award_is_paid_the_next_year(tmp_path: Path) -> None:
+    """XW-1: 由县财政在次年给予 … 50万元."""
+    result = awards_for(tmp_path, [firm_year("j", "xunwu", 2023, "04", 100, county_cluster_target_met=1)])
+    award = result.ledger.iloc[0]
+    assert (award["clause_id"], award["amount_wan"], award["payment_year"]) == ("XW-1", 50, 2024)
+    assert award["county_payer"] == "xunwu"
