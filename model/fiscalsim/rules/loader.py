@@ -42,6 +42,7 @@ def describe_validation_error(exc: ValidationError, raw: object) -> tuple[str, s
     error = exc.errors()[0]
     parts: list[str] = []
     node: object = raw
+    tag_seen = 0
     for item in error["loc"]:
         if isinstance(item, int):
             label = f"[{item}]"
@@ -57,13 +58,11 @@ def describe_validation_error(exc: ValidationError, raw: object) -> tuple[str, s
                 parts.append(label)
             continue
         key = str(item)
+        if isinstance(node, dict) and node.get("kind") == key and id(node) != tag_seen:
+            tag_seen = id(node)
+            continue  # pydantic's discriminator tag, not a key the author wrote
         if isinstance(node, dict) and key in node:
             node = node[key]
-        elif isinstance(node, dict) and key in {
-            "flat", "tiered_first_reach", "rate", "share_of_higher_award", "per_person",
-            "base_and_increment", "banded_quantity", "non_cash", "unquantified",
-        }:
-            continue  # pydantic's discriminator tag, not a key the author wrote
         else:
             node = None
         parts.append(key)

@@ -1,0 +1,57 @@
+"""The readings of ambiguous text are options: each one changes results as documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fiscalsim.errors import InputError
+from fiscalsim.rules.readings import parse_overrides
+from tests.helpers import awards_for, firm_year, paid
+
+JUMP = [
+    firm_year("a", "zhanggong", 2021, "03", 800),
+    firm_year("a", "zhanggong", 2022, "03", 1200),  # reaches 1000 (20)
+    firm_year("a", "zhanggong", 2023, "03", 12000),  # jumps 5000 and 1亿 (50 and 100)
+]
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [("every_tier", [20, 150]), ("highest_only", [20, 100]), ("top_up", [20, 80])],
+)
+def test_tier_jump_readings(tmp_path: Path, reading: str, expected: list[float]) -> None:
+    result = awards_for(tmp_path, JUMP, readings={"tier_jump": reading})
+    assert paid(result.ledger, "GZ-2c")["amount_wan"].tolist() == expected
+    assert result.summary["readings"]["ganzhou_2022"]["tier_jump"]["value"] == reading
+
+
+def test_first_reach_since_policy_pays_firms_already_above(tmp_path: Path) -> None:
+    """Above 1000万 in 2021 and still in 2022: nothing if 'ever', 20 if 'since the policy'."""
+    rows = [firm_year("b", "zhanggong", 2021, "03", 1500), firm_year("b", "zhanggong", 2022, "03", 1600)]
+    assert awards_for(tmp_path, rows).ledger.empty
+    result = awards_for(tmp_path, rows, readings={"first_reach": "since_policy"})
+    assert paid(result.ledger, "GZ-2c")[["performance_year", "amount_wan"]].values.tolist() == [[2022, 20]]
+
+
+def test_cumulative_stacking_pays_both_documents(tmp_path: Path) -> None:
+    rows = [firm_year("c", "xunwu", 2021, "03", 800), firm_year("c", "xunwu", 2022, "03", 1200)]
+    result = awards_for(tmp_path, rows, readings={"stacking": "cumulative"})
+    assert sorted(result.ledger["clause_id"]) == ["GZ-2c", "XW-2c"]
+    assert result.ledger["amount_wan"].sum() == 30
+
+
+def test_readings_are_printed_with_results(tmp_path: Path) -> None:
+    result = awards_for(tmp_path, JUMP)
+    described = result.summary["readings"]["ganzhou_2022"]
+    assert described["tier_jump"]["value"] == "every_tier"
+    assert described["tier_jump"]["source"] == "policy file default"
+    assert "分别给予" in described["tier_jump"]["why_default"]
+
+
+def test_unknown_reading_is_rejected() -> None:
+    with pytest.raises(InputError, match="tier_jump"):
+        parse_overrides(["tier_jump=sometimes"], "--reading")
+    with pytest.raises(InputError, match="unknown reading"):
+        parse_overrides(["colour=blue"], "--reading")
