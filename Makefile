@@ -14,13 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: the baseline projection of every jurisdiction.
+## The main job. Until the simulation lands it is the award calculator on the demo panel.
 run: $(STAMP)
-	$(BIN)/fiscalsim run scenarios/baseline.yaml --out outputs/baseline
+	$(BIN)/fiscalsim awards --panel data/demo_panel.csv --out outputs/demo
 
 ## The award calculator on the demo panel shipped in data/.
 demo: $(STAMP)
 	$(BIN)/fiscalsim awards --panel data/demo_panel.csv --out outputs/demo
+
+## Refresh the assumption tables embedded in the README.
+readme: $(STAMP)
+	$(BIN)/python tests/readme_tables.py --write
 
 lint: $(STAMP)
 	$(BIN)/ruff check model tests benchmarks

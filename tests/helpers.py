@@ -53,7 +53,9 @@ def firm_year(
     }
 
 
-def paid(ledger: pd.DataFrame, clause_id: str | None = None, firm_id: str | None = None) -> pd.DataFrame:
+def paid(
+    ledger: pd.DataFrame, clause_id: str | None = None, firm_id: str | None = None
+) -> pd.DataFrame:
     selected = ledger
     if clause_id is not None:
         selected = selected[selected["clause_id"] == clause_id]

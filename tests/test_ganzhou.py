@@ -13,7 +13,10 @@ def test_zhanggong_firm_is_covered_by_ganzhou_alone(tmp_path: Path) -> None:
     """GZ-2c: 20万 split between Ganzhou city and Zhanggong district."""
     result = awards_for(
         tmp_path,
-        [firm_year("a", "zhanggong", 2022, "03", 900), firm_year("a", "zhanggong", 2023, "03", 1050)],
+        [
+            firm_year("a", "zhanggong", 2022, "03", 900),
+            firm_year("a", "zhanggong", 2023, "03", 1050),
+        ],
     )
     award = result.ledger.iloc[0]
     assert (award["clause_id"], award["amount_wan"]) == ("GZ-2c", 20)
@@ -42,7 +45,8 @@ def test_class_01_ladder_starts_at_1_yi(tmp_path: Path) -> None:
 def test_pilot_rebate_is_capped_at_100(tmp_path: Path) -> None:
     """GZ-4a: 10% of 3000万 is 300万, capped at 100万."""
     result = awards_for(
-        tmp_path, [firm_year("d", "xinfeng", 2023, "05", 20000, miit_pilot_project=1, investment_wan=3000)]
+        tmp_path,
+        [firm_year("d", "xinfeng", 2023, "05", 20000, miit_pilot_project=1, investment_wan=3000)],
     )
     award = result.ledger.iloc[0]
     assert (award["clause_id"], award["amount_wan"]) == ("GZ-4a", 100)
@@ -54,8 +58,13 @@ def test_national_cloud_case_pays_the_higher_level_once(tmp_path: Path) -> None:
         tmp_path,
         [
             firm_year(
-                "e", "ganxian", 2022, "05", 5000,
-                national_enterprise_cloud_case=1, provincial_enterprise_cloud_case=1,
+                "e",
+                "ganxian",
+                2022,
+                "05",
+                5000,
+                national_enterprise_cloud_case=1,
+                provincial_enterprise_cloud_case=1,
             )
         ],
     )
@@ -64,10 +73,14 @@ def test_national_cloud_case_pays_the_higher_level_once(tmp_path: Path) -> None:
 
 def test_event_subsidy_only_in_the_central_districts(tmp_path: Path) -> None:
     """GZ-9: 在赣州市区举办 — 50% of an international event's cost, cap 100, city pays all."""
-    rows = [firm_year("f", "zhanggong", 2022, "03", 500, international_event_held=1, event_cost_wan=120)]
+    rows = [
+        firm_year("f", "zhanggong", 2022, "03", 500, international_event_held=1, event_cost_wan=120)
+    ]
     award = awards_for(tmp_path, rows).ledger.iloc[0]
     assert (award["clause_id"], award["amount_wan"], award["city_wan"]) == ("GZ-9", 60, 60)
-    rows = [firm_year("g", "ningdu", 2022, "03", 500, international_event_held=1, event_cost_wan=120)]
+    rows = [
+        firm_year("g", "ningdu", 2022, "03", 500, international_event_held=1, event_cost_wan=120)
+    ]
     assert awards_for(tmp_path, rows).ledger.empty
 
 

@@ -29,10 +29,15 @@ def test_tier_jump_readings(tmp_path: Path, reading: str, expected: list[float])
 
 def test_first_reach_since_policy_pays_firms_already_above(tmp_path: Path) -> None:
     """Above 1000万 in 2021 and still in 2022: nothing if 'ever', 20 if 'since the policy'."""
-    rows = [firm_year("b", "zhanggong", 2021, "03", 1500), firm_year("b", "zhanggong", 2022, "03", 1600)]
+    rows = [
+        firm_year("b", "zhanggong", 2021, "03", 1500),
+        firm_year("b", "zhanggong", 2022, "03", 1600),
+    ]
     assert awards_for(tmp_path, rows).ledger.empty
     result = awards_for(tmp_path, rows, readings={"first_reach": "since_policy"})
-    assert paid(result.ledger, "GZ-2c")[["performance_year", "amount_wan"]].values.tolist() == [[2022, 20]]
+    assert paid(result.ledger, "GZ-2c")[["performance_year", "amount_wan"]].values.tolist() == [
+        [2022, 20]
+    ]
 
 
 def test_cumulative_stacking_pays_both_documents(tmp_path: Path) -> None:

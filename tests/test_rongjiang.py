@@ -26,14 +26,22 @@ def test_rd_subsidy_split_reading(tmp_path: Path) -> None:
 def test_rd_subsidy_whole_plus_rise_reading(tmp_path: Path) -> None:
     """Second reading: 10% x 500 + 12% x 100 = 62万."""
     result = awards_for(tmp_path, rd_rows(400, 500), readings={"base_increment": "whole_plus_rise"})
-    assert paid(result.ledger, "RJ-8")["amount_wan"].tolist() == [pytest.approx(40), pytest.approx(62)]
-    assert result.summary["readings"]["rongjiang_2022"]["base_increment"]["value"] == "whole_plus_rise"
+    assert paid(result.ledger, "RJ-8")["amount_wan"].tolist() == [
+        pytest.approx(40),
+        pytest.approx(62),
+    ]
+    assert (
+        result.summary["readings"]["rongjiang_2022"]["base_increment"]["value"] == "whole_plus_rise"
+    )
 
 
 def test_rd_subsidy_cap_is_100(tmp_path: Path) -> None:
     """1200 over 900: split gives 90 + 36 = 126, capped at 单个企业最高限额为100万元."""
     result = awards_for(tmp_path, rd_rows(900, 1200))
-    assert paid(result.ledger, "RJ-8")["amount_wan"].tolist() == [pytest.approx(90), pytest.approx(100)]
+    assert paid(result.ledger, "RJ-8")["amount_wan"].tolist() == [
+        pytest.approx(90),
+        pytest.approx(100),
+    ]
 
 
 def test_rd_subsidy_needs_1000_revenue_and_50_rd(tmp_path: Path) -> None:
@@ -47,7 +55,10 @@ def test_rongjiang_award_continues_after_city_document_expires(tmp_path: Path) -
     """RJ-2c runs to 2025 (assumed); in 2024 only the district text pays, still 市区各50%."""
     result = awards_for(
         tmp_path,
-        [firm_year("u", "rongjiang", 2023, "03", 800), firm_year("u", "rongjiang", 2024, "03", 1100)],
+        [
+            firm_year("u", "rongjiang", 2023, "03", 800),
+            firm_year("u", "rongjiang", 2024, "03", 1100),
+        ],
     )
     award = result.ledger.iloc[0]
     assert (award["clause_id"], award["amount_wan"], award["city_wan"]) == ("RJ-2c", 20, 10)
@@ -58,7 +69,10 @@ def test_mirror_clause_in_force_pays_once(tmp_path: Path) -> None:
     """In 2022 GZ-2c and RJ-2c are the same matter and amount: the city document's clause is paid."""
     result = awards_for(
         tmp_path,
-        [firm_year("v", "rongjiang", 2021, "03", 800), firm_year("v", "rongjiang", 2022, "03", 1100)],
+        [
+            firm_year("v", "rongjiang", 2021, "03", 800),
+            firm_year("v", "rongjiang", 2022, "03", 1100),
+        ],
     )
     assert result.ledger["clause_id"].tolist() == ["GZ-2c"]
     assert result.ledger["amount_wan"].sum() == 20
@@ -76,7 +90,17 @@ def test_cluster_award_city_beats_district(tmp_path: Path) -> None:
 
 def test_talent_tax_reward_only_in_first_five_years(tmp_path: Path) -> None:
     """RJ-9b: 90% of the district's income-tax share, from the founding year to year 5."""
-    rows = [firm_year("y", "rongjiang", 2023, "03", 800, founded_year=2019, talent_iit_district_share_wan=10)]
-    assert paid(awards_for(tmp_path, rows).ledger, "RJ-9b")["amount_wan"].tolist() == [pytest.approx(9)]
-    rows = [firm_year("z", "rongjiang", 2023, "03", 800, founded_year=2018, talent_iit_district_share_wan=10)]
+    rows = [
+        firm_year(
+            "y", "rongjiang", 2023, "03", 800, founded_year=2019, talent_iit_district_share_wan=10
+        )
+    ]
+    assert paid(awards_for(tmp_path, rows).ledger, "RJ-9b")["amount_wan"].tolist() == [
+        pytest.approx(9)
+    ]
+    rows = [
+        firm_year(
+            "z", "rongjiang", 2023, "03", 800, founded_year=2018, talent_iit_district_share_wan=10
+        )
+    ]
     assert awards_for(tmp_path, rows).ledger.empty

@@ -13,13 +13,22 @@ def test_matching_uses_the_given_provincial_award(tmp_path: Path) -> None:
     """SYS-1: 20% of a 150万 provincial award = 30 (under the 40 cap), city budget."""
     rows = [
         firm_year(
-            "a", "jianshan", 2023, "05", 8000,
-            provincial_iiot_new_mode_demo=1, provincial_iiot_new_mode_award_wan=150,
+            "a",
+            "jianshan",
+            2023,
+            "05",
+            8000,
+            provincial_iiot_new_mode_demo=1,
+            provincial_iiot_new_mode_award_wan=150,
         )
     ]
     result = awards_for(tmp_path, rows)
     award = paid(result.ledger, "SYS-1").iloc[0]
-    assert (award["amount_wan"], award["city_wan"], award["city_payer"]) == (pytest.approx(30), pytest.approx(30), "shuangyashan")
+    assert (award["amount_wan"], award["city_wan"], award["city_payer"]) == (
+        pytest.approx(30),
+        pytest.approx(30),
+        "shuangyashan",
+    )
     assert "上级奖励 150" in str(result.explanations[0]["computation_zh"])
 
 
@@ -35,8 +44,15 @@ def test_cloud_subsidy_caps_by_scale_and_quota_by_application_day(tmp_path: Path
     """SYS-3: 50% of cloud spend, cap 5 above-scale / 3 below; only 30 firms a year, first come."""
     rows = [
         firm_year(
-            f"m{i:02d}", "baoshan", 2023, "05", 3000 if i % 2 else 1500,
-            cloud_rated_three_star=1, cloud_spend_wan=12, above_scale=i % 2, application_day=100 - i,
+            f"m{i:02d}",
+            "baoshan",
+            2023,
+            "05",
+            3000 if i % 2 else 1500,
+            cloud_rated_three_star=1,
+            cloud_spend_wan=12,
+            above_scale=i % 2,
+            application_day=100 - i,
         )
         for i in range(35)
     ]
@@ -58,7 +74,9 @@ def test_newly_above_scale_software_firm(tmp_path: Path) -> None:
             firm_year("c", "jianshan", 2024, "03", 2600, above_scale=1),
         ],
     )
-    assert paid(result.ledger, "SYS-14")[["performance_year", "amount_wan"]].values.tolist() == [[2023, 10]]
+    assert paid(result.ledger, "SYS-14")[["performance_year", "amount_wan"]].values.tolist() == [
+        [2023, 10]
+    ]
 
 
 def test_first_reaching_10_yi_pays_the_core_team(tmp_path: Path) -> None:

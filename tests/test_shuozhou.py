@@ -13,7 +13,10 @@ def test_revenue_ladder_is_booked_to_shanxi(tmp_path: Path) -> None:
     """SZ-4b: first reaching 1亿 and 2亿 in one year pays 100 + 200, all provincial."""
     result = awards_for(
         tmp_path,
-        [firm_year("a", "shuocheng", 2023, "01", 9000), firm_year("a", "shuocheng", 2024, "01", 21000)],
+        [
+            firm_year("a", "shuocheng", 2023, "01", 9000),
+            firm_year("a", "shuocheng", 2024, "01", 21000),
+        ],
     )
     award = paid(result.ledger, "SZ-4b").iloc[0]
     assert award["amount_wan"] == 300
@@ -45,7 +48,10 @@ def test_growth_below_threshold_pays_nothing(tmp_path: Path) -> None:
     """3000 -> 3600 is +20% but under 5000万: neither branch holds."""
     result = awards_for(
         tmp_path,
-        [firm_year("d", "yingxian", 2023, "03", 3000), firm_year("d", "yingxian", 2024, "03", 3600)],
+        [
+            firm_year("d", "yingxian", 2023, "03", 3000),
+            firm_year("d", "yingxian", 2024, "03", 3600),
+        ],
     )
     assert paid(result.ledger, "SZ-4c").empty
 
@@ -60,6 +66,9 @@ def test_backbone_staff_subsidy_is_the_citys_own_outlay(tmp_path: Path) -> None:
 def test_before_the_plan_nothing_is_paid(tmp_path: Path) -> None:
     result = awards_for(
         tmp_path,
-        [firm_year("f", "shuocheng", 2021, "01", 9000), firm_year("f", "shuocheng", 2022, "01", 21000)],
+        [
+            firm_year("f", "shuocheng", 2021, "01", 9000),
+            firm_year("f", "shuocheng", 2022, "01", 21000),
+        ],
     )
     assert result.ledger.empty

@@ -89,9 +89,9 @@ def test_manufacturer_first_reaching_1_yi_gets_city_award(tmp_path: Path) -> Non
             firm_year("f", "xunwu", 2023, "01", 11000),
         ],
     )
-    assert paid(result.ledger)[["clause_id", "amount_wan", "city_wan", "county_wan"]].values.tolist() == [
-        ["GZ-2b", 20, 10, 10]
-    ]
+    assert paid(result.ledger)[
+        ["clause_id", "amount_wan", "city_wan", "county_wan"]
+    ].values.tolist() == [["GZ-2b", 20, 10, 10]]
 
 
 def test_vc_round_pays_the_fund_and_the_firm(tmp_path: Path) -> None:
@@ -119,7 +119,9 @@ def test_transformation_service_is_split_by_xunwu_text(tmp_path: Path) -> None:
 
 def test_county_cluster_award_is_paid_the_next_year(tmp_path: Path) -> None:
     """XW-1: 由县财政在次年给予 … 50万元."""
-    result = awards_for(tmp_path, [firm_year("j", "xunwu", 2023, "04", 100, county_cluster_target_met=1)])
+    result = awards_for(
+        tmp_path, [firm_year("j", "xunwu", 2023, "04", 100, county_cluster_target_met=1)]
+    )
     award = result.ledger.iloc[0]
     assert (award["clause_id"], award["amount_wan"], award["payment_year"]) == ("XW-1", 50, 2024)
     assert award["county_payer"] == "xunwu"

@@ -50,7 +50,9 @@ def load_book(
     return compile_rules(load_policies(policy_dirs, registry), registry, overrides)
 
 
-def run_panel(book: RuleBook, panel: Panel) -> tuple[list[YearAwards], list[np.ndarray], list[np.ndarray]]:
+def run_panel(
+    book: RuleBook, panel: Panel
+) -> tuple[list[YearAwards], list[np.ndarray], list[np.ndarray]]:
     """Evaluate every panel year in order with one engine state."""
     state = EngineState(book.n_ladders)
     awards: list[YearAwards] = []

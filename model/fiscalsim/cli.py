@@ -24,7 +24,9 @@ console = Console()
 
 ReadingOption = Annotated[
     list[str] | None,
-    typer.Option("--reading", help="Override a reading for every rule, e.g. tier_jump=highest_only."),
+    typer.Option(
+        "--reading", help="Override a reading for every rule, e.g. tier_jump=highest_only."
+    ),
 ]
 
 
@@ -79,7 +81,9 @@ def awards(
 
 
 @app.command()
-def validate(paths: Annotated[list[Path], typer.Argument(help="Policy files, folders or panels.")]) -> None:
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Policy files, folders or panels.")],
+) -> None:
     """Check policy files, folders of them, and panels (against the default policies)."""
     from fiscalsim.calculator import load_book
     from fiscalsim.jurisdictions import load_registry
@@ -91,7 +95,9 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Policy files, fol
         if path.suffix == ".csv":
             book = load_book([POLICIES_DIR], registry=registry)
             checked = read_panel(path, registry, book.facts_used())
-            console.print(f"ok  {path}: panel, {len(checked.frame)} rows, {len(checked.firm_ids)} firms")
+            console.print(
+                f"ok  {path}: panel, {len(checked.frame)} rows, {len(checked.firm_ids)} firms"
+            )
             continue
         for file in policy_paths([path]):
             policy = load_policy_file(file, registry)
@@ -118,13 +124,39 @@ def facts(
         table.add_row(name, "required", "")
     for fact in CORE_FACTS.values():
         if fact.name not in REQUIRED_COLUMNS:
-            table.add_row(fact.name, f"optional ({fact.unit})", f"{fact.meaning_zh} / {fact.meaning_en}")
+            table.add_row(
+                fact.name, f"optional ({fact.unit})", f"{fact.meaning_zh} / {fact.meaning_en}"
+            )
     for name in sorted(book.facts_used() - set(CORE_FACTS) - set(DERIVED_FACTS)):
         users = [c.id for c in book.rules if name in _facts_of(c.rule)]
         table.add_row(name, "event or amount", f"used by {', '.join(users)}")
     for fact in DERIVED_FACTS.values():
         table.add_row(fact.name, "derived (not a column)", f"{fact.meaning_zh} / {fact.meaning_en}")
     console.print(table)
+
+
+def assumptions_markdown(policies: list[Path] | None = None) -> str:
+    """Every assumption and not-costed clause of the policy files, as Markdown tables."""
+    from fiscalsim.calculator import load_book
+
+    book = load_book(policies or [POLICIES_DIR])
+    lines = ["| clause | document | assumption |", "|---|---|---|"]
+    for compiled in book.rules:
+        for note in compiled.rule.assumption_notes:
+            number = compiled.policy.document.number or compiled.policy.policy_id
+            lines.append(f"| {compiled.id} | {number} | {note.replace('|', '/')} |")
+    lines += ["", "| clause | kind | why it is not costed |", "|---|---|---|"]
+    for _policy, rule in book.uncosted:
+        lines.append(f"| {rule.id} | {rule.amount.kind} | {(rule.notes or '').replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def assumptions(
+    policies: Annotated[list[Path] | None, typer.Option("--policies")] = None,
+) -> None:
+    """Print every assumption the policy files make, and the clauses that are not costed."""
+    print(assumptions_markdown(policies), end="")
 
 
 def _facts_of(rule: object) -> set[str]:

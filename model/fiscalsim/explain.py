@@ -78,11 +78,10 @@ def computation_zh(compiled: CompiledRule, basis: AmountResult, i: int) -> str:
             f"{_money(uncapped)} 万元{capped}"
         )
     if isinstance(amount, BaseAndIncrement):
-        reading = compiled.readings.base_increment
         return (
             f"{_fact_label(amount.fact)} {_money(float(basis.base[i]))} 万元，上年 "
             f"{_money(float(basis.factor[i]))} 万元；基础 {amount.base_rate:.0%}、增量 "
-            f"{amount.increment_rate:.0%}（读法 {reading}）= {_money(uncapped)} 万元{capped}"
+            f"{amount.increment_rate:.0%}（读法 {compiled.readings.base_increment}）= {_money(uncapped)} 万元{capped}"
         )
     if isinstance(amount, BandedQuantity):
         return (
@@ -141,7 +140,8 @@ def explanations(
                     "payment_year": int(awards.payment_year[i]),
                     "amount_wan": float(awards.amount_wan[i]),
                     "payers_wan": payers,
-                    "document": compiled.policy.document.number or compiled.policy.document.title_zh,
+                    "document": compiled.policy.document.number
+                    or compiled.policy.document.title_zh,
                     "clause": rule.clause,
                     "title_zh": rule.title_zh,
                     "quote_zh": rule.quote,

@@ -24,17 +24,44 @@ CORE_FACTS: dict[str, Fact] = {
     f.name: f
     for f in (
         Fact("revenue_wan", "万元", "年度营业收入", "annual operating revenue"),
-        Fact("rd_expense_wan", "万元", "享受加计扣除的研发费用", "R&D expense eligible for the super-deduction"),
-        Fact("investment_wan", "万元", "项目建设投资额", "investment of the project a clause pays on"),
-        Fact("vc_funds_wan", "万元", "股权投资实际到位资金", "equity funds actually received from angel/VC/PE funds"),
-        Fact("contract_value_wan", "万元", "服务本地企业合同实际执行金额", "executed value of service contracts with local firms"),
+        Fact(
+            "rd_expense_wan",
+            "万元",
+            "享受加计扣除的研发费用",
+            "R&D expense eligible for the super-deduction",
+        ),
+        Fact(
+            "investment_wan", "万元", "项目建设投资额", "investment of the project a clause pays on"
+        ),
+        Fact(
+            "vc_funds_wan",
+            "万元",
+            "股权投资实际到位资金",
+            "equity funds actually received from angel/VC/PE funds",
+        ),
+        Fact(
+            "contract_value_wan",
+            "万元",
+            "服务本地企业合同实际执行金额",
+            "executed value of service contracts with local firms",
+        ),
         Fact("local_clients", "家", "年度服务本地企业数", "local firms served in the year"),
         Fact("cloud_spend_wan", "万元", "上云实际支出", "actual cloud-service spending"),
         Fact("above_scale", "0/1", "规模以上企业", "above-scale (规上) status, 1 = yes"),
         Fact("employees", "人", "从业人员", "employees"),
-        Fact("prior_max_revenue_wan", "万元", "此前历史最高营业收入", "highest revenue before the firm's first panel year"),
+        Fact(
+            "prior_max_revenue_wan",
+            "万元",
+            "此前历史最高营业收入",
+            "highest revenue before the firm's first panel year",
+        ),
         Fact("founded_year", "年", "企业设立年度", "year the firm was founded"),
-        Fact("application_day", "日", "申报日序", "day of the year the firm applied (orders first-come quotas)"),
+        Fact(
+            "application_day",
+            "日",
+            "申报日序",
+            "day of the year the firm applied (orders first-come quotas)",
+        ),
     )
 }
 
@@ -43,10 +70,22 @@ DERIVED_FACTS: dict[str, Fact] = {
     for f in (
         Fact("revenue_prev_wan", "万元", "上年营业收入", "revenue of the previous year"),
         Fact("revenue_increase_wan", "万元", "营业收入增量", "revenue less the previous year's"),
-        Fact("revenue_growth", "比率", "营业收入同比增幅", "revenue growth over the previous year (0.3 = 30%)"),
+        Fact(
+            "revenue_growth",
+            "比率",
+            "营业收入同比增幅",
+            "revenue growth over the previous year (0.3 = 30%)",
+        ),
         Fact("rd_expense_prev_wan", "万元", "上年研发费用", "R&D expense of the previous year"),
-        Fact("newly_above_scale", "0/1", "新纳入规上统计", "above-scale this year and not the year before"),
-        Fact("firm_age_years", "年", "企业设立年限", "years since founding (0 in the founding year)"),
+        Fact(
+            "newly_above_scale",
+            "0/1",
+            "新纳入规上统计",
+            "above-scale this year and not the year before",
+        ),
+        Fact(
+            "firm_age_years", "年", "企业设立年限", "years since founding (0 in the founding year)"
+        ),
     )
 }
 

@@ -150,5 +150,7 @@ def load_registry(path: Path | None = None) -> Registry:
         if item.parent not in registry:
             raise InputError(path, item.id, f"unknown parent '{item.parent}'")
         if registry[item.parent].level != expected_parent[item.level]:
-            raise InputError(path, item.id, f"a {item.level} cannot sit under a {registry[item.parent].level}")
+            raise InputError(
+                path, item.id, f"a {item.level} cannot sit under a {registry[item.parent].level}"
+            )
     return registry

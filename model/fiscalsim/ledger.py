@@ -44,7 +44,7 @@ def ledger_frame(
     """Turn the engine's yearly awards into ledger rows (file order: year, then firm order)."""
     ids = np.array([c.id for c in book.rules] or [""], dtype=object)
     issuer = np.array([c.policy.jurisdiction for c in book.rules] or [""], dtype=object)
-    recipient = np.array([c.rule.recipient for c in book.rules] or [""], dtype=object)
+    recipient = np.array([str(c.rule.recipient) for c in book.rules] or [""], dtype=object)
     matter = np.array([str(c.rule.matter) for c in book.rules] or [""], dtype=object)
     names = np.array([j.id for j in book.registry.items] + [""], dtype=object)
     firm_names = np.array(list(firm_ids) or [""], dtype=object)
@@ -115,11 +115,17 @@ def payer_totals(ledger: pd.DataFrame, basis: str) -> pd.DataFrame:
     year_column = {"obligation": "performance_year", "cash": "payment_year"}[basis]
     parts: list[pd.DataFrame] = []
     for level in LEVELS:
-        part = ledger.loc[ledger[f"{level}_wan"] > 0, [f"{level}_payer", year_column, f"{level}_wan"]]
+        part = ledger.loc[
+            ledger[f"{level}_wan"] > 0, [f"{level}_payer", year_column, f"{level}_wan"]
+        ]
         part = part.set_axis(["jurisdiction", "year", "amount_wan"], axis=1)
         part.insert(1, "payer_level", level)
         parts.append(part)
     stacked = pd.concat(parts, ignore_index=True)
-    totals = stacked.groupby(["jurisdiction", "payer_level", "year"], as_index=False)["amount_wan"].sum()
+    totals: pd.DataFrame = stacked.groupby(
+        ["jurisdiction", "payer_level", "year"], as_index=False
+    ).agg(amount_wan=("amount_wan", "sum"))
     totals.insert(3, "basis", basis)
-    return totals.sort_values(["payer_level", "jurisdiction", "year"], kind="stable").reset_index(drop=True)
+    return totals.sort_values(["payer_level", "jurisdiction", "year"], kind="stable").reset_index(
+        drop=True
+    )

@@ -67,7 +67,9 @@ def _number(path: Path, frame: pd.DataFrame, column: str, *, required: bool) -> 
     bad = (text != "") & values.isna()
     if bad.any():
         position = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(path, f"{_line(position)}, column {column}", f"'{text.iloc[position]}' is not a number")
+        raise InputError(
+            path, f"{_line(position)}, column {column}", f"'{text.iloc[position]}' is not a number"
+        )
     if required and (text == "").any():
         position = int(np.flatnonzero((text == "").to_numpy())[0])
         raise InputError(path, f"{_line(position)}, column {column}", "value is missing")
@@ -76,7 +78,9 @@ def _number(path: Path, frame: pd.DataFrame, column: str, *, required: bool) -> 
     for mask, problem in ((infinite, "is not finite"), (negative, "must not be negative")):
         if mask.any():
             position = int(np.flatnonzero(mask.to_numpy())[0])
-            raise InputError(path, f"{_line(position)}, column {column}", f"{text.iloc[position]} {problem}")
+            raise InputError(
+                path, f"{_line(position)}, column {column}", f"{text.iloc[position]} {problem}"
+            )
     return values.astype(float)
 
 
@@ -122,14 +126,20 @@ def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
     not_whole = (year != np.floor(year)) | (year < 1990) | (year > 2100)
     if not_whole.any():
         position = int(np.flatnonzero(not_whole.to_numpy())[0])
-        raise InputError(path, f"{_line(position)}, column year", f"'{frame['year'].iloc[position]}' is not a year between 1990 and 2100")
+        raise InputError(
+            path,
+            f"{_line(position)}, column year",
+            f"'{frame['year'].iloc[position]}' is not a year between 1990 and 2100",
+        )
     frame["year"] = year.astype(np.int64)
 
     location = frame["location"].str.strip()
     location_index = np.empty(len(frame), dtype=np.int32)
     for position, place in enumerate(location):
         if place not in registry:
-            raise InputError(path, f"{_line(position)}, column location", f"unknown jurisdiction '{place}'")
+            raise InputError(
+                path, f"{_line(position)}, column location", f"unknown jurisdiction '{place}'"
+            )
         if registry[place].level != "county":
             raise InputError(
                 path,
@@ -158,7 +168,9 @@ def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
             bad_year = values.notna() & ((values < 1900) | (values > 2100))
             if bad_year.any():
                 position = int(np.flatnonzero(bad_year.to_numpy())[0])
-                raise InputError(path, f"{_line(position)}, column {column}", "is not a plausible year")
+                raise InputError(
+                    path, f"{_line(position)}, column {column}", "is not a plausible year"
+                )
         frame[column] = values
 
     duplicate = frame.duplicated(["firm_id", "year"], keep="first")

@@ -74,7 +74,9 @@ def _with_variants(
                     all_hold(variant.when, view, rows),
                     variant.amount_wan,
                     factor if factor is not None else default_factor,
-                    variant.cap_wan if variant.cap_wan is not None else getattr(amount, "cap_wan", None),
+                    variant.cap_wan
+                    if variant.cap_wan is not None
+                    else getattr(amount, "cap_wan", None),
                 )
             )
     else:
@@ -96,7 +98,9 @@ def _with_variants(
         better = holds & (value > best)
         best = np.where(better, value, best)
         result.uncapped_wan = np.where(better, uncapped, result.uncapped_wan)
-        result.factor = np.where(better, np.nan if flat is not None else float(factor or 0.0), result.factor)
+        result.factor = np.where(
+            better, np.nan if flat is not None else float(factor or 0.0), result.factor
+        )
         if amount.variants:
             result.variant = np.where(better, position, result.variant).astype(np.int16)
     result.amount_wan = np.maximum(best, 0.0)
@@ -174,7 +178,9 @@ def compute(
         previous = np.where(np.isnan(previous), current, previous)
         rise = np.maximum(current - previous, 0.0)
         if compiled.readings.base_increment == "split":
-            uncapped = amount.base_rate * np.minimum(current, previous) + amount.increment_rate * rise
+            uncapped = (
+                amount.base_rate * np.minimum(current, previous) + amount.increment_rate * rise
+            )
         else:
             uncapped = amount.base_rate * current + amount.increment_rate * rise
         result.base, result.factor = current, previous

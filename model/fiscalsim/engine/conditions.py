@@ -58,7 +58,7 @@ def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
     table = view.table
     needed: list[str] = [c.subject for c in rule.trigger if _requires_positive(c)]
     amount = rule.amount
-    if isinstance(amount, Rate) or (isinstance(amount, BaseAndIncrement)):
+    if isinstance(amount, Rate | BaseAndIncrement):
         needed.append(amount.base if isinstance(amount, Rate) else amount.fact)
     elif isinstance(amount, PerPerson):
         needed.append(amount.count)
@@ -78,7 +78,9 @@ def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
             rows = np.flatnonzero(values >= compiled.thresholds_wan[0])
         else:
             rows = np.arange(table.n)
-    where = compiled.location_ok[table.location[rows]] & compiled.class_ok[table.industry_class[rows]]
+    where = (
+        compiled.location_ok[table.location[rows]] & compiled.class_ok[table.industry_class[rows]]
+    )
     return rows[where]
 
 

@@ -55,9 +55,14 @@ def _concat_basis(parts: list[AmountResult]) -> AmountResult:
     if not parts:
         empty = np.zeros(0)
         small = np.zeros(0, dtype=np.int16)
-        return AmountResult(empty, empty, empty, empty, small, small, small, np.zeros(0, dtype=bool))
+        return AmountResult(
+            empty, empty, empty, empty, small, small, small, np.zeros(0, dtype=bool)
+        )
     return AmountResult(
-        *(np.concatenate([getattr(p, name) for p in parts]) for name in AmountResult.__dataclass_fields__)
+        *(
+            np.concatenate([getattr(p, name) for p in parts])
+            for name in AmountResult.__dataclass_fields__
+        )
     )
 
 
@@ -79,7 +84,9 @@ def _start_new_firms(book: RuleBook, table: FactTable, state: EngineState) -> No
         start = table.raw(fact, new_rows)
         if fact == "revenue_wan":
             start = np.where(np.isnan(prior), start, prior)
-        reached = np.searchsorted(compiled.thresholds_wan, np.nan_to_num(start, nan=0.0), side="right")
+        reached = np.searchsorted(
+            compiled.thresholds_wan, np.nan_to_num(start, nan=0.0), side="right"
+        )
         state.reached_tiers[firms[new_rows], compiled.ladder] = reached.astype(np.uint8)
     founded = table.raw("founded_year", new_rows)
     state.founded_year[firms[new_rows]] = founded
@@ -183,7 +190,9 @@ def evaluate_year(
     view = FactView(table, state)
     _start_new_firms(book, table, state)
     active = [c for c in (rules if rules is not None else book.covering(table.location))]
-    active = [c for c in active if c.rule.years and c.rule.years.first <= table.year <= c.rule.years.last]
+    active = [
+        c for c in active if c.rule.years and c.rule.years.first <= table.year <= c.rule.years.last
+    ]
     _forget_before_policy(active, table, state)
 
     rows_parts: list[np.ndarray] = []
@@ -204,7 +213,14 @@ def evaluate_year(
             paid_before = state.rule_history(compiled.index).counts_for(table.firm[rows])
             over = due & (paid_before >= limit)
             if over.any():
-                dropped.append((rows[over], result.amount_wan[over], np.full(int(over.sum()), compiled.index), DROPPED_ALREADY_PAID))
+                dropped.append(
+                    (
+                        rows[over],
+                        result.amount_wan[over],
+                        np.full(int(over.sum()), compiled.index),
+                        DROPPED_ALREADY_PAID,
+                    )
+                )
             due &= ~over
         if not due.any():
             continue

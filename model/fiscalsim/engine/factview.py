@@ -114,8 +114,12 @@ class FactView:
     def nonzero_rows(self, name: str) -> np.ndarray | None:
         """Rows where a stored fact is non-zero, or None when the fact is derived."""
         if name in {
-            "revenue_prev_wan", "rd_expense_prev_wan", "revenue_increase_wan",
-            "revenue_growth", "newly_above_scale", "firm_age_years",
+            "revenue_prev_wan",
+            "rd_expense_prev_wan",
+            "revenue_increase_wan",
+            "revenue_growth",
+            "newly_above_scale",
+            "firm_age_years",
         }:
             return None
         return self.table.nonzero_rows(name)

@@ -36,7 +36,9 @@ class RuleHistory:
         all_paid = np.concatenate([self.paid_wan, amounts_wan])
         unique, inverse = np.unique(all_firms, return_inverse=True)
         self.firms = unique
-        self.counts = np.bincount(inverse, weights=all_counts, minlength=unique.size).astype(np.int32)
+        self.counts = np.bincount(inverse, weights=all_counts, minlength=unique.size).astype(
+            np.int32
+        )
         self.paid_wan = np.bincount(inverse, weights=all_paid, minlength=unique.size)
 
 

@@ -94,9 +94,13 @@ def parse_model(model: type[M], raw: dict[str, Any], path: Path) -> M:
 
 
 def _check_variants(policy: PolicyFile, path: Path) -> None:
-    allowed = {Flat: {"amount_wan"}, Rate: {"rate", "cap_wan"}, ShareOfHigherAward: {"share", "cap_wan"}}
+    allowed = {
+        Flat: {"amount_wan"},
+        Rate: {"rate", "cap_wan"},
+        ShareOfHigherAward: {"share", "cap_wan"},
+    }
     for position, rule in enumerate(policy.rules):
-        fields = allowed.get(type(rule.amount))  # type: ignore[call-overload]
+        fields = allowed.get(type(rule.amount))
         variants = getattr(rule.amount, "variants", [])
         for v_position, variant in enumerate(variants):
             used = {

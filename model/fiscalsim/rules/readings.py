@@ -61,7 +61,9 @@ def parse_overrides(pairs: list[str], source: str) -> dict[str, str]:
 
 def check_reading(key: str, value: str, source: str) -> None:
     if key not in READING_CHOICES:
-        raise InputError(source, f"reading '{key}'", f"unknown reading; choose from {sorted(READING_CHOICES)}")
+        raise InputError(
+            source, f"reading '{key}'", f"unknown reading; choose from {sorted(READING_CHOICES)}"
+        )
     if value not in READING_CHOICES[key]:
         raise InputError(
             source, f"reading {key}", f"'{value}' is not one of {list(READING_CHOICES[key])}"
@@ -75,7 +77,9 @@ def resolve(defaults: ReadingDefaults, overrides: Mapping[str, str]) -> ReadingD
     return defaults.model_copy(update=dict(overrides))
 
 
-def describe(policies: list[PolicyFile], overrides: Mapping[str, str]) -> dict[str, dict[str, object]]:
+def describe(
+    policies: list[PolicyFile], overrides: Mapping[str, str]
+) -> dict[str, dict[str, object]]:
     """The readings in force per policy, with what each one means, for summaries and reports."""
     described: dict[str, dict[str, object]] = {}
     for policy in policies:
