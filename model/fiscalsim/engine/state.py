@@ -88,3 +88,40 @@ class EngineState:
         self.last_year[firms] = -1
         self.reached_tiers[firms] = 0
         self.ladder_paid_wan[firms] = 0.0
+
+
+def reindex(state: EngineState, source: np.ndarray) -> EngineState:
+    """The state re-ordered so new row i holds old firm `source[i]` (-1: a firm never seen).
+
+    The simulation keeps firms as compact sorted arrays and drops exits; this keeps the engine's
+    memory aligned with them without a Python loop.
+    """
+    n = int(source.size)
+    fresh = EngineState(state.n_ladders)
+    fresh.ensure(n)
+    known = source >= 0
+    old = source[known]
+    for name in (
+        "last_year",
+        "last_revenue_wan",
+        "last_rd_expense_wan",
+        "last_above_scale",
+        "founded_year",
+        "reached_tiers",
+        "ladder_paid_wan",
+    ):
+        getattr(fresh, name)[:n][known] = getattr(state, name)[old]
+    new_position = np.full(max(state.capacity, 1), -1, dtype=np.int64)
+    new_position[old] = np.flatnonzero(known)
+    for rule_index, history in state.history.items():
+        if history.firms.size == 0:
+            continue
+        moved = new_position[history.firms]
+        keep = moved >= 0
+        order = np.argsort(moved[keep], kind="stable")
+        fresh.history[rule_index] = RuleHistory(
+            firms=moved[keep][order],
+            counts=history.counts[keep][order],
+            paid_wan=history.paid_wan[keep][order],
+        )
+    return fresh

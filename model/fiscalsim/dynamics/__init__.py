@@ -1,0 +1,1 @@
+"""Yearly firm dynamics: exit, growth, entry, and the events non-revenue clauses pay for."""

@@ -1,0 +1,58 @@
+"""Entry: a Poisson number of new firms a year per city and class, sized like the start population
+(or by the scenario's entrant distribution). Their revenue at entry sets their starting point:
+tiers at or below it count as reached before, exactly as for a panel's first year."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fiscalsim.jurisdictions import Registry
+from fiscalsim.population.fit import draw_sizes
+from fiscalsim.population.synthesis import KEY_CITY, KEY_REPLICATE, CityPlan, draw_segment
+from fiscalsim.scenario import Entry
+from fiscalsim.simulation.firms import FirmArrays
+
+
+def entrants(
+    entry: Entry,
+    plan: CityPlan,
+    replicate: int,
+    year: int,
+    rng: np.random.Generator,
+    registry: Registry,
+    next_key: int,
+) -> FirmArrays:
+    pieces: list[FirmArrays] = []
+    counts = entry.per_year.get(plan.city, {})
+    for segment in plan.segments:
+        mean = counts.get(segment.industry_class, 0.0)
+        n = int(rng.poisson(mean)) if mean > 0 else 0
+        if n == 0:
+            continue
+        location, revenue, rd_share = draw_segment(segment, n, rng, registry)
+        if entry.size is not None:
+            revenue = draw_sizes(entry.size, n, rng)
+        pieces.append(
+            FirmArrays(
+                key=np.zeros(n, dtype=np.int64),
+                replicate=np.full(n, replicate, dtype=np.int32),
+                city=np.full(n, plan.city_index, dtype=np.int16),
+                location=location,
+                industry_class=np.full(n, int(segment.industry_class), dtype=np.int8),
+                log_revenue=np.log(revenue),
+                max_revenue_wan=revenue.copy(),
+                founded_year=np.full(n, year, dtype=np.int32),
+                rd_share=rd_share,
+                entered_year=np.full(n, year, dtype=np.int32),
+            )
+        )
+    if not pieces:
+        return FirmArrays()
+    block = FirmArrays.concat(pieces)
+    block.key = (
+        replicate * KEY_REPLICATE
+        + plan.city_index * KEY_CITY
+        + next_key
+        + np.arange(block.n, dtype=np.int64)
+    )
+    return block

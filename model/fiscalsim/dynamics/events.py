@@ -1,0 +1,145 @@
+"""Events the non-revenue clauses pay for: designations, projects, funding rounds, staff.
+
+Each process draws a Poisson number of events a year per replicate and city and gives them to
+distinct eligible firms, with the amounts the clauses compute on. Draws come from the process's
+own named stream, so adding a process never shifts another's events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from fiscalsim.errors import InputError
+from fiscalsim.scenario import Amount, EventProcess
+
+EVENT_TESTABLE_FACTS = frozenset({"revenue_wan", "above_scale", "firm_age_years"})
+
+SparseColumns = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def check_processes(processes: list[EventProcess], cities: list[str], source: str) -> None:
+    names: set[str] = set()
+    for process in processes:
+        if process.name in names:
+            raise InputError(source, f"event {process.name}", "event process name used twice")
+        names.add(process.name)
+        if process.city not in cities:
+            raise InputError(
+                source, f"event {process.name}.city", f"'{process.city}' is not simulated"
+            )
+        for condition in process.eligible:
+            if condition.subject not in EVENT_TESTABLE_FACTS:
+                raise InputError(
+                    source,
+                    f"event {process.name}.eligible",
+                    f"only {sorted(EVENT_TESTABLE_FACTS)} can be tested, not '{condition.subject}'",
+                )
+
+
+def draw_amount(amount: Amount, rng: np.random.Generator, n: int) -> np.ndarray:
+    if amount.fixed is not None:
+        values = np.full(n, amount.fixed)
+    elif amount.poisson_mean is not None:
+        values = rng.poisson(amount.poisson_mean, n).astype(np.float64)
+    else:
+        assert amount.median is not None
+        values = amount.median * np.exp(amount.log_sd * rng.standard_normal(n))
+    if amount.minimum is not None:
+        values = np.maximum(values, amount.minimum)
+    if amount.maximum is not None:
+        values = np.minimum(values, amount.maximum)
+    return values
+
+
+class EventDrawer:
+    """Draws every process of one city for one replicate block and year."""
+
+    def __init__(self, processes: list[EventProcess], location_index: dict[str, int]) -> None:
+        self.processes = processes
+        self.location_index = location_index
+        self.picked: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(0, dtype=np.int64))
+
+    def _eligible(
+        self,
+        process: EventProcess,
+        year: int,
+        facts: dict[str, np.ndarray],
+        keys: np.ndarray,
+        busy: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        ok = np.ones(keys.size, dtype=bool)
+        if process.industry_classes:
+            ok &= np.isin(facts["industry_class"], [int(c) for c in process.industry_classes])
+        if process.locations:
+            ok &= np.isin(facts["location"], [self.location_index[c] for c in process.locations])
+        if process.max_firm_age_years is not None:
+            ok &= (year - facts["founded_year"]) <= process.max_firm_age_years
+        for condition in process.eligible:
+            values = facts[condition.subject]
+            for test, compare in (
+                (condition.at_least, np.greater_equal),
+                (condition.more_than, np.greater),
+                (condition.at_most, np.less_equal),
+                (condition.less_than, np.less),
+                (condition.equals, np.equal),
+            ):
+                if test is not None:
+                    ok &= compare(values, test)
+        for name in process.draws:
+            if name in busy:
+                ok &= ~busy[name]
+        if process.once_per_firm and self.picked[process.name].size:
+            ok &= ~np.isin(keys, self.picked[process.name])
+        return np.flatnonzero(ok)
+
+    def draw(
+        self,
+        year: int,
+        facts: dict[str, np.ndarray],
+        keys: np.ndarray,
+        rng_for: dict[str, np.random.Generator],
+        offset: int,
+        columns: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    ) -> None:
+        """Add this block's events to `columns` (rows shifted by `offset`)."""
+        busy: dict[str, np.ndarray] = {}
+        for process in self.processes:
+            if process.years is not None and not process.years[0] <= year <= process.years[1]:
+                continue
+            rng = rng_for[process.name]
+            count = int(rng.poisson(process.per_year))
+            if count == 0:
+                continue
+            candidates = self._eligible(process, year, facts, keys, busy)
+            if candidates.size == 0:
+                continue
+            count = min(count, candidates.size)
+            if process.pick == "revenue_weighted":
+                weight = facts["revenue_wan"][candidates]
+                chosen = rng.choice(candidates, size=count, replace=False, p=weight / weight.sum())
+            else:
+                chosen = rng.choice(candidates, size=count, replace=False)
+            chosen = np.sort(chosen)
+            for name, value in process.sets.items():
+                columns[name].append((chosen + offset, np.full(count, value)))
+            for name, amount in process.draws.items():
+                columns[name].append((chosen + offset, draw_amount(amount, rng, count)))
+                mask = busy.setdefault(name, np.zeros(keys.size, dtype=bool))
+                mask[chosen] = True
+            if process.once_per_firm:
+                self.picked[process.name] = np.union1d(self.picked[process.name], keys[chosen])
+
+
+def to_sparse(columns: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> SparseColumns:
+    """Merge the pieces of each fact into sorted unique rows (the largest value wins)."""
+    merged: SparseColumns = {}
+    for name, pieces in columns.items():
+        rows = np.concatenate([p[0] for p in pieces])
+        values = np.concatenate([p[1] for p in pieces])
+        order = np.lexsort((-values, rows))
+        rows, values = rows[order], values[order]
+        first = np.r_[True, rows[1:] != rows[:-1]]
+        merged[name] = (rows[first], values[first])
+    return merged

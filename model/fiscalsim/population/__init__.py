@@ -1,0 +1,1 @@
+"""Synthetic enterprise populations at the start year, fitted to calibration targets."""

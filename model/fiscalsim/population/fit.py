@@ -1,0 +1,152 @@
+"""Fit a lognormal body with a Pareto tail to three counts: firms, above-scale, and large.
+
+The body's log mean is solved so the share above the above-scale line matches; the tail index
+is then set so the share of large firms among above-scale ones matches. Both are closed-form or
+a one-dimensional root, so the fit is exact and repeatable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import optimize, stats
+
+from fiscalsim.errors import InputError
+from fiscalsim.scenario import Calibrated, Segment, SizeDistribution
+
+TAIL_ALPHA_RANGE = (0.5, 3.0)  # outside it the three counts are inconsistent with the form
+
+
+@dataclass(frozen=True)
+class Target:
+    city: str
+    industry_class: str
+    firms: int
+    above_scale: int
+    large: int
+    source: str
+
+
+def fit_size(target: Target, spec: Calibrated, tail_from_wan: float) -> SizeDistribution:
+    """The size distribution whose shares above `tail_from_wan` and `large_wan` match the target."""
+    log_sd, floor_wan, large_wan = spec.log_sd, spec.floor_wan, spec.large_wan
+    share_above = min(max(target.above_scale / max(target.firms, 1), 1e-4), 0.95)
+
+    def gap(log_mean: float) -> float:
+        above = stats.norm.sf((math.log(tail_from_wan) - log_mean) / log_sd)
+        base = stats.norm.sf((math.log(floor_wan) - log_mean) / log_sd)
+        return float(above / base - share_above)
+
+    log_mean = float(optimize.brentq(gap, -20.0, 30.0, xtol=1e-10))
+    if target.above_scale > 0 and target.large > 0:
+        alpha = math.log(target.large / target.above_scale) / math.log(tail_from_wan / large_wan)
+    else:
+        alpha = TAIL_ALPHA_RANGE[1]
+    alpha = min(max(alpha, TAIL_ALPHA_RANGE[0]), TAIL_ALPHA_RANGE[1])
+    return SizeDistribution(
+        log_mean=log_mean,
+        log_sd=log_sd,
+        floor_wan=floor_wan,
+        tail_from_wan=tail_from_wan,
+        tail_alpha=alpha,
+        max_wan=spec.max_wan,
+    )
+
+
+def _read(path: Path) -> dict[str, object]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(path, None, f"cannot read calibration data: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise InputError(path, None, "the top level must be a mapping")
+    return loaded
+
+
+def load_targets(path: Path, cities: list[str]) -> list[Target]:
+    raw = _read(path)
+    targets: list[Target] = []
+    for position, entry in enumerate(raw.get("firm_counts", [])):  # type: ignore[attr-defined]
+        if entry["city"] not in cities:
+            continue
+        try:
+            targets.append(
+                Target(
+                    city=str(entry["city"]),
+                    industry_class=str(entry["class"]),
+                    firms=int(entry["firms"]),
+                    above_scale=int(entry["above_scale"]),
+                    large=int(entry["large"]),
+                    source=f"{path.name} {entry['city']}/{entry['class']}: {entry.get('kind', '')}, confidence {entry.get('confidence', '?')}",
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(path, f"firm_counts[{position}]", f"bad entry: {exc}") from None
+    return targets
+
+
+def load_county_weights(path: Path) -> dict[tuple[str, str], dict[str, float]]:
+    """(city, class) -> {county id: weight}."""
+    raw = _read(path)
+    weights: dict[tuple[str, str], dict[str, float]] = {}
+    for entry in raw.get("county_weights", []):  # type: ignore[attr-defined]
+        table = {str(w["unit"]): float(w["weight"]) for w in entry["weights"]}
+        total = sum(table.values())
+        table = {k: v / total for k, v in table.items()}
+        for code in entry["classes"]:
+            weights[(str(entry["city"]), str(code))] = table
+    return weights
+
+
+def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) -> list[Segment]:
+    """Segments for every (city, class) with firms, fitted to the counts."""
+    targets = load_targets((base / spec.firm_counts).resolve(), spec.cities)
+    weights = load_county_weights((base / spec.county_weights).resolve())
+    segments: list[Segment] = []
+    for target in targets:
+        if target.firms <= 0:
+            continue
+        key = (target.city, target.industry_class)
+        if key not in weights:
+            raise InputError(
+                spec.county_weights, f"{target.city}/{target.industry_class}", "no county weights"
+            )
+        rd = spec.rd_by_class[target.industry_class]  # type: ignore[index]
+        segments.append(
+            Segment(
+                city=target.city,
+                industry_class=target.industry_class,  # type: ignore[arg-type]
+                firms=target.firms,
+                size=fit_size(target, spec, above_scale_wan),
+                county_weights=weights[key],
+                rd_share_of_revenue=rd.median_share,
+                rd_share_log_sd=rd.log_sd,
+                rd_performing_share=rd.performing_share,
+                source=target.source,
+            )
+        )
+    return segments
+
+
+def draw_sizes(size: SizeDistribution, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Revenues (万元): lognormal truncated below at the floor, Pareto above the tail start."""
+    low = (
+        stats.norm.cdf((math.log(size.floor_wan) - size.log_mean) / size.log_sd)
+        if size.floor_wan > 0
+        else 0.0
+    )
+    u = rng.uniform(low, 1.0, n)
+    u = np.minimum(u, 1 - 1e-12)
+    revenue = np.exp(size.log_mean + size.log_sd * stats.norm.ppf(u))
+    if size.tail_from_wan is not None and size.tail_alpha is not None:
+        tail = revenue > size.tail_from_wan
+        v = rng.uniform(0.0, 1.0, n)
+        pareto = size.tail_from_wan * np.power(1.0 - v, -1.0 / size.tail_alpha)
+        revenue = np.where(tail, pareto, revenue)
+    if size.max_wan is not None:
+        revenue = np.minimum(revenue, size.max_wan)
+    return np.asarray(revenue)

@@ -1,0 +1,113 @@
+"""Draw the start-year population of every replicate: firms per county, class, size and past.
+
+Each firm gets its historical maximum revenue (some firms were bigger before), so "first
+reaches" is honest from the first simulated year, and a founding year from the age structure
+of the enterprise stock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fiscalsim.jurisdictions import Registry
+from fiscalsim.population.fit import draw_sizes
+from fiscalsim.scenario import History, Segment
+from fiscalsim.simulation.firms import FirmArrays
+from fiscalsim.simulation.streams import Streams
+
+KEY_REPLICATE = 10**9  # firm key = replicate * 1e9 + city * 1e7 + running number
+KEY_CITY = 10**7
+
+
+@dataclass(frozen=True)
+class CityPlan:
+    """What a city's population is drawn from."""
+
+    city: str
+    city_index: int
+    segments: tuple[Segment, ...]
+
+
+def age_bands(history: History) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lows, highs, shares = [], [], []
+    for band, share in history.age_shares.items():
+        low, _, high = band.partition("-")
+        lows.append(int(low))
+        highs.append(int(high or low))
+        shares.append(share)
+    p = np.array(shares) / np.sum(shares)
+    return np.array(lows), np.array(highs), p
+
+
+def draw_segment(
+    segment: Segment,
+    n: int,
+    rng: np.random.Generator,
+    registry: Registry,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Locations, revenues and R&D shares of n firms of one segment."""
+    places = list(segment.county_weights)
+    p = np.array([segment.county_weights[c] for c in places])
+    chosen = rng.choice(len(places), size=n, p=p / p.sum())
+    location = np.array([registry.index[c] for c in places], dtype=np.int32)[chosen]
+    revenue = draw_sizes(segment.size, n, rng)
+    rd_share = segment.rd_share_of_revenue * np.exp(
+        segment.rd_share_log_sd * rng.standard_normal(n)
+    )
+    rd_share = np.where(rng.uniform(size=n) < segment.rd_performing_share, rd_share, 0.0)
+    return location, revenue, np.minimum(rd_share, 1.0)
+
+
+def initial_population(
+    plans: list[CityPlan],
+    history: History,
+    start_year: int,
+    replicates: list[int],
+    streams: Streams,
+    registry: Registry,
+) -> tuple[FirmArrays, np.ndarray]:
+    """Firms of every replicate at the end of the start year, and next key per (city, replicate)."""
+    lows, highs, shares = age_bands(history)
+    parts: list[FirmArrays] = []
+    next_key = np.zeros((len(plans), len(replicates)), dtype=np.int64)
+    for plan in plans:
+        for position, replicate in enumerate(replicates):
+            rng = streams.get(replicate, plan.city, "population")
+            pieces: list[FirmArrays] = []
+            for segment in plan.segments:
+                n = segment.firms
+                location, revenue, rd_share = draw_segment(segment, n, rng, registry)
+                band = rng.choice(len(shares), size=n, p=shares)
+                age = lows[band] + np.floor(
+                    rng.uniform(size=n) * (highs[band] - lows[band] + 1)
+                ).astype(int)
+                declined = rng.uniform(size=n) < history.declined_share
+                uplift = np.exp(rng.exponential(max(history.decline_log_mean, 1e-12), size=n))
+                max_before = np.where(declined, revenue * uplift, revenue)
+                pieces.append(
+                    FirmArrays(
+                        key=np.zeros(n, dtype=np.int64),
+                        replicate=np.full(n, replicate, dtype=np.int32),
+                        city=np.full(n, plan.city_index, dtype=np.int16),
+                        location=location,
+                        industry_class=np.full(n, int(segment.industry_class), dtype=np.int8),
+                        log_revenue=np.log(revenue),
+                        max_revenue_wan=max_before,
+                        founded_year=(start_year - age).astype(np.int32),
+                        rd_share=rd_share,
+                        entered_year=np.full(n, start_year - age, dtype=np.int32),
+                    )
+                )
+            block = FirmArrays.concat(pieces) if pieces else FirmArrays()
+            count = block.n
+            block.key = (
+                replicate * KEY_REPLICATE
+                + plan.city_index * KEY_CITY
+                + np.arange(count, dtype=np.int64)
+            )
+            next_key[plan.city_index, position] = count
+            parts.append(block)
+    firms = FirmArrays.concat(parts)
+    return firms.take(firms.order(max(replicates) + 1)), next_key

@@ -1,0 +1,1 @@
+"""The Monte Carlo simulation: populations grown year by year, awards by the one engine."""

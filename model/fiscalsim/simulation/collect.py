@@ -1,0 +1,137 @@
+"""What a batch keeps: every award (for the ledger and budget tables), population aggregates,
+first crossings of each tier, and optionally replicate 0's firm-year panel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from fiscalsim.engine import FactTable, YearAwards
+from fiscalsim.rules.book import RuleBook
+
+if TYPE_CHECKING:
+    from fiscalsim.simulation.world import World
+
+LEDGER_FIELDS = (
+    "replicate",
+    "firm_key",
+    "rule",
+    "location",
+    "performance_year",
+    "payment_year",
+    "amount_wan",
+    "province_wan",
+    "city_wan",
+    "county_wan",
+    "province_payer",
+    "city_payer",
+    "county_payer",
+)
+
+
+def tier_thresholds(book: RuleBook) -> np.ndarray:
+    """Every revenue threshold of a revenue ladder, for the first-crossing counts."""
+    values = [t for c in book.rules if c.ladder >= 0 for t in c.thresholds_wan]
+    return np.unique(np.array(values, dtype=np.float64))
+
+
+class Collector:
+    def __init__(
+        self,
+        book: RuleBook,
+        replicates: list[int],
+        start_year: int,
+        horizon: int,
+        panel_replicate: int | None,
+    ) -> None:
+        self.book = book
+        self.replicates = replicates
+        self.slot = {r: i for i, r in enumerate(replicates)}
+        self.start_year = start_year
+        n_years = horizon - start_year + 1
+        n_places = len(book.registry.items)
+        self.thresholds = tier_thresholds(book)
+        # population[replicate, year, location, class, metric]: firms, revenue, above-scale firms
+        self.population_stats = np.zeros((len(replicates), n_years, n_places, 6, 3))
+        self.crossings = np.zeros((len(replicates), n_years, n_places, self.thresholds.size))
+        self.pieces: dict[str, list[np.ndarray]] = {name: [] for name in LEDGER_FIELDS}
+        self.panel_replicate = panel_replicate
+        self.panel_rows: list[pd.DataFrame] = []
+
+    def awards(self, world: World, table: FactTable, awards: YearAwards) -> None:
+        rows = awards.row
+        self.pieces["replicate"].append(table.group[rows].astype(np.int32))
+        self.pieces["firm_key"].append(world.firms.key[table.firm[rows]])
+        self.pieces["rule"].append(awards.rule.astype(np.int32))
+        self.pieces["location"].append(table.location[rows].astype(np.int32))
+        self.pieces["performance_year"].append(np.full(rows.size, table.year, dtype=np.int32))
+        self.pieces["payment_year"].append(awards.payment_year.astype(np.int32))
+        self.pieces["amount_wan"].append(awards.amount_wan)
+        for i, level in enumerate(("province", "city", "county")):
+            self.pieces[f"{level}_wan"].append(awards.payer_wan[:, i])
+            self.pieces[f"{level}_payer"].append(awards.payer[:, i].astype(np.int32))
+        if table.year > self.start_year and self.thresholds.size:
+            revenue = table.dense["revenue_wan"]
+            before = table.dense["prior_max_revenue_wan"]
+            crossed = (before[:, None] < self.thresholds) & (revenue[:, None] >= self.thresholds)
+            hit, tier = np.nonzero(crossed)
+            if hit.size:
+                slots = np.array([self.slot[int(g)] for g in table.group[hit]])
+                np.add.at(
+                    self.crossings,
+                    (slots, table.year - self.start_year, table.location[hit], tier),
+                    1.0,
+                )
+        if self.panel_replicate is not None and self.panel_replicate in self.slot:
+            self.panel_rows.append(self._panel(world, table))
+
+    def _panel(self, world: World, table: FactTable) -> pd.DataFrame:
+        mine = np.flatnonzero(table.group == self.panel_replicate)
+        names = np.array([j.id for j in self.book.registry.items], dtype=object)
+        frame = pd.DataFrame(
+            {
+                "firm_id": [f"f{k}" for k in world.firms.key[table.firm[mine]]],
+                "location": names[table.location[mine]],
+                "year": table.year,
+                "industry_class": [f"{c:02d}" for c in table.industry_class[mine]],
+                **{name: values[mine] for name, values in table.dense.items()},
+            }
+        )
+        for name, (rows, values) in table.sparse.items():
+            column = np.full(mine.size, np.nan)
+            position = np.searchsorted(mine, rows)
+            inside = (position < mine.size) & (mine[np.minimum(position, mine.size - 1)] == rows)
+            column[position[inside]] = values[inside]
+            frame[name] = column
+        return frame
+
+    def population(self, world: World, year: int | None = None) -> None:
+        firms = world.firms
+        offset = (year if year is not None else self.start_year) - self.start_year
+        revenue = np.exp(firms.log_revenue)
+        slots = np.array(
+            [self.slot[int(r)] for r in range(max(self.replicates) + 1) if r in self.slot]
+        )
+        lookup = np.full(max(self.replicates) + 1, -1)
+        lookup[self.replicates] = slots
+        where = (lookup[firms.replicate], offset, firms.location, firms.industry_class)
+        above = revenue >= world.scenario.population.above_scale_wan
+        np.add.at(self.population_stats[..., 0], where, 1.0)
+        np.add.at(self.population_stats[..., 1], where, revenue)
+        np.add.at(self.population_stats[..., 2], where, above.astype(np.float64))
+
+    def result(self) -> dict[str, Any]:
+        ledger = {
+            name: np.concatenate(parts) if parts else np.zeros(0)
+            for name, parts in self.pieces.items()
+        }
+        panel = pd.concat(self.panel_rows, ignore_index=True) if self.panel_rows else None
+        return {
+            "replicates": np.array(self.replicates),
+            "ledger": ledger,
+            "population": self.population_stats,
+            "crossings": self.crossings,
+            "panel": panel,
+        }

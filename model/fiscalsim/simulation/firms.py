@@ -1,0 +1,52 @@
+"""Firms as arrays, not objects: one row per living firm of every replicate in a batch.
+
+Rows are kept sorted by (city, replicate) so each city is one block (one engine call a year)
+and each replicate of a city is a contiguous run (one random stream per run). Exits and
+entrants rebuild the order with a stable sort; the engine state is re-indexed the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+
+@dataclass
+class FirmArrays:
+    key: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # stable firm id
+    replicate: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    city: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    location: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    industry_class: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    log_revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    max_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # before this year
+    founded_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    rd_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    entered_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+
+    @property
+    def n(self) -> int:
+        return int(self.key.size)
+
+    def take(self, index: np.ndarray) -> FirmArrays:
+        return FirmArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    @staticmethod
+    def concat(parts: list[FirmArrays]) -> FirmArrays:
+        return FirmArrays(
+            **{
+                f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                for f in fields(FirmArrays)
+            }
+        )
+
+    def order(self, n_replicates: int) -> np.ndarray:
+        """Stable order by (city, replicate)."""
+        return np.argsort(self.city.astype(np.int64) * n_replicates + self.replicate, kind="stable")
+
+    def blocks(self, n_cities: int, n_replicates: int) -> np.ndarray:
+        """Start offsets of each (city, replicate) run, shape (n_cities * n_replicates + 1,)."""
+        code = self.city.astype(np.int64) * n_replicates + self.replicate
+        counts = np.bincount(code, minlength=n_cities * n_replicates)
+        return np.concatenate([[0], np.cumsum(counts)])

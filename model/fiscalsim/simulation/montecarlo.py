@@ -1,0 +1,144 @@
+"""Monte Carlo over replicates, in batches, in one process or several, with identical results.
+
+Replicates are independent: each draws only from its own named streams, so the split into
+batches and processes changes speed, never numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fiscalsim.dynamics.events import check_processes
+from fiscalsim.errors import InputError
+from fiscalsim.jurisdictions import load_registry
+from fiscalsim.population.fit import calibrated_segments
+from fiscalsim.population.synthesis import CityPlan
+from fiscalsim.rules.book import compile_rules
+from fiscalsim.rules.loader import load_policies
+from fiscalsim.scenario import Scenario, load_scenario, resolve
+from fiscalsim.simulation.collect import Collector
+from fiscalsim.simulation.world import Model, World
+
+
+@dataclass(frozen=True)
+class Prepared:
+    model: Model
+    scenario_path: Path
+    scenario_hash: str
+
+
+def prepare(path: Path, replicates: int | None = None, seed: int | None = None) -> Prepared:
+    """Load and check everything a run needs before any output is written."""
+    scenario, digest = load_scenario(path)
+    updates: dict[str, Any] = {}
+    if replicates is not None:
+        updates["replicates"] = replicates
+    if seed is not None:
+        updates["seed"] = seed
+    scenario = scenario.model_copy(update=updates)
+    registry = load_registry()
+    policies = load_policies([resolve(path, p) for p in scenario.policies], registry)
+    book = compile_rules(policies, registry, scenario.readings)
+    population = scenario.population
+    segments = list(population.segments)
+    if population.calibrated is not None:
+        segments = calibrated_segments(
+            population.calibrated, path.parent, population.above_scale_wan
+        )
+    cities: list[str] = []
+    for segment in segments:
+        if segment.city not in registry or registry[segment.city].level != "city":
+            raise InputError(
+                path,
+                f"population segment {segment.city}/{segment.industry_class}",
+                f"'{segment.city}' is not a city in the registry",
+            )
+        for place in segment.county_weights:
+            if place not in registry or registry[place].parent != segment.city:
+                raise InputError(
+                    path,
+                    f"population segment {segment.city}/{segment.industry_class}.county_weights",
+                    f"'{place}' is not a county-level unit of {segment.city}",
+                )
+        if segment.city not in cities:
+            cities.append(segment.city)
+    check_processes(list(scenario.dynamics.events), cities, str(path))
+    for city in scenario.dynamics.entry.per_year:
+        if city not in cities:
+            raise InputError(path, f"dynamics.entry.per_year.{city}", "not a simulated city")
+    plans = tuple(
+        CityPlan(city, i, tuple(s for s in segments if s.city == city))
+        for i, city in enumerate(cities)
+    )
+    model = Model(scenario=scenario, book=book, plans=plans, n_replicates_total=scenario.replicates)
+    return Prepared(model=model, scenario_path=path, scenario_hash=digest)
+
+
+def run_batch(model: Model, replicates: list[int], panel_replicate: int | None) -> dict[str, Any]:
+    scenario = model.scenario
+    collector = Collector(
+        model.book, replicates, scenario.population.start_year, scenario.horizon, panel_replicate
+    )
+    World(model, replicates, collector).run()
+    return collector.result()
+
+
+def batches(scenario: Scenario) -> list[list[int]]:
+    size = scenario.batch_replicates
+    return [
+        list(range(s, min(s + size, scenario.replicates)))
+        for s in range(0, scenario.replicates, size)
+    ]
+
+
+def simulate(
+    model: Model,
+    workers: int | None = None,
+    panel_replicate: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Run every replicate and merge the batches in replicate order."""
+    plan = batches(model.scenario)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(plan)))
+    results: list[dict[str, Any]] = []
+    if workers == 1:
+        for replicates in plan:
+            results.append(run_batch(model, replicates, panel_replicate))
+            if progress:
+                progress(len(replicates))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            futures = [pool.submit(run_batch, model, r, panel_replicate) for r in plan]
+            for future, replicates in zip(futures, plan, strict=True):
+                results.append(future.result())
+                if progress:
+                    progress(len(replicates))
+    return merge(results)
+
+
+def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    results = sorted(results, key=lambda r: int(r["replicates"][0]))
+    ledger = {
+        name: np.concatenate([r["ledger"][name] for r in results]) for name in results[0]["ledger"]
+    }
+    order = np.lexsort(
+        (ledger["firm_key"], ledger["rule"], ledger["performance_year"], ledger["replicate"])
+    )
+    ledger = {name: values[order] for name, values in ledger.items()}
+    panels = [r["panel"] for r in results if r["panel"] is not None]
+    return {
+        "replicates": np.concatenate([r["replicates"] for r in results]),
+        "ledger": ledger,
+        "population": np.concatenate([r["population"] for r in results]),
+        "crossings": np.concatenate([r["crossings"] for r in results]),
+        "panel": pd.concat(panels, ignore_index=True) if panels else None,
+    }
