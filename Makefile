@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job. Until the simulation lands it is the award calculator on the demo panel.
+## The main job: the baseline projection of all five jurisdictions (1000 replicates).
 run: $(STAMP)
-	$(BIN)/fiscalsim awards --panel data/demo_panel.csv --out outputs/demo
+	$(BIN)/fiscalsim run scenarios/baseline.yaml --out outputs/baseline
 
 ## The award calculator on the demo panel shipped in data/.
 demo: $(STAMP)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from fiscalsim.arrays import scatter_add
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.rules.book import CLASS_CODES, RuleBook
 
@@ -51,8 +52,8 @@ def payer_cube(
         payer = ledger[f"{level}_payer"][paid]
         for b, column in enumerate(("performance_year", "payment_year")):
             where = (ledger["replicate"][paid], payer, ledger[column][paid] - years.start, b)
-            np.add.at(amounts, where, share[paid])
-            np.add.at(counts, where, 1.0)
+            scatter_add(amounts, where, share[paid])
+            scatter_add(counts, where, 1.0)
     return amounts, counts
 
 
@@ -137,10 +138,10 @@ def clause_table(
     for b, column in enumerate(("performance_year", "payment_year")):
         offset = ledger[column] - years.start
         for i, level in enumerate(LEVELS):
-            np.add.at(
+            scatter_add(
                 cube, (ledger["replicate"], ledger["rule"], i, offset, b), ledger[f"{level}_wan"]
             )
-        np.add.at(counts, (ledger["replicate"], ledger["rule"], offset, b), 1.0)
+        scatter_add(counts, (ledger["replicate"], ledger["rule"], offset, b), 1.0)
     rows: list[pd.DataFrame] = []
     for rule in np.unique(ledger["rule"]):
         compiled = book.rules[int(rule)]
@@ -177,7 +178,7 @@ def cumulative_table(
     cube = np.zeros((n_replicates, len(book.policies), n_places))
     for level in LEVELS:
         paid = ledger[f"{level}_wan"] > 0
-        np.add.at(
+        scatter_add(
             cube,
             (
                 ledger["replicate"][paid],
@@ -209,8 +210,9 @@ def population_table(
     """Firms, revenue and above-scale firms per county-level unit and city, year and class."""
     registry = book.registry
     units: list[tuple[str, list[int]]] = [(registry.items[i].id, [i]) for i in locations]
-    for city in sorted({registry.items[i].parent for i in locations if registry.items[i].parent}):
-        assert city is not None
+    for city in sorted(
+        {str(registry.items[i].parent) for i in locations if registry.items[i].parent}
+    ):
         units.append((city, [i for i in locations if registry.items[i].parent == city]))
     frames = []
     n_years = population.shape[1]

@@ -54,7 +54,7 @@ def run_panel(
     book: RuleBook, panel: Panel
 ) -> tuple[list[YearAwards], list[np.ndarray], list[np.ndarray]]:
     """Evaluate every panel year in order with one engine state."""
-    state = EngineState(book.n_ladders)
+    state = EngineState(book.n_ladders, book.needs_ladder_paid)
     awards: list[YearAwards] = []
     firms: list[np.ndarray] = []
     places: list[np.ndarray] = []

@@ -32,7 +32,7 @@ from fiscalsim.simulation.montecarlo import Prepared, simulate
 def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFrame:
     book = prepared.model.book
     names = np.array([j.id for j in book.registry.items] + [""], dtype=object)
-    clause = pd.Categorical.from_codes(ledger["rule"], categories=[c.id for c in book.rules])
+    clause = pd.Categorical(np.array([c.id for c in book.rules], dtype=object)[ledger["rule"]])
     issuer = np.array([c.policy.jurisdiction for c in book.rules], dtype=object)
     frame = pd.DataFrame(
         {

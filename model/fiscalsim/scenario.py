@@ -99,11 +99,20 @@ class Exit(Strict):
     source: str
 
 
+class Recruited(Strict):
+    """Firms recruited from elsewhere (招商引资): larger than organic entrants."""
+
+    per_year: dict[str, dict[IndustryClass, NonNegative]]
+    size: SizeDistribution
+    source: str
+
+
 class Entry(Strict):
     """Poisson entrants per city and class each year, drawn from `size` or the start distribution."""
 
     per_year: dict[str, dict[IndustryClass, NonNegative]]
     size: SizeDistribution | None = None
+    recruited: Recruited | None = None
     source: str
 
 

@@ -23,15 +23,17 @@ def entrants(
     next_key: int,
 ) -> FirmArrays:
     pieces: list[FirmArrays] = []
-    counts = entry.per_year.get(plan.city, {})
-    for segment in plan.segments:
+    streams = [(entry.per_year.get(plan.city, {}), entry.size)]
+    if entry.recruited is not None:
+        streams.append((entry.recruited.per_year.get(plan.city, {}), entry.recruited.size))
+    for (counts, size), segment in ((c, s) for c in streams for s in plan.segments):
         mean = counts.get(segment.industry_class, 0.0)
         n = int(rng.poisson(mean)) if mean > 0 else 0
         if n == 0:
             continue
         location, revenue, rd_share = draw_segment(segment, n, rng, registry)
-        if entry.size is not None:
-            revenue = draw_sizes(entry.size, n, rng)
+        if size is not None:
+            revenue = draw_sizes(size, n, rng)
         pieces.append(
             FirmArrays(
                 key=np.zeros(n, dtype=np.int64),

@@ -70,26 +70,18 @@ def _take_basis(basis: AmountResult, keep: np.ndarray) -> AmountResult:
     return AmountResult(*(getattr(basis, name)[keep] for name in AmountResult.__dataclass_fields__))
 
 
-def _start_new_firms(book: RuleBook, table: FactTable, state: EngineState) -> None:
+def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
     """A firm's first year sets its starting point: tiers at or below it count as reached before."""
     firms = table.firm
     new_rows = np.flatnonzero(state.last_year[firms] < 0)
     if new_rows.size == 0:
         return
     prior = table.raw("prior_max_revenue_wan", new_rows)
-    for compiled in book.rules:
-        if compiled.ladder < 0:
-            continue
-        fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
-        start = table.raw(fact, new_rows)
-        if fact == "revenue_wan":
-            start = np.where(np.isnan(prior), start, prior)
-        reached = np.searchsorted(
-            compiled.thresholds_wan, np.nan_to_num(start, nan=0.0), side="right"
-        )
-        state.reached_tiers[firms[new_rows], compiled.ladder] = reached.astype(np.uint8)
-    founded = table.raw("founded_year", new_rows)
-    state.founded_year[firms[new_rows]] = founded
+    revenue = table.raw("revenue_wan", new_rows)
+    start = np.where(np.isnan(prior), revenue, prior)
+    for ladder, reached in _ladder_levels(rules, table, new_rows, start).items():
+        state.reached_tiers[firms[new_rows], ladder] = reached
+    state.founded_year[firms[new_rows]] = table.raw("founded_year", new_rows)
 
 
 def _forget_before_policy(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
@@ -155,23 +147,44 @@ def _stack(
     return keep, winner
 
 
-def _remember(book: RuleBook, table: FactTable, state: EngineState, awards: YearAwards) -> None:
-    firms = table.firm
-    every = np.arange(table.n)
-    for compiled in book.rules:
+def _ladder_levels(
+    rules: list[CompiledRule], table: FactTable, rows: np.ndarray, start: np.ndarray | None = None
+) -> dict[int, np.ndarray]:
+    """Tiers reached by each ladder rule's fact at `rows`; rules sharing a ladder share the work."""
+    cache: dict[tuple[str, tuple[float, ...]], np.ndarray] = {}
+    levels: dict[int, np.ndarray] = {}
+    for compiled in rules:
         if compiled.ladder < 0:
             continue
         fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
-        values = np.nan_to_num(table.raw(fact, every), nan=0.0)
-        now = np.searchsorted(compiled.thresholds_wan, values, side="right").astype(np.uint8)
-        column = state.reached_tiers[firms, compiled.ladder]
-        state.reached_tiers[firms, compiled.ladder] = np.maximum(column, now)
+        key = (fact, tuple(compiled.thresholds_wan))
+        if key not in cache:
+            values = table.raw(fact, rows) if start is None or fact != "revenue_wan" else start
+            cache[key] = np.searchsorted(
+                compiled.thresholds_wan, np.nan_to_num(values, nan=0.0), side="right"
+            ).astype(np.uint8)
+        levels[compiled.ladder] = cache[key]
+    return levels
+
+
+def _remember(
+    rules: list[CompiledRule],
+    book: RuleBook,
+    table: FactTable,
+    state: EngineState,
+    awards: YearAwards,
+) -> None:
+    firms = table.firm
+    every = np.arange(table.n)
+    for ladder, now in _ladder_levels(rules, table, every).items():
+        column = state.reached_tiers[firms, ladder]
+        state.reached_tiers[firms, ladder] = np.maximum(column, now)
     for rule_index in np.unique(awards.rule):
         mine = awards.rule == rule_index
         granted_firms = firms[awards.row[mine]]
         state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine])
         ladder = book.rules[int(rule_index)].ladder
-        if ladder >= 0:
+        if ladder >= 0 and state.track_ladder_paid:
             np.add.at(state.ladder_paid_wan[:, ladder], granted_firms, awards.amount_wan[mine])
     state.last_year[firms] = table.year
     state.last_revenue_wan[firms] = table.raw("revenue_wan", every)
@@ -188,10 +201,12 @@ def evaluate_year(
     """All awards earned in `table.year`, booked to their payers; updates `state`."""
     state.ensure(int(table.firm.max()) + 1 if table.n else 0)
     view = FactView(table, state)
-    _start_new_firms(book, table, state)
-    active = [c for c in (rules if rules is not None else book.covering(table.location))]
+    covering = rules if rules is not None else book.covering(table.location)
+    _start_new_firms(covering, table, state)
     active = [
-        c for c in active if c.rule.years and c.rule.years.first <= table.year <= c.rule.years.last
+        c
+        for c in covering
+        if c.rule.years and c.rule.years.first <= table.year <= c.rule.years.last
     ]
     _forget_before_policy(active, table, state)
 
@@ -269,5 +284,5 @@ def evaluate_year(
         dropped_reason=np.concatenate(d_reasons),
         dropped_winner=np.concatenate(d_winners),
     )
-    _remember(book, table, state, awards)
+    _remember(covering, book, table, state, awards)
     return awards

@@ -47,6 +47,7 @@ class EngineState:
     """Per-firm memory, grown on demand as new firms appear."""
 
     n_ladders: int
+    track_ladder_paid: bool = True  # only the top-up reading needs what each ladder paid
     capacity: int = 0
     last_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     last_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -68,9 +69,11 @@ class EngineState:
             shape = (grow, *array.shape[1:])
             return np.concatenate([array, np.full(shape, fill, dtype=array.dtype)])
 
+        paid_columns = self.n_ladders if self.track_ladder_paid else 0
         if self.reached_tiers.shape[1] != self.n_ladders:
             self.reached_tiers = np.zeros((self.capacity, self.n_ladders), dtype=np.uint8)
-            self.ladder_paid_wan = np.zeros((self.capacity, self.n_ladders))
+        if self.ladder_paid_wan.shape[1] != paid_columns:
+            self.ladder_paid_wan = np.zeros((self.capacity, paid_columns))
         self.last_year = extend(self.last_year, -1)
         self.last_revenue_wan = extend(self.last_revenue_wan, np.nan)
         self.last_rd_expense_wan = extend(self.last_rd_expense_wan, np.nan)
@@ -97,7 +100,7 @@ def reindex(state: EngineState, source: np.ndarray) -> EngineState:
     memory aligned with them without a Python loop.
     """
     n = int(source.size)
-    fresh = EngineState(state.n_ladders)
+    fresh = EngineState(state.n_ladders, state.track_ladder_paid)
     fresh.ensure(n)
     known = source >= 0
     old = source[known]

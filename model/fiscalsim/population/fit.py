@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from fiscalsim.errors import InputError
 from fiscalsim.scenario import Calibrated, Segment, SizeDistribution
@@ -70,7 +70,8 @@ def _read(path: Path) -> dict[str, object]:
 def load_targets(path: Path, cities: list[str]) -> list[Target]:
     raw = _read(path)
     targets: list[Target] = []
-    for position, entry in enumerate(raw.get("firm_counts", [])):  # type: ignore[attr-defined]
+    entries: list[dict[str, object]] = list(raw.get("firm_counts", []))  # type: ignore[call-overload]
+    for position, entry in enumerate(entries):
         if entry["city"] not in cities:
             continue
         try:
@@ -78,9 +79,9 @@ def load_targets(path: Path, cities: list[str]) -> list[Target]:
                 Target(
                     city=str(entry["city"]),
                     industry_class=str(entry["class"]),
-                    firms=int(entry["firms"]),
-                    above_scale=int(entry["above_scale"]),
-                    large=int(entry["large"]),
+                    firms=int(str(entry["firms"])),
+                    above_scale=int(str(entry["above_scale"])),
+                    large=int(str(entry["large"])),
                     source=f"{path.name} {entry['city']}/{entry['class']}: {entry.get('kind', '')}, confidence {entry.get('confidence', '?')}",
                 )
             )
@@ -135,13 +136,13 @@ def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) ->
 def draw_sizes(size: SizeDistribution, n: int, rng: np.random.Generator) -> np.ndarray:
     """Revenues (万元): lognormal truncated below at the floor, Pareto above the tail start."""
     low = (
-        stats.norm.cdf((math.log(size.floor_wan) - size.log_mean) / size.log_sd)
+        float(special.ndtr((math.log(size.floor_wan) - size.log_mean) / size.log_sd))
         if size.floor_wan > 0
         else 0.0
     )
     u = rng.uniform(low, 1.0, n)
     u = np.minimum(u, 1 - 1e-12)
-    revenue = np.exp(size.log_mean + size.log_sd * stats.norm.ppf(u))
+    revenue = np.exp(size.log_mean + size.log_sd * special.ndtri(u))
     if size.tail_from_wan is not None and size.tail_alpha is not None:
         tail = revenue > size.tail_from_wan
         v = rng.uniform(0.0, 1.0, n)

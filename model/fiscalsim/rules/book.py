@@ -60,6 +60,10 @@ class RuleBook:
     matters: tuple[str, ...]
     n_ladders: int
 
+    @property
+    def needs_ladder_paid(self) -> bool:
+        return any(c.ladder >= 0 and c.readings.tier_jump == "top_up" for c in self.rules)
+
     def by_id(self, rule_id: str) -> CompiledRule:
         for compiled in self.rules:
             if compiled.id == rule_id:

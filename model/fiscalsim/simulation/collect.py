@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from fiscalsim.arrays import scatter_add
 from fiscalsim.engine import FactTable, YearAwards
 from fiscalsim.rules.book import RuleBook
 
@@ -79,7 +80,7 @@ class Collector:
             hit, tier = np.nonzero(crossed)
             if hit.size:
                 slots = np.array([self.slot[int(g)] for g in table.group[hit]])
-                np.add.at(
+                scatter_add(
                     self.crossings,
                     (slots, table.year - self.start_year, table.location[hit], tier),
                     1.0,
@@ -116,11 +117,21 @@ class Collector:
         )
         lookup = np.full(max(self.replicates) + 1, -1)
         lookup[self.replicates] = slots
-        where = (lookup[firms.replicate], offset, firms.location, firms.industry_class)
-        above = revenue >= world.scenario.population.above_scale_wan
-        np.add.at(self.population_stats[..., 0], where, 1.0)
-        np.add.at(self.population_stats[..., 1], where, revenue)
-        np.add.at(self.population_stats[..., 2], where, above.astype(np.float64))
+        shape = self.population_stats.shape[:4]
+        flat = np.ravel_multi_index(
+            (
+                lookup[firms.replicate],
+                np.full(firms.n, offset),
+                firms.location,
+                firms.industry_class,
+            ),
+            shape,
+        )
+        above = (revenue >= world.scenario.population.above_scale_wan).astype(np.float64)
+        size = int(np.prod(shape))
+        for metric, weights in enumerate((None, revenue, above)):
+            counted = np.bincount(flat, weights=weights, minlength=size).reshape(shape)
+            self.population_stats[..., metric] += counted
 
     def result(self) -> dict[str, Any]:
         ledger = {

@@ -58,7 +58,7 @@ class World:
             self.streams,
             registry,
         )
-        self.state = EngineState(model.book.n_ladders)
+        self.state = EngineState(model.book.n_ladders, model.book.needs_ladder_paid)
         self.drift = growths.drift_table(
             self.scenario.dynamics.growth,
             range(self.scenario.population.start_year, self.scenario.horizon + 1),
