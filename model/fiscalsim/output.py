@@ -42,7 +42,7 @@ def write_all(out_dir: Path, writers: Mapping[str, Writer]) -> list[Path]:
 
 def csv_writer(frame: pd.DataFrame) -> Writer:
     def write(path: Path) -> None:
-        frame.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+        frame.to_csv(path, index=False, float_format="%.12g", lineterminator="\n")
 
     return write
 

@@ -120,7 +120,7 @@ def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) ->
         segments.append(
             Segment(
                 city=target.city,
-                industry_class=target.industry_class,  # type: ignore[arg-type]
+                industry_class=target.industry_class,
                 firms=target.firms,
                 size=fit_size(target, spec, above_scale_wan),
                 county_weights=weights[key],

@@ -36,7 +36,12 @@ class Prepared:
     scenario_hash: str
 
 
-def prepare(path: Path, replicates: int | None = None, seed: int | None = None) -> Prepared:
+def prepare(
+    path: Path,
+    replicates: int | None = None,
+    seed: int | None = None,
+    batch_replicates: int | None = None,
+) -> Prepared:
     """Load and check everything a run needs before any output is written."""
     scenario, digest = load_scenario(path)
     updates: dict[str, Any] = {}
@@ -44,6 +49,8 @@ def prepare(path: Path, replicates: int | None = None, seed: int | None = None) 
         updates["replicates"] = replicates
     if seed is not None:
         updates["seed"] = seed
+    if batch_replicates is not None:
+        updates["batch_replicates"] = batch_replicates
     scenario = scenario.model_copy(update=updates)
     registry = load_registry()
     policies = load_policies([resolve(path, p) for p in scenario.policies], registry)
