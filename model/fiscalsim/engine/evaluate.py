@@ -73,7 +73,7 @@ def _take_basis(basis: AmountResult, keep: np.ndarray) -> AmountResult:
 def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
     """A firm's first year sets its starting point: tiers at or below it count as reached before."""
     firms = table.firm
-    new_rows = np.flatnonzero(state.last_year[firms] < 0)
+    new_rows = np.flatnonzero(state.last_year[table.firms] < 0)
     if new_rows.size == 0:
         return
     prior = table.raw("prior_max_revenue_wan", new_rows)
@@ -174,14 +174,14 @@ def _remember(
     state: EngineState,
     awards: YearAwards,
 ) -> None:
-    firms = table.firm
+    firms = table.firms
     every = np.arange(table.n)
     for ladder, now in _ladder_levels(rules, table, every).items():
         column = state.reached_tiers[firms, ladder]
         state.reached_tiers[firms, ladder] = np.maximum(column, now)
     for rule_index in np.unique(awards.rule):
         mine = awards.rule == rule_index
-        granted_firms = firms[awards.row[mine]]
+        granted_firms = table.firm[awards.row[mine]]
         state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine])
         ladder = book.rules[int(rule_index)].ladder
         if ladder >= 0 and state.track_ladder_paid:

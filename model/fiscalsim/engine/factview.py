@@ -45,6 +45,18 @@ class FactTable:
     def n(self) -> int:
         return int(self.firm.size)
 
+    @property
+    def firms(self) -> np.ndarray | slice:
+        """The rows' firm indices, as a slice when they are one increasing run (no gather)."""
+        firm = self.firm
+        if (
+            firm.size
+            and int(firm[-1]) - int(firm[0]) == firm.size - 1
+            and bool(np.all(np.diff(firm) > 0))
+        ):
+            return slice(int(firm[0]), int(firm[-1]) + 1)
+        return firm
+
     def has(self, name: str) -> bool:
         return name in self.dense or name in self.sparse
 

@@ -60,8 +60,11 @@ class Collector:
         self.pieces: dict[str, list[np.ndarray]] = {name: [] for name in LEDGER_FIELDS}
         self.panel_replicate = panel_replicate
         self.panel_rows: list[pd.DataFrame] = []
+        self.firm_years = 0  # firms evaluated in simulated years (after exits), for throughput
 
     def awards(self, world: World, table: FactTable, awards: YearAwards) -> None:
+        if table.year > self.start_year:
+            self.firm_years += table.n
         rows = awards.row
         self.pieces["replicate"].append(table.group[rows].astype(np.int32))
         self.pieces["firm_key"].append(world.firms.key[table.firm[rows]])
@@ -76,8 +79,12 @@ class Collector:
         if table.year > self.start_year and self.thresholds.size:
             revenue = table.dense["revenue_wan"]
             before = table.dense["prior_max_revenue_wan"]
-            crossed = (before[:, None] < self.thresholds) & (revenue[:, None] >= self.thresholds)
+            rising = np.flatnonzero((revenue >= self.thresholds[0]) & (before < revenue))
+            crossed = (before[rising, None] < self.thresholds) & (
+                revenue[rising, None] >= self.thresholds
+            )
             hit, tier = np.nonzero(crossed)
+            hit = rising[hit]
             if hit.size:
                 slots = np.array([self.slot[int(g)] for g in table.group[hit]])
                 scatter_add(
@@ -112,26 +119,19 @@ class Collector:
         firms = world.firms
         offset = (year if year is not None else self.start_year) - self.start_year
         revenue = np.exp(firms.log_revenue)
-        slots = np.array(
-            [self.slot[int(r)] for r in range(max(self.replicates) + 1) if r in self.slot]
-        )
-        lookup = np.full(max(self.replicates) + 1, -1)
-        lookup[self.replicates] = slots
-        shape = self.population_stats.shape[:4]
-        flat = np.ravel_multi_index(
-            (
-                lookup[firms.replicate],
-                np.full(firms.n, offset),
-                firms.location,
-                firms.industry_class,
-            ),
-            shape,
-        )
+        lookup = np.full(max(self.replicates) + 1, -1, dtype=np.int64)
+        lookup[self.replicates] = np.arange(len(self.replicates))
+        n_slots, _, n_places, n_classes, _ = self.population_stats.shape
+        code = (
+            lookup[firms.replicate] * n_places + firms.location
+        ) * n_classes + firms.industry_class
         above = (revenue >= world.scenario.population.above_scale_wan).astype(np.float64)
-        size = int(np.prod(shape))
+        size = n_slots * n_places * n_classes
         for metric, weights in enumerate((None, revenue, above)):
-            counted = np.bincount(flat, weights=weights, minlength=size).reshape(shape)
-            self.population_stats[..., metric] += counted
+            counted = np.bincount(code, weights=weights, minlength=size)
+            self.population_stats[:, offset, :, :, metric] += counted.reshape(
+                n_slots, n_places, n_classes
+            )
 
     def result(self) -> dict[str, Any]:
         ledger = {
@@ -145,4 +145,5 @@ class Collector:
             "population": self.population_stats,
             "crossings": self.crossings,
             "panel": panel,
+            "firm_years": self.firm_years,
         }

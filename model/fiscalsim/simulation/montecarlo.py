@@ -148,4 +148,5 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
         "population": np.concatenate([r["population"] for r in results]),
         "crossings": np.concatenate([r["crossings"] for r in results]),
         "panel": pd.concat(panels, ignore_index=True) if panels else None,
+        "firm_years": sum(int(r["firm_years"]) for r in results),
     }

@@ -105,18 +105,31 @@ class World:
         return np.exp(self.firms.log_revenue)
 
     def exit(self, year: int) -> None:
+        """Exits, drawn per (city, replicate) run; survivors are compacted back into run order."""
         spec = self.scenario.dynamics.exit
         firms = self.firms
-        age = year - firms.founded_year
-        probability = exits.hazard(spec, age, self.revenue())
+        revenue = self.revenue() if spec.size_gamma else np.zeros(0)
+        probability = exits.hazard(spec, year - firms.founded_year, revenue)
+        code = firms.city.astype(np.int64) * self.model.n_replicates_total + firms.replicate
+        order = np.argsort(code, kind="stable")  # entrants were appended last year
+        starts = np.concatenate(
+            [
+                [0],
+                np.cumsum(
+                    np.bincount(
+                        code, minlength=len(self.model.plans) * self.model.n_replicates_total
+                    )
+                ),
+            ]
+        )
         leave = np.zeros(firms.n, dtype=bool)
-        blocks = self.blocks()
         for plan in self.model.plans:
             for r in self.replicates:
-                rows = self._block(plan.city_index, r, blocks)
+                b = plan.city_index * self.model.n_replicates_total + r
+                rows = order[starts[b] : starts[b + 1]]
                 rng = self.streams.get(r, plan.city, "exit")
-                leave[rows] = rng.uniform(size=rows.stop - rows.start) < probability[rows]
-        keep = np.flatnonzero(~leave)
+                leave[rows] = rng.uniform(size=rows.size) < probability[rows]
+        keep = order[~leave[order]]
         self.firms = firms.take(keep)
         self.state = reindex(self.state, keep)
 
@@ -126,7 +139,10 @@ class World:
         firms = self.firms
         offset = year - self.scenario.population.start_year
         own, common = self._shocks()
-        spread = growths.sigma(spec, self.revenue(), year - firms.founded_year)
+        if spec.beta == 0 and not spec.young_age_multiplier:
+            spread: np.ndarray | float = float(np.clip(spec.sigma0, spec.sigma_min, spec.sigma_max))
+        else:
+            spread = growths.sigma(spec, self.revenue(), year - firms.founded_year)
         firms.log_revenue = (
             firms.log_revenue + self.drift[firms.industry_class, offset] + common + spread * own
         )
@@ -217,6 +233,7 @@ class World:
         firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, np.exp(firms.log_revenue))
 
     def enter(self, year: int) -> None:
+        """Entrants join at the end; the next exit step puts them in run order."""
         spec = self.scenario.dynamics.entry
         parts = [self.firms]
         registry = self.model.book.registry
@@ -235,10 +252,6 @@ class World:
                 self.next_key[plan.city_index, position] += new.n
                 if new.n:
                     parts.append(new)
-        if len(parts) == 1:
-            return
-        merged = FirmArrays.concat(parts)
-        order = merged.order(self.model.n_replicates_total)
-        n_old = self.firms.n
-        self.firms = merged.take(order)
-        self.state = reindex(self.state, np.where(order < n_old, order, -1))
+        if len(parts) > 1:
+            self.firms = FirmArrays.concat(parts)
+            self.state.ensure(self.firms.n)

@@ -1,0 +1,144 @@
+"""Speed and memory of fiscalsim, measured; never asserted in tests.
+
+1. The benchmark scenario (scenarios/benchmark.yaml), 300 replicates on one core: firm-years per
+   second, and the same model written per agent with Mesa (benchmarks/mesa_model.py), measured
+   in the same run, and their ratio.
+2. The baseline scenario, 1000 replicates, all five jurisdictions, on the machine's cores: wall
+   time and peak memory of the whole process tree.
+
+Run with `make bench`; results go to benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def vectorized(replicates: int) -> dict[str, Any]:
+    from fiscalsim.simulation.montecarlo import prepare, simulate
+
+    prepared = prepare(REPO / "scenarios" / "benchmark.yaml", replicates=replicates)
+    simulate(prepared.model, workers=1)  # warm-up: imports, allocator
+    started = time.perf_counter()
+    result = simulate(prepared.model, workers=1)
+    seconds = time.perf_counter() - started
+    awards = float(result["ledger"]["amount_wan"].sum()) / replicates
+    return {
+        "replicates": replicates,
+        "firm_years": result["firm_years"],
+        "seconds": round(seconds, 3),
+        "firm_years_per_second": result["firm_years"] / seconds,
+        "awards_wan_per_replicate": round(awards, 1),
+    }
+
+
+def mesa(replicates: int) -> dict[str, Any]:
+    from mesa_model import run_mesa
+
+    run_mesa(seed=99)  # warm-up
+    runs = [run_mesa(seed=seed) for seed in range(replicates)]
+    firm_years = sum(r["firm_years"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    return {
+        "replicates": replicates,
+        "mesa_version": runs[0]["mesa_version"],
+        "firm_years": firm_years,
+        "seconds": round(seconds, 3),
+        "firm_years_per_second": firm_years / seconds,
+        "awards_wan_per_replicate": round(
+            sum(sum(r["awards_wan_by_year"]) for r in runs) / replicates, 1
+        ),
+    }
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (kB), from /proc."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(
+                next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+            )
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                stack.extend(int(c) for c in children)
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def baseline(replicates: int) -> dict[str, Any]:
+    command = [
+        str(REPO / ".venv" / "bin" / "fiscalsim"),
+        "run",
+        "scenarios/baseline.yaml",
+        "--replicates",
+        str(replicates),
+        "--out",
+        "outputs/bench-baseline",
+    ]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_rss_kb(process.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    process.wait()
+    stop.set()
+    sampler.join()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(process.stderr.read().decode() if process.stderr else "baseline failed")
+    summary = json.loads((REPO / "outputs" / "bench-baseline" / "summary.json").read_text())
+    return {
+        "replicates": replicates,
+        "wall_seconds_whole_command": round(seconds, 1),
+        "simulation_and_tables_seconds": summary["run"]["seconds"],
+        "peak_memory_mb_process_tree": round(peak / 1024),
+        "cores": os.cpu_count(),
+    }
+
+
+def main() -> None:
+    results = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+        },
+        "benchmark_vectorized": vectorized(300),
+        "benchmark_mesa": mesa(3),
+        "baseline": baseline(1000),
+    }
+    ratio = (
+        results["benchmark_vectorized"]["firm_years_per_second"]
+        / results["benchmark_mesa"]["firm_years_per_second"]
+    )
+    results["speedup_vs_mesa"] = round(ratio, 1)
+    (REPO / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
