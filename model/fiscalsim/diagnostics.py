@@ -72,8 +72,8 @@ def exit_hazard_by_age(panel: pd.DataFrame, last_year: int) -> pd.Series:
     gone = np.array(
         [(f, y + 1) not in seen for f, y in zip(frame["firm_id"], frame["year"], strict=True)]
     )
-    age = np.minimum(frame["year"] - frame["founded_year"], 10)
-    return pd.Series(gone).groupby(age.to_numpy()).mean()
+    age = np.minimum((frame["year"] - frame["founded_year"]).to_numpy(), 10)
+    return pd.Series(gone).groupby(age).mean()
 
 
 def hill_tail_index(revenue: np.ndarray, top_share: float = 0.10) -> float:
