@@ -134,8 +134,8 @@ def _stack(
     """就高不重复: per firm and matter keep the highest; ties go to the higher-level document."""
     if rule.size == 0:
         return np.ones(0, dtype=bool), np.zeros(0, dtype=np.int64)
-    matter = np.array([book.rules[r].matter_key for r in rule], dtype=np.int64)
-    precedence = np.array([book.rules[r].precedence for r in rule], dtype=np.int64)
+    matter = book.matter_table[rule]
+    precedence = book.precedence_table[rule]
     order = np.lexsort((precedence, -amount, matter, firm))
     f, m = firm[order], matter[order]
     first = np.r_[True, (f[1:] != f[:-1]) | (m[1:] != m[:-1])]
@@ -256,8 +256,8 @@ def evaluate_year(
     stacked_amounts, stacked_winners = basis.amount_wan[~kept], winner[~kept]
     row, rule, basis = row[kept], rule[kept], _take_basis(basis, kept)
 
-    shares = np.array([book.rules[r].payer_shares for r in rule]).reshape(-1, 3)
-    lag = np.array([book.rules[r].rule.payment_lag_years for r in rule], dtype=np.int64)
+    shares = book.share_table[rule]
+    lag = book.lag_table[rule]
     payer = book.registry.payer_index[table.location[row]]
     payer_wan = shares * basis.amount_wan[:, None]
     payer = np.where(payer_wan > 0, payer, -1)

@@ -100,20 +100,31 @@ def reindex(state: EngineState, source: np.ndarray) -> EngineState:
     memory aligned with them without a Python loop.
     """
     n = int(source.size)
-    fresh = EngineState(state.n_ladders, state.track_ladder_paid)
-    fresh.ensure(n)
+    capacity = n + n // 8 + 16  # headroom so a year's entrants need no reallocation
     known = source >= 0
-    old = source[known]
-    for name in (
-        "last_year",
-        "last_revenue_wan",
-        "last_rd_expense_wan",
-        "last_above_scale",
-        "founded_year",
-        "reached_tiers",
-        "ladder_paid_wan",
-    ):
-        getattr(fresh, name)[:n][known] = getattr(state, name)[old]
+    every_known = bool(known.all())
+    old = source if every_known else source[known]
+    fresh = EngineState(state.n_ladders, state.track_ladder_paid)
+    fills = {
+        "last_year": -1,
+        "last_revenue_wan": np.nan,
+        "last_rd_expense_wan": np.nan,
+        "last_above_scale": np.nan,
+        "founded_year": np.nan,
+        "reached_tiers": 0,
+        "ladder_paid_wan": 0.0,
+    }
+    for name, fill in fills.items():
+        before = getattr(state, name)
+        after = np.empty((capacity, *before.shape[1:]), dtype=before.dtype)
+        if every_known:
+            after[:n] = before[old]
+        else:
+            after[:n] = fill
+            after[:n][known] = before[old]
+        after[n:] = fill
+        setattr(fresh, name, after)
+    fresh.capacity = capacity
     new_position = np.full(max(state.capacity, 1), -1, dtype=np.int64)
     new_position[old] = np.flatnonzero(known)
     for rule_index, history in state.history.items():

@@ -49,9 +49,12 @@ def draw_segment(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Locations, revenues and R&D shares of n firms of one segment."""
     places = list(segment.county_weights)
-    p = np.array([segment.county_weights[c] for c in places])
-    chosen = rng.choice(len(places), size=n, p=p / p.sum())
-    location = np.array([registry.index[c] for c in places], dtype=np.int32)[chosen]
+    codes = np.array([registry.index[c] for c in places], dtype=np.int32)
+    if len(places) == 1:
+        location = np.full(n, codes[0], dtype=np.int32)
+    else:
+        p = np.array([segment.county_weights[c] for c in places])
+        location = codes[rng.choice(len(places), size=n, p=p / p.sum())]
     revenue = draw_sizes(segment.size, n, rng)
     rd_share = segment.rd_share_of_revenue * np.exp(
         segment.rd_share_log_sd * rng.standard_normal(n)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -59,6 +60,23 @@ class RuleBook:
     registry: Registry
     matters: tuple[str, ...]
     n_ladders: int
+
+    @cached_property
+    def share_table(self) -> np.ndarray:
+        """Payer shares per rule, shape (n_rules, 3)."""
+        return np.array([c.payer_shares for c in self.rules]).reshape(-1, 3)
+
+    @cached_property
+    def lag_table(self) -> np.ndarray:
+        return np.array([c.rule.payment_lag_years for c in self.rules], dtype=np.int64)
+
+    @cached_property
+    def matter_table(self) -> np.ndarray:
+        return np.array([c.matter_key for c in self.rules], dtype=np.int64)
+
+    @cached_property
+    def precedence_table(self) -> np.ndarray:
+        return np.array([c.precedence for c in self.rules], dtype=np.int64)
 
     @property
     def needs_ladder_paid(self) -> bool:

@@ -86,7 +86,9 @@ class Collector:
             hit, tier = np.nonzero(crossed)
             hit = rising[hit]
             if hit.size:
-                slots = np.array([self.slot[int(g)] for g in table.group[hit]])
+                lookup = np.full(max(self.replicates) + 1, -1, dtype=np.int64)
+                lookup[self.replicates] = np.arange(len(self.replicates))
+                slots = lookup[table.group[hit]]
                 scatter_add(
                     self.crossings,
                     (slots, table.year - self.start_year, table.location[hit], tier),
