@@ -34,18 +34,18 @@ def entrants(
         location, revenue, rd_share = draw_segment(segment, n, rng, registry)
         if size is not None:
             revenue = draw_sizes(size, n, rng)
+        founded = np.full(n, year)
         pieces.append(
-            FirmArrays(
-                key=np.zeros(n, dtype=np.int64),
-                replicate=np.full(n, replicate, dtype=np.int32),
-                city=np.full(n, plan.city_index, dtype=np.int16),
-                location=location,
-                industry_class=np.full(n, int(segment.industry_class), dtype=np.int8),
-                log_revenue=np.log(revenue),
-                max_revenue_wan=revenue.copy(),
-                founded_year=np.full(n, year, dtype=np.int32),
-                rd_share=rd_share,
-                entered_year=np.full(n, year, dtype=np.int32),
+            FirmArrays.block(
+                replicate,
+                plan.city_index,
+                int(segment.industry_class),
+                location,
+                revenue,
+                revenue.copy(),
+                founded,
+                rd_share,
+                founded,
             )
         )
     if not pieces:

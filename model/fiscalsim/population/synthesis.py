@@ -89,18 +89,18 @@ def initial_population(
                 declined = rng.uniform(size=n) < history.declined_share
                 uplift = np.exp(rng.exponential(max(history.decline_log_mean, 1e-12), size=n))
                 max_before = np.where(declined, revenue * uplift, revenue)
+                founded = start_year - age
                 pieces.append(
-                    FirmArrays(
-                        key=np.zeros(n, dtype=np.int64),
-                        replicate=np.full(n, replicate, dtype=np.int32),
-                        city=np.full(n, plan.city_index, dtype=np.int16),
-                        location=location,
-                        industry_class=np.full(n, int(segment.industry_class), dtype=np.int8),
-                        log_revenue=np.log(revenue),
-                        max_revenue_wan=max_before,
-                        founded_year=(start_year - age).astype(np.int32),
-                        rd_share=rd_share,
-                        entered_year=np.full(n, start_year - age, dtype=np.int32),
+                    FirmArrays.block(
+                        replicate,
+                        plan.city_index,
+                        int(segment.industry_class),
+                        location,
+                        revenue,
+                        max_before,
+                        founded,
+                        rd_share,
+                        founded,
                     )
                 )
             block = FirmArrays.concat(pieces) if pieces else FirmArrays()

@@ -29,6 +29,33 @@ class FirmArrays:
     def n(self) -> int:
         return int(self.key.size)
 
+    @staticmethod
+    def block(
+        replicate: int,
+        city_index: int,
+        industry_class: int,
+        location: np.ndarray,
+        revenue_wan: np.ndarray,
+        max_revenue_wan: np.ndarray,
+        founded_year: np.ndarray,
+        rd_share: np.ndarray,
+        entered_year: np.ndarray,
+    ) -> FirmArrays:
+        """New firms of one replicate, city and class (keys are set by the caller)."""
+        n = revenue_wan.size
+        return FirmArrays(
+            key=np.zeros(n, dtype=np.int64),
+            replicate=np.full(n, replicate, dtype=np.int32),
+            city=np.full(n, city_index, dtype=np.int16),
+            location=location.astype(np.int32),
+            industry_class=np.full(n, industry_class, dtype=np.int8),
+            log_revenue=np.log(revenue_wan),
+            max_revenue_wan=max_revenue_wan,
+            founded_year=founded_year.astype(np.int32),
+            rd_share=rd_share,
+            entered_year=entered_year.astype(np.int32),
+        )
+
     def take(self, index: np.ndarray) -> FirmArrays:
         return FirmArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
