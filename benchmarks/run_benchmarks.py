@@ -50,12 +50,14 @@ def mesa(replicates: int) -> dict[str, Any]:
     runs = [run_mesa(seed=seed) for seed in range(replicates)]
     firm_years = sum(r["firm_years"] for r in runs)
     seconds = sum(r["seconds"] for r in runs)
+    rates = sorted(r["firm_years"] / r["seconds"] for r in runs)
     return {
         "replicates": replicates,
         "mesa_version": runs[0]["mesa_version"],
         "firm_years": firm_years,
         "seconds": round(seconds, 3),
         "firm_years_per_second": firm_years / seconds,
+        "firm_years_per_second_min_max": [round(rates[0]), round(rates[-1])],
         "awards_wan_per_replicate": round(
             sum(sum(r["awards_wan_by_year"]) for r in runs) / replicates, 1
         ),
@@ -128,7 +130,7 @@ def main() -> None:
             "cores": os.cpu_count(),
         },
         "benchmark_vectorized": vectorized(300),
-        "benchmark_mesa": mesa(3),
+        "benchmark_mesa": mesa(5),
         "baseline": baseline(1000),
     }
     ratio = (

@@ -28,11 +28,15 @@ def check(frame: pd.DataFrame, name: str) -> None:
     if UPDATE:
         actual_path.replace(expected_path)
         return
-    assert expected_path.exists(), f"no golden file: run `make golden` to create {expected_path.name}"
+    assert expected_path.exists(), (
+        f"no golden file: run `make golden` to create {expected_path.name}"
+    )
     if actual_path.read_bytes() == expected_path.read_bytes():
         actual_path.unlink()
         return
-    pytest.fail(f"{name} changed: compare {actual_path} with {expected_path}; `make golden` accepts it")
+    pytest.fail(
+        f"{name} changed: compare {actual_path} with {expected_path}; `make golden` accepts it"
+    )
 
 
 def test_demo_ledger_is_golden() -> None:
@@ -44,4 +48,7 @@ def test_small_baseline_projection_is_golden(tmp_path: Path) -> None:
     prepared = prepare(SCENARIOS_DIR / "baseline.yaml", replicates=3, batch_replicates=3)
     result = run_scenario(prepared, tmp_path, workers=1)
     spending = result["spending"]
-    check(spending[spending["basis"] == "cash"].drop(columns=["expenditure_basis"]), "baseline_3_replicates_cash")
+    check(
+        spending[spending["basis"] == "cash"].drop(columns=["expenditure_basis"]),
+        "baseline_3_replicates_cash",
+    )

@@ -45,7 +45,6 @@ def entrants(
                 revenue.copy(),
                 founded,
                 rd_share,
-                founded,
             )
         )
     if not pieces:

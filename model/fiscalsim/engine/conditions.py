@@ -74,7 +74,7 @@ def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
             return rows
     if rows is None:
         if isinstance(amount, TieredFirstReach):
-            values = table.raw(amount.fact, np.arange(table.n))
+            values = table.column(amount.fact)
             rows = np.flatnonzero(values >= compiled.thresholds_wan[0])
         else:
             rows = np.arange(table.n)

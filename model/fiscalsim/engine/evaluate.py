@@ -80,7 +80,7 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
     revenue = table.raw("revenue_wan", new_rows)
     start = np.where(np.isnan(prior), revenue, prior)
     for ladder, reached in _ladder_levels(rules, table, new_rows, start).items():
-        state.reached_tiers[firms[new_rows], ladder] = reached
+        state.reached_tiers[ladder, firms[new_rows]] = reached
     state.founded_year[firms[new_rows]] = table.raw("founded_year", new_rows)
 
 
@@ -91,7 +91,7 @@ def _forget_before_policy(rules: list[CompiledRule], table: FactTable, state: En
         if compiled.ladder >= 0 and compiled.readings.first_reach == "since_policy":
             assert rule.years is not None
             if table.year == rule.years.first:
-                state.reached_tiers[table.firm, compiled.ladder] = 0
+                state.reached_tiers[compiled.ladder, table.firm] = 0
 
 
 def _apply_quotas(
@@ -148,7 +148,10 @@ def _stack(
 
 
 def _ladder_levels(
-    rules: list[CompiledRule], table: FactTable, rows: np.ndarray, start: np.ndarray | None = None
+    rules: list[CompiledRule],
+    table: FactTable,
+    rows: np.ndarray | None,
+    start: np.ndarray | None = None,
 ) -> dict[int, np.ndarray]:
     """Tiers reached by each ladder rule's fact at `rows`; rules sharing a ladder share the work."""
     cache: dict[tuple[str, tuple[float, ...]], np.ndarray] = {}
@@ -159,7 +162,10 @@ def _ladder_levels(
         fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
         key = (fact, tuple(compiled.thresholds_wan))
         if key not in cache:
-            values = table.raw(fact, rows) if start is None or fact != "revenue_wan" else start
+            if start is not None and fact == "revenue_wan":
+                values = start
+            else:
+                values = table.column(fact) if rows is None else table.raw(fact, rows)
             cache[key] = np.searchsorted(
                 compiled.thresholds_wan, np.nan_to_num(values, nan=0.0), side="right"
             ).astype(np.uint8)
@@ -175,21 +181,20 @@ def _remember(
     awards: YearAwards,
 ) -> None:
     firms = table.firms
-    every = np.arange(table.n)
-    for ladder, now in _ladder_levels(rules, table, every).items():
-        column = state.reached_tiers[firms, ladder]
-        state.reached_tiers[firms, ladder] = np.maximum(column, now)
+    for ladder, now in _ladder_levels(rules, table, None).items():
+        memory = state.reached_tiers[ladder]
+        memory[firms] = np.maximum(memory[firms], now)
     for rule_index in np.unique(awards.rule):
         mine = awards.rule == rule_index
         granted_firms = table.firm[awards.row[mine]]
         state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine])
         ladder = book.rules[int(rule_index)].ladder
         if ladder >= 0 and state.track_ladder_paid:
-            np.add.at(state.ladder_paid_wan[:, ladder], granted_firms, awards.amount_wan[mine])
+            np.add.at(state.ladder_paid_wan[ladder], granted_firms, awards.amount_wan[mine])
     state.last_year[firms] = table.year
-    state.last_revenue_wan[firms] = table.raw("revenue_wan", every)
-    state.last_rd_expense_wan[firms] = table.raw("rd_expense_wan", every)
-    state.last_above_scale[firms] = table.raw("above_scale", every)
+    state.last_revenue_wan[firms] = table.column("revenue_wan")
+    state.last_rd_expense_wan[firms] = table.column("rd_expense_wan")
+    state.last_above_scale[firms] = table.column("above_scale")
 
 
 def evaluate_year(

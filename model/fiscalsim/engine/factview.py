@@ -75,6 +75,12 @@ class FactTable:
         fill = np.nan if name in UNKNOWN_WHEN_MISSING else 0.0
         return np.full(rows.size, fill)
 
+    def column(self, name: str) -> np.ndarray:
+        """A stored column for every row, without copying a dense one."""
+        if name in self.dense:
+            return self.dense[name].astype(np.float64, copy=False)
+        return self.raw(name, np.arange(self.n))
+
     def nonzero_rows(self, name: str) -> np.ndarray:
         """Rows where a stored column is non-zero (and not NaN)."""
         if name in self.sparse:

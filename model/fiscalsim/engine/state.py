@@ -54,6 +54,7 @@ class EngineState:
     last_rd_expense_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
     last_above_scale: np.ndarray = field(default_factory=lambda: np.zeros(0))
     founded_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Per ladder rule (rows) and firm (columns), so one ladder's memory is contiguous.
     reached_tiers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.uint8))
     ladder_paid_wan: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     history: dict[int, RuleHistory] = field(default_factory=dict)
@@ -69,28 +70,24 @@ class EngineState:
             shape = (grow, *array.shape[1:])
             return np.concatenate([array, np.full(shape, fill, dtype=array.dtype)])
 
-        paid_columns = self.n_ladders if self.track_ladder_paid else 0
-        if self.reached_tiers.shape[1] != self.n_ladders:
-            self.reached_tiers = np.zeros((self.capacity, self.n_ladders), dtype=np.uint8)
-        if self.ladder_paid_wan.shape[1] != paid_columns:
-            self.ladder_paid_wan = np.zeros((self.capacity, paid_columns))
+        def widen(array: np.ndarray, rows: int, fill: float) -> np.ndarray:
+            wider = np.full((rows, new), fill, dtype=array.dtype)
+            if array.shape[0] == rows:
+                wider[:, : self.capacity] = array
+            return wider
+
+        paid_rows = self.n_ladders if self.track_ladder_paid else 0
+        self.reached_tiers = widen(self.reached_tiers, self.n_ladders, 0)
+        self.ladder_paid_wan = widen(self.ladder_paid_wan, paid_rows, 0.0)
         self.last_year = extend(self.last_year, -1)
         self.last_revenue_wan = extend(self.last_revenue_wan, np.nan)
         self.last_rd_expense_wan = extend(self.last_rd_expense_wan, np.nan)
         self.last_above_scale = extend(self.last_above_scale, np.nan)
         self.founded_year = extend(self.founded_year, np.nan)
-        self.reached_tiers = extend(self.reached_tiers, 0)
-        self.ladder_paid_wan = extend(self.ladder_paid_wan, 0.0)
         self.capacity = new
 
     def rule_history(self, rule_index: int) -> RuleHistory:
         return self.history.setdefault(rule_index, RuleHistory())
-
-    def forget(self, firms: np.ndarray) -> None:
-        """Drop what the engine holds on firms that left, so their slots could be reused safely."""
-        self.last_year[firms] = -1
-        self.reached_tiers[firms] = 0
-        self.ladder_paid_wan[firms] = 0.0
 
 
 def reindex(state: EngineState, source: np.ndarray) -> EngineState:
@@ -116,13 +113,23 @@ def reindex(state: EngineState, source: np.ndarray) -> EngineState:
     }
     for name, fill in fills.items():
         before = getattr(state, name)
-        after = np.empty((capacity, *before.shape[1:]), dtype=before.dtype)
+        ladders = before.ndim == 2  # (ladder, firm): re-order the columns
+        shape = (before.shape[0], capacity) if ladders else (capacity,)
+        after = np.empty(shape, dtype=before.dtype)
+        head = after[:, :n] if ladders else after[:n]
+        gathered = before[:, old] if ladders else before[old]
         if every_known:
-            after[:n] = before[old]
+            head[...] = gathered
         else:
-            after[:n] = fill
-            after[:n][known] = before[old]
-        after[n:] = fill
+            head[...] = fill
+            if ladders:
+                head[:, known] = gathered
+            else:
+                head[known] = gathered
+        if ladders:
+            after[:, n:] = fill
+        else:
+            after[n:] = fill
         setattr(fresh, name, after)
     fresh.capacity = capacity
     new_position = np.full(max(state.capacity, 1), -1, dtype=np.int64)

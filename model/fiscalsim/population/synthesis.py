@@ -100,7 +100,6 @@ def initial_population(
                         max_before,
                         founded,
                         rd_share,
-                        founded,
                     )
                 )
             block = FirmArrays.concat(pieces) if pieces else FirmArrays()

@@ -120,7 +120,7 @@ class Collector:
     def population(self, world: World, year: int | None = None) -> None:
         firms = world.firms
         offset = (year if year is not None else self.start_year) - self.start_year
-        revenue = np.exp(firms.log_revenue)
+        revenue = firms.revenue_wan
         lookup = np.full(max(self.replicates) + 1, -1, dtype=np.int64)
         lookup[self.replicates] = np.arange(len(self.replicates))
         n_slots, _, n_places, n_classes, _ = self.population_stats.shape

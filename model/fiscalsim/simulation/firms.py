@@ -20,10 +20,12 @@ class FirmArrays:
     location: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     industry_class: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     log_revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    revenue_wan: np.ndarray = field(
+        default_factory=lambda: np.zeros(0)
+    )  # exp(log_revenue), kept in step
     max_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # before this year
     founded_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     rd_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    entered_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     @property
     def n(self) -> int:
@@ -39,7 +41,6 @@ class FirmArrays:
         max_revenue_wan: np.ndarray,
         founded_year: np.ndarray,
         rd_share: np.ndarray,
-        entered_year: np.ndarray,
     ) -> FirmArrays:
         """New firms of one replicate, city and class (keys are set by the caller)."""
         n = revenue_wan.size
@@ -50,10 +51,10 @@ class FirmArrays:
             location=location.astype(np.int32),
             industry_class=np.full(n, industry_class, dtype=np.int8),
             log_revenue=np.log(revenue_wan),
+            revenue_wan=revenue_wan,
             max_revenue_wan=max_revenue_wan,
             founded_year=founded_year.astype(np.int32),
             rd_share=rd_share,
-            entered_year=entered_year.astype(np.int32),
         )
 
     def take(self, index: np.ndarray) -> FirmArrays:

@@ -102,7 +102,7 @@ class World:
         return slice(int(blocks[code]), int(blocks[code + 1]))
 
     def revenue(self) -> np.ndarray:
-        return np.exp(self.firms.log_revenue)
+        return self.firms.revenue_wan
 
     def exit(self, year: int) -> None:
         """Exits, drawn per (city, replicate) run; survivors are compacted back into run order."""
@@ -146,6 +146,7 @@ class World:
         firms.log_revenue = (
             firms.log_revenue + self.drift[firms.industry_class, offset] + common + spread * own
         )
+        firms.revenue_wan = np.exp(firms.log_revenue)
 
     def _shocks(self) -> tuple[np.ndarray, np.ndarray]:
         """Each firm's unit shock and the shock common to its replicate, city and class."""
@@ -171,7 +172,7 @@ class World:
 
     def facts(self, rows: slice, year: int) -> dict[str, np.ndarray]:
         firms = self.firms
-        revenue = np.exp(firms.log_revenue[rows])
+        revenue = firms.revenue_wan[rows]
         return {
             "revenue_wan": revenue,
             "above_scale": (revenue >= self.scenario.population.above_scale_wan).astype(np.float64),
@@ -230,7 +231,7 @@ class World:
             )
             self.collector.awards(self, table, awards)
         firms = self.firms
-        firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, np.exp(firms.log_revenue))
+        firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, firms.revenue_wan)
 
     def enter(self, year: int) -> None:
         """Entrants join at the end; the next exit step puts them in run order."""
