@@ -7,8 +7,10 @@ import numpy as np
 from fiscalsim.scenario import Exit
 
 
-def hazard(exit_spec: Exit, age: np.ndarray, revenue_wan: np.ndarray) -> np.ndarray:
+def hazard(exit_spec: Exit, age: np.ndarray, revenue_wan: np.ndarray) -> np.ndarray | float:
     table = np.asarray(exit_spec.hazard_by_age)
+    if table.size == 1 and exit_spec.size_gamma == 0:
+        return float(table[0])  # one hazard for every firm
     base = table[np.clip(age, 0, table.size - 1)]
     if exit_spec.size_gamma == 0:
         return base

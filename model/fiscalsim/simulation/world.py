@@ -122,14 +122,14 @@ class World:
                 ),
             ]
         )
-        leave = np.zeros(firms.n, dtype=bool)
+        draws = np.empty(firms.n)  # uniforms in run order, one stream per run
         for plan in self.model.plans:
             for r in self.replicates:
                 b = plan.city_index * self.model.n_replicates_total + r
-                rows = order[starts[b] : starts[b + 1]]
                 rng = self.streams.get(r, plan.city, "exit")
-                leave[rows] = rng.uniform(size=rows.size) < probability[rows]
-        keep = order[~leave[order]]
+                draws[starts[b] : starts[b + 1]] = rng.uniform(size=int(starts[b + 1] - starts[b]))
+        chance = probability[order] if isinstance(probability, np.ndarray) else probability
+        keep = order[draws >= chance]
         self.firms = firms.take(keep)
         self.state = reindex(self.state, keep)
 
@@ -153,21 +153,26 @@ class World:
         spec = self.scenario.dynamics.growth
         firms = self.firms
         own = np.empty(firms.n)
-        common = np.zeros(firms.n)
+        shared = spec.common_shock_sd > 0 or spec.national_shock_sd > 0
+        common = np.zeros(firms.n if shared else 1)
         blocks = self.blocks()
         for r in self.replicates:
-            national = (
-                spec.national_shock_sd * self.streams.get(r, "national", "shock").standard_normal()
-            )
+            national = 0.0
+            if shared:
+                national = (
+                    spec.national_shock_sd
+                    * self.streams.get(r, "national", "shock").standard_normal()
+                )
             for plan in self.model.plans:
                 rows = self._block(plan.city_index, r, blocks)
                 own[rows] = growths.unit_shocks(
                     spec, self.streams.get(r, plan.city, "growth"), rows.stop - rows.start
                 )
-                by_class = growths.common_shocks(
-                    spec, self.streams.get(r, plan.city, "common_shock")
-                )
-                common[rows] = national + by_class[firms.industry_class[rows]]
+                if shared:
+                    by_class = growths.common_shocks(
+                        spec, self.streams.get(r, plan.city, "common_shock")
+                    )
+                    common[rows] = national + by_class[firms.industry_class[rows]]
         return own, common
 
     def facts(self, rows: slice, year: int) -> dict[str, np.ndarray]:
