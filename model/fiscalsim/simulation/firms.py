@@ -19,10 +19,7 @@ class FirmArrays:
     city: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     location: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     industry_class: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
-    log_revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    revenue_wan: np.ndarray = field(
-        default_factory=lambda: np.zeros(0)
-    )  # exp(log_revenue), kept in step
+    revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
     max_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # before this year
     founded_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     rd_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -50,7 +47,6 @@ class FirmArrays:
             city=np.full(n, city_index, dtype=np.int16),
             location=location.astype(np.int32),
             industry_class=np.full(n, industry_class, dtype=np.int8),
-            log_revenue=np.log(revenue_wan),
             revenue_wan=revenue_wan,
             max_revenue_wan=max_revenue_wan,
             founded_year=founded_year.astype(np.int32),

@@ -143,10 +143,8 @@ class World:
             spread: np.ndarray | float = float(np.clip(spec.sigma0, spec.sigma_min, spec.sigma_max))
         else:
             spread = growths.sigma(spec, self.revenue(), year - firms.founded_year)
-        firms.log_revenue = (
-            firms.log_revenue + self.drift[firms.industry_class, offset] + common + spread * own
-        )
-        firms.revenue_wan = np.exp(firms.log_revenue)
+        step = self.drift[firms.industry_class, offset] + common + spread * own
+        firms.revenue_wan = firms.revenue_wan * np.exp(step)  # ln S grows by `step`
 
     def _shocks(self) -> tuple[np.ndarray, np.ndarray]:
         """Each firm's unit shock and the shock common to its replicate, city and class."""
