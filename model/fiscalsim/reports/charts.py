@@ -34,11 +34,12 @@ def spending_chart(spending: pd.DataFrame, basis: str = "cash", top: int = 8) ->
     rows = spending[spending["basis"] == basis]
     totals = rows.groupby(["jurisdiction", "payer_level"])["mean_wan"].sum().nlargest(top)
     figure, axes = plt.subplots(figsize=(9, 5))
-    for (name, level), _total in totals.items():
+    for key in totals.index:
+        name, level = str(key[0]), str(key[1])
         series = rows[(rows["jurisdiction"] == name) & (rows["payer_level"] == level)].sort_values(
             "year"
         )
-        label = f"{name}（{LEVEL_ZH.get(str(level), level)}）"
+        label = f"{name}（{LEVEL_ZH.get(level, level)}）"
         axes.plot(series["year"], series["mean_wan"], marker="o", label=label)
         axes.fill_between(series["year"], series["p05_wan"], series["p95_wan"], alpha=0.15)
     basis_zh = "兑付年度（现金口径）" if basis == "cash" else "考核年度（责任口径）"
