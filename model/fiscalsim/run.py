@@ -66,7 +66,7 @@ def calibration_table(prepared: Prepared, population: np.ndarray) -> pd.DataFram
             start = population[:, 0][:, places, int(segment.industry_class)].sum(axis=1)
             rng = np.random.default_rng(0)
             sample = draw_sizes(segment.size, 200_000, rng)
-            large_wan = spec.calibrated.large_wan if spec.calibrated else 10_000.0
+            large_wan = spec.calibrated.large_wan if spec.calibrated else float("inf")
             rows.append(
                 {
                     "city": segment.city,

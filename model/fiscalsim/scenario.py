@@ -169,6 +169,9 @@ class Calibrated(Strict):
     floor_wan: Positive
     large_wan: Positive
     max_wan: Positive
+    tail_alpha_bounds: tuple[Positive, Positive] = Field(
+        description="tail indices outside these bounds mean the three counts do not fit the form"
+    )
     rd_by_class: dict[IndustryClass, RdIntensity]
     source: str
 

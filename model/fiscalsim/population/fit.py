@@ -18,8 +18,6 @@ from scipy import optimize, special, stats
 from fiscalsim.errors import InputError
 from fiscalsim.scenario import Calibrated, Segment, SizeDistribution
 
-TAIL_ALPHA_RANGE = (0.5, 3.0)  # outside it the three counts are inconsistent with the form
-
 
 @dataclass(frozen=True)
 class Target:
@@ -45,8 +43,8 @@ def fit_size(target: Target, spec: Calibrated, tail_from_wan: float) -> SizeDist
     if target.above_scale > 0 and target.large > 0:
         alpha = math.log(target.large / target.above_scale) / math.log(tail_from_wan / large_wan)
     else:
-        alpha = TAIL_ALPHA_RANGE[1]
-    alpha = min(max(alpha, TAIL_ALPHA_RANGE[0]), TAIL_ALPHA_RANGE[1])
+        alpha = spec.tail_alpha_bounds[1]
+    alpha = min(max(alpha, spec.tail_alpha_bounds[0]), spec.tail_alpha_bounds[1])
     return SizeDistribution(
         log_mean=log_mean,
         log_sd=log_sd,
