@@ -89,8 +89,6 @@ DERIVED_FACTS: dict[str, Fact] = {
     )
 }
 
-ID_COLUMNS: frozenset[str] = frozenset(REQUIRED_COLUMNS) - {"revenue_wan"}
-
 
 def describe_fact(name: str) -> Fact | None:
     return CORE_FACTS.get(name) or DERIVED_FACTS.get(name)

@@ -6,7 +6,6 @@ the row; nothing in the user's data is altered or dropped silently.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,7 +191,3 @@ def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
         class_code=classes.astype(int).to_numpy(dtype=np.int8),
         fact_columns=tuple(fact_columns),
     )
-
-
-def is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))

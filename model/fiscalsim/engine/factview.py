@@ -9,6 +9,7 @@ previous year in the engine state, so the calculator and the simulation derive t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class FactTable:
     def n(self) -> int:
         return int(self.firm.size)
 
-    @property
+    @cached_property
     def firms(self) -> np.ndarray | slice:
         """The rows' firm indices, as a slice when they are one increasing run (no gather)."""
         firm = self.firm

@@ -42,6 +42,17 @@ class RuleHistory:
         self.paid_wan = np.bincount(inverse, weights=all_paid, minlength=unique.size)
 
 
+# Each per-firm array and the value it holds for a firm the engine has never seen.
+FIRM_FIELDS: dict[str, float] = {
+    "last_year": -1,
+    "last_revenue_wan": np.nan,
+    "last_rd_expense_wan": np.nan,
+    "last_above_scale": np.nan,
+    "founded_year": np.nan,
+}
+LADDER_FIELDS: dict[str, float] = {"reached_tiers": 0, "ladder_paid_wan": 0.0}
+
+
 @dataclass
 class EngineState:
     """Per-firm memory, grown on demand as new firms appear."""
@@ -79,11 +90,8 @@ class EngineState:
         paid_rows = self.n_ladders if self.track_ladder_paid else 0
         self.reached_tiers = widen(self.reached_tiers, self.n_ladders, 0)
         self.ladder_paid_wan = widen(self.ladder_paid_wan, paid_rows, 0.0)
-        self.last_year = extend(self.last_year, -1)
-        self.last_revenue_wan = extend(self.last_revenue_wan, np.nan)
-        self.last_rd_expense_wan = extend(self.last_rd_expense_wan, np.nan)
-        self.last_above_scale = extend(self.last_above_scale, np.nan)
-        self.founded_year = extend(self.founded_year, np.nan)
+        for name, fill in FIRM_FIELDS.items():
+            setattr(self, name, extend(getattr(self, name), fill))
         self.capacity = new
 
     def rule_history(self, rule_index: int) -> RuleHistory:
@@ -102,16 +110,7 @@ def reindex(state: EngineState, source: np.ndarray) -> EngineState:
     every_known = bool(known.all())
     old = source if every_known else source[known]
     fresh = EngineState(state.n_ladders, state.track_ladder_paid)
-    fills = {
-        "last_year": -1,
-        "last_revenue_wan": np.nan,
-        "last_rd_expense_wan": np.nan,
-        "last_above_scale": np.nan,
-        "founded_year": np.nan,
-        "reached_tiers": 0,
-        "ladder_paid_wan": 0.0,
-    }
-    for name, fill in fills.items():
+    for name, fill in {**FIRM_FIELDS, **LADDER_FIELDS}.items():
         before = getattr(state, name)
         ladders = before.ndim == 2  # (ladder, firm): re-order the columns
         shape = (before.shape[0], capacity) if ladders else (capacity,)

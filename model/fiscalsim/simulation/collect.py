@@ -49,7 +49,8 @@ class Collector:
     ) -> None:
         self.book = book
         self.replicates = replicates
-        self.slot = {r: i for i, r in enumerate(replicates)}
+        self.slot_of = np.full(max(replicates) + 1, -1, dtype=np.int64)  # replicate -> row here
+        self.slot_of[replicates] = np.arange(len(replicates))
         self.start_year = start_year
         n_years = horizon - start_year + 1
         n_places = len(book.registry.items)
@@ -86,15 +87,13 @@ class Collector:
             hit, tier = np.nonzero(crossed)
             hit = rising[hit]
             if hit.size:
-                lookup = np.full(max(self.replicates) + 1, -1, dtype=np.int64)
-                lookup[self.replicates] = np.arange(len(self.replicates))
-                slots = lookup[table.group[hit]]
+                slots = self.slot_of[table.group[hit]]
                 scatter_add(
                     self.crossings,
                     (slots, table.year - self.start_year, table.location[hit], tier),
                     1.0,
                 )
-        if self.panel_replicate is not None and self.panel_replicate in self.slot:
+        if self.panel_replicate is not None and self.panel_replicate in self.replicates:
             self.panel_rows.append(self._panel(world, table))
 
     def _panel(self, world: World, table: FactTable) -> pd.DataFrame:
@@ -121,11 +120,9 @@ class Collector:
         firms = world.firms
         offset = (year if year is not None else self.start_year) - self.start_year
         revenue = firms.revenue_wan
-        lookup = np.full(max(self.replicates) + 1, -1, dtype=np.int64)
-        lookup[self.replicates] = np.arange(len(self.replicates))
         n_slots, _, n_places, n_classes, _ = self.population_stats.shape
         code = (
-            lookup[firms.replicate] * n_places + firms.location
+            self.slot_of[firms.replicate] * n_places + firms.location
         ) * n_classes + firms.industry_class
         above = (revenue >= world.scenario.population.above_scale_wan).astype(np.float64)
         size = n_slots * n_places * n_classes

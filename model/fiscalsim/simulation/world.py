@@ -101,14 +101,11 @@ class World:
         code = city * self.model.n_replicates_total + replicate
         return slice(int(blocks[code]), int(blocks[code + 1]))
 
-    def revenue(self) -> np.ndarray:
-        return self.firms.revenue_wan
-
     def exit(self, year: int) -> None:
         """Exits, drawn per (city, replicate) run; survivors are compacted back into run order."""
         spec = self.scenario.dynamics.exit
         firms = self.firms
-        revenue = self.revenue() if spec.size_gamma else np.zeros(0)
+        revenue = self.firms.revenue_wan if spec.size_gamma else np.zeros(0)
         probability = exits.hazard(spec, year - firms.founded_year, revenue)
         code = firms.city.astype(np.int64) * self.model.n_replicates_total + firms.replicate
         order = np.argsort(code, kind="stable")  # entrants were appended last year
@@ -142,7 +139,7 @@ class World:
         if spec.beta == 0 and not spec.young_age_multiplier:
             spread: np.ndarray | float = float(np.clip(spec.sigma0, spec.sigma_min, spec.sigma_max))
         else:
-            spread = growths.sigma(spec, self.revenue(), year - firms.founded_year)
+            spread = growths.sigma(spec, self.firms.revenue_wan, year - firms.founded_year)
         step = self.drift[firms.industry_class, offset] + common + spread * own
         firms.revenue_wan = firms.revenue_wan * np.exp(step)  # ln S grows by `step`
 
