@@ -58,7 +58,7 @@ def test_replicate_is_the_same_alone_or_in_a_batch(serial: Path, tmp_path: Path)
     from fiscalsim.simulation.montecarlo import run_batch
 
     model = prepare(BASELINE, replicates=4).model
-    alone = run_batch(model, [3], None)["ledger"]
+    alone = run_batch(model, [3], None)["ledgers"][0]
     ledger = pd.read_parquet(serial / "ledger.parquet")
     batch = ledger[ledger["replicate"] == 3]
     assert np.allclose(np.sort(alone["amount_wan"]), np.sort(batch["amount_wan"].to_numpy()))
@@ -173,17 +173,10 @@ def test_simulated_panel_rechecks_with_the_calculator(serial: Path, tmp_path: Pa
 
 def test_common_random_numbers_across_readings(serial: Path, tmp_path: Path) -> None:
     """A scenario differing only in a reading sees the same firms: same population table."""
-    prepared = prepare(BASELINE, replicates=4, batch_replicates=2)
-    scenario = prepared.model.scenario.model_copy(
-        update={"readings": {"tier_jump": "highest_only"}}
+    prepared = prepare(
+        BASELINE, replicates=4, batch_replicates=2, readings={"tier_jump": "highest_only"}
     )
-    from fiscalsim.calculator import load_book
-    from fiscalsim.scenario import resolve
-    from fiscalsim.simulation.world import Model
-
-    book = load_book([resolve(BASELINE, p) for p in scenario.policies], scenario.readings)
-    model = Model(scenario=scenario, book=book, plans=prepared.model.plans, n_replicates_total=4)
-    run_scenario(type(prepared)(model, BASELINE, prepared.scenario_hash), tmp_path, workers=1)
+    run_scenario(prepared, tmp_path, workers=1)
     assert (serial / "population.csv").read_bytes() == (tmp_path / "population.csv").read_bytes()
     base = pd.read_csv(serial / "spending.csv")["mean_wan"].sum()
     highest = pd.read_csv(tmp_path / "spending.csv")["mean_wan"].sum()

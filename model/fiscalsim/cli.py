@@ -90,6 +90,13 @@ def run(
         Path | None, typer.Option("--panel-out", help="Write replicate 0's firm-year panel here.")
     ] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1)] = None,
+    readings: Annotated[
+        str,
+        typer.Option(
+            "--readings",
+            help="'all': also evaluate every combination of contested readings (readings.csv).",
+        ),
+    ] = "default",
 ) -> None:
     """Simulate a scenario: spending by paying budget, clause and year, with P5–P95 ranges."""
     from rich.progress import Progress
@@ -97,19 +104,26 @@ def run(
     from fiscalsim.run import run_scenario
     from fiscalsim.simulation.montecarlo import prepare
 
+    if readings not in ("default", "all"):
+        raise InputError("--readings", readings, "choose 'default' or 'all'")
     prepared = prepare(scenario, replicates=replicates, seed=seed)
     model = prepared.model
     out_dir = out or Path("outputs") / model.scenario.name
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("replicates", total=model.scenario.replicates)
         result = run_scenario(
-            prepared, out_dir, panel_out, workers, lambda n: progress.advance(task, n)
+            prepared,
+            out_dir,
+            panel_out,
+            workers,
+            lambda n: progress.advance(task, n),
+            readings_band=readings == "all",
         )
     spending = result["spending"]
     cash = spending[spending["basis"] == "cash"]
     wide = Console(width=max(console.width, 60 + 11 * 10))
     table = Table(
-        title=f"{model.scenario.title_zh}: cash spending by paying budget (万元, mean; P5–P95 in spending.csv)"
+        title=f"{model.scenario.title}: cash spending by paying budget (万元, mean; P5–P95 in spending.csv)"
     )
     years = sorted(cash["year"].unique())
     table.add_column("jurisdiction")
@@ -220,3 +234,7 @@ def main() -> None:
     except InputError as error:
         print(f"fiscalsim: error: {error}", file=sys.stderr)
         sys.exit(2)
+
+
+# The policymaker's commands live in their own module and register on `app`.
+from fiscalsim import cli_compare  # noqa: E402, F401

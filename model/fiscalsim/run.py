@@ -25,6 +25,7 @@ from fiscalsim.output import Writer, csv_writer, json_writer, write_all
 from fiscalsim.paths import DATA_DIR
 from fiscalsim.population.fit import draw_sizes
 from fiscalsim.rules.readings import describe
+from fiscalsim.scenario_load import LoadedScenario
 from fiscalsim.simulation.collect import tier_thresholds
 from fiscalsim.simulation.montecarlo import Prepared, simulate
 
@@ -86,12 +87,38 @@ def calibration_table(prepared: Prepared, population: np.ndarray) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def with_band(spending: pd.DataFrame, low_high: pd.DataFrame) -> pd.DataFrame:
+    """spending.csv with the lowest and highest mean over every combination of readings."""
+    yearly = low_high[low_high["year"].astype(str) != "total"].astype({"year": int})
+    keys = ["jurisdiction", "payer_level", "year", "basis"]
+    merged = spending.merge(yearly, on=keys, how="left")
+    for column in ("readings_low_wan", "readings_high_wan"):
+        merged[column] = merged[column].fillna(0.0)
+    return merged
+
+
+def scenario_header(loaded: LoadedScenario) -> dict[str, Any]:
+    """Who wrote the scenario, what it says it is, and exactly which inputs it ran on."""
+    scenario = loaded.scenario
+    return {
+        "name": scenario.name,
+        "title": scenario.title,
+        "description": scenario.description,
+        "author": scenario.author,
+        "sources": list(scenario.sources),
+        "path": str(loaded.path),
+        "sha256": loaded.digest,
+        "changes": [{"path": path, "value": value} for path, value in loaded.changes],
+    }
+
+
 def run_scenario(
     prepared: Prepared,
     out_dir: Path,
     panel_out: Path | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    readings_band: bool = False,
 ) -> dict[str, Any]:
     model = prepared.model
     scenario = model.scenario
@@ -130,15 +157,18 @@ def run_scenario(
         book, results["crossings"], tier_thresholds(book), locations, scenario.population.start_year
     )
     calibration = calibration_table(prepared, results["population"])
+    band = None
+    if readings_band:
+        from fiscalsim.compare.readings_band import readings_band as band_of
+
+        band = band_of(prepared.loaded, workers=workers)
+        spending = with_band(spending, band.low_high)
     ledger_table = ledger_frame(prepared, ledger)
     paid_rules = {book.rules[int(r)].id for r in np.unique(ledger["rule"])}
     summary = {
         "fiscalsim_version": __version__,
-        "scenario": {
-            "name": scenario.name,
-            "path": str(prepared.scenario_path),
-            "sha256": prepared.scenario_hash,
-        },
+        "kind": "run",
+        "scenario": scenario_header(prepared.loaded),
         "seed": scenario.seed,
         "replicates": scenario.replicates,
         "years": [first_year, scenario.horizon],
@@ -186,6 +216,13 @@ def run_scenario(
         "ledger.parquet": lambda path: ledger_table.to_parquet(path, index=False),
         "summary.json": json_writer(summary),
     }
+    if band is not None:
+        summary["readings_band"] = {
+            "combinations": int(len(band.readings) // max(len(band.low_high), 1)),
+            "influence": band.influence.to_dict("records"),
+        }
+        writers["readings.csv"] = csv_writer(band.readings)
+        writers["readings_influence.csv"] = csv_writer(band.influence)
     write_all(out_dir, writers)
     if panel_out is not None and results["panel"] is not None:
         panel = results["panel"].sort_values(["year"], kind="stable")

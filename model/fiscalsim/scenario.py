@@ -207,8 +207,10 @@ class Budget(Strict):
 class Scenario(Strict):
     schema_version: Literal[1]
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    title_zh: str
+    title: Annotated[str, Field(min_length=1, max_length=200)]
     description: str
+    author: str | None = None
+    sources: list[str] = Field(default_factory=list)
     policies: list[str] = Field(min_length=1)
     readings: dict[str, str] = Field(default_factory=dict)
     horizon: Annotated[int, Field(ge=2000, le=2100)]
@@ -231,22 +233,6 @@ class Scenario(Strict):
 class EventsFile(Strict):
     schema_version: Literal[1]
     events: list[EventProcess]
-
-
-def load_scenario(path: Path) -> tuple[Scenario, str]:
-    """A validated scenario and the hash of the files it is built from."""
-    raw = read_yaml_mapping(path)
-    scenario = parse_model(Scenario, raw, path)
-    digest = hashlib.sha256(path.read_bytes())
-    events = list(scenario.dynamics.events)
-    for name in scenario.dynamics.events_files:
-        events_path = (path.parent / name).resolve()
-        events_raw = read_yaml_mapping(events_path)
-        events.extend(parse_model(EventsFile, events_raw, events_path).events)
-        digest.update(events_path.read_bytes())
-    dynamics = scenario.dynamics.model_copy(update={"events": events, "events_files": []})
-    scenario = scenario.model_copy(update={"dynamics": dynamics})
-    return scenario, digest.hexdigest()
 
 
 def resolve(path: Path, name: str) -> Path:

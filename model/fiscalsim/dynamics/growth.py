@@ -9,6 +9,7 @@ firms cross thresholds together. Sources are cited in data/calibration/dynamics.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from fiscalsim.scenario import Growth
 
@@ -45,19 +46,21 @@ def sigma(growth: Growth, revenue_wan: np.ndarray, age: np.ndarray) -> np.ndarra
     return scaled
 
 
-def unit_shocks(growth: Growth, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Shocks with mean 0 and variance 1, normal or Laplace, optionally clipped."""
+def normal_from_uniform(uniforms: np.ndarray) -> np.ndarray:
+    """Standard normal draws by the inverse CDF of keyed uniforms."""
+    return np.asarray(ndtri(uniforms))
+
+
+def unit_shocks_from_uniform(growth: Growth, uniforms: np.ndarray) -> np.ndarray:
+    """Shocks with mean 0 and variance 1 from keyed uniforms (inverse CDF), optionally clipped.
+
+    The unit-variance Laplace has scale 1/sqrt(2): x = -b sign(u - 1/2) ln(1 - 2|u - 1/2|).
+    """
     if growth.shape == "laplace":
-        shocks = rng.laplace(0.0, 1.0 / np.sqrt(2.0), n)
+        centred = uniforms - 0.5
+        shocks = -np.sign(centred) * np.log1p(-2.0 * np.abs(centred)) / np.sqrt(2.0)
     else:
-        shocks = rng.standard_normal(n)
+        shocks = normal_from_uniform(uniforms)
     if growth.tail_clip_sigmas is not None:
         shocks = np.clip(shocks, -growth.tail_clip_sigmas, growth.tail_clip_sigmas)
     return shocks
-
-
-def common_shocks(growth: Growth, rng: np.random.Generator) -> np.ndarray:
-    """One shock per class (index 0..5) for a city and year."""
-    if growth.common_shock_sd == 0:
-        return np.zeros(6)
-    return growth.common_shock_sd * rng.standard_normal(6)

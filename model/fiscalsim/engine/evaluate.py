@@ -89,8 +89,7 @@ def _forget_before_policy(rules: list[CompiledRule], table: FactTable, state: En
     for compiled in rules:
         rule = compiled.rule
         if compiled.ladder >= 0 and compiled.readings.first_reach == "since_policy":
-            assert rule.years is not None
-            if table.year == rule.years.first:
+            if table.year == compiled.first_year:
                 state.reached_tiers[compiled.ladder, table.firm] = 0
 
 
@@ -208,11 +207,7 @@ def evaluate_year(
     view = FactView(table, state)
     covering = rules if rules is not None else book.covering(table.location)
     _start_new_firms(covering, table, state)
-    active = [
-        c
-        for c in covering
-        if c.rule.years and c.rule.years.first <= table.year <= c.rule.years.last
-    ]
+    active = [c for c in covering if c.in_force(table.year)]
     _forget_before_policy(active, table, state)
 
     rows_parts: list[np.ndarray] = []

@@ -7,9 +7,9 @@ batches and processes changes speed, never numbers.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -17,16 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fiscalsim.dynamics.events import check_processes
+from fiscalsim.dynamics.events import check_processes, event_years
 from fiscalsim.errors import InputError
-from fiscalsim.jurisdictions import load_registry
+from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.population.fit import calibrated_segments
 from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.rules.book import compile_rules
-from fiscalsim.rules.loader import load_policies
-from fiscalsim.scenario import Scenario, load_scenario, resolve
+from fiscalsim.scenario import Scenario
+from fiscalsim.scenario_load import LoadedScenario, load_scenario
 from fiscalsim.simulation.collect import Collector
-from fiscalsim.simulation.world import Model, World
+from fiscalsim.simulation.world import Model, Variant, World
 
 
 @dataclass(frozen=True)
@@ -34,27 +34,35 @@ class Prepared:
     model: Model
     scenario_path: Path
     scenario_hash: str
+    loaded: LoadedScenario
 
 
-def prepare(
-    path: Path,
-    replicates: int | None = None,
-    seed: int | None = None,
-    batch_replicates: int | None = None,
-) -> Prepared:
-    """Load and check everything a run needs before any output is written."""
-    scenario, digest = load_scenario(path)
-    updates: dict[str, Any] = {}
-    if replicates is not None:
-        updates["replicates"] = replicates
-    if seed is not None:
-        updates["seed"] = seed
-    if batch_replicates is not None:
-        updates["batch_replicates"] = batch_replicates
-    scenario = scenario.model_copy(update=updates)
-    registry = load_registry()
-    policies = load_policies([resolve(path, p) for p in scenario.policies], registry)
-    book = compile_rules(policies, registry, scenario.readings)
+@dataclass(frozen=True)
+class VariantSpec:
+    """A scenario to evaluate, under a name, with optional reading overrides on top of its own."""
+
+    name: str
+    loaded: LoadedScenario
+    readings: Mapping[str, str] = field(default_factory=dict)
+
+
+def dynamics_signature(scenario: Scenario) -> str:
+    """Everything that decides the simulated firms: variants that agree share one simulation."""
+    dynamics = scenario.dynamics.model_dump_json(exclude={"events", "events_files"})
+    population = scenario.population.model_dump_json()
+    return f"{scenario.horizon}|{scenario.replicates}|{scenario.seed}|{population}|{dynamics}"
+
+
+def _variant(spec: VariantSpec, registry: Registry) -> Variant:
+    scenario = spec.loaded.scenario
+    overrides = {**scenario.readings, **spec.readings}
+    book = compile_rules(list(spec.loaded.policies), registry, overrides)
+    events = tuple(scenario.dynamics.events)
+    years = event_years(list(events), book, str(spec.loaded.path))
+    return Variant(name=spec.name, book=book, event_years=years, events=events)
+
+
+def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan, ...]:
     population = scenario.population
     segments = list(population.segments)
     if population.calibrated is not None:
@@ -82,21 +90,102 @@ def prepare(
     for city in scenario.dynamics.entry.per_year:
         if city not in cities:
             raise InputError(path, f"dynamics.entry.per_year.{city}", "not a simulated city")
-    plans = tuple(
+    return tuple(
         CityPlan(city, i, tuple(s for s in segments if s.city == city))
         for i, city in enumerate(cities)
     )
-    model = Model(scenario=scenario, book=book, plans=plans, n_replicates_total=scenario.replicates)
-    return Prepared(model=model, scenario_path=path, scenario_hash=digest)
 
 
-def run_batch(model: Model, replicates: list[int], panel_replicate: int | None) -> dict[str, Any]:
+def build_models(
+    specs: Sequence[VariantSpec], registry: Registry | None = None
+) -> list[tuple[Model, list[int]]]:
+    """Models to simulate, each with the positions (in `specs`) of the variants it evaluates.
+
+    Variants that differ only in policy terms, readings or event processes share one
+    simulation of the firms; variants that change the population or the dynamics get their own,
+    with the same keyed draws for every firm the change does not touch.
+    """
+    registry = registry or load_registry()
+    groups: dict[str, list[int]] = {}
+    for position, spec in enumerate(specs):
+        groups.setdefault(dynamics_signature(spec.loaded.scenario), []).append(position)
+    models: list[tuple[Model, list[int]]] = []
+    for members in groups.values():
+        first = specs[members[0]].loaded
+        model = Model(
+            scenario=first.scenario,
+            variants=tuple(_variant(specs[i], registry) for i in members),
+            plans=_plans(first.path, first.scenario, registry),
+            n_replicates_total=first.scenario.replicates,
+        )
+        models.append((model, members))
+    return models
+
+
+def with_run_options(
+    loaded: LoadedScenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    batch_replicates: int | None = None,
+) -> LoadedScenario:
+    """The scenario with the command line's replicates, seed and batch size."""
+    updates: dict[str, Any] = {}
+    if replicates is not None:
+        updates["replicates"] = replicates
+    if seed is not None:
+        updates["seed"] = seed
+    if batch_replicates is not None:
+        updates["batch_replicates"] = batch_replicates
+    if not updates:
+        return loaded
+    return replace(loaded, scenario=loaded.scenario.model_copy(update=updates))
+
+
+def prepare(
+    path: Path,
+    replicates: int | None = None,
+    seed: int | None = None,
+    batch_replicates: int | None = None,
+    readings: Mapping[str, str] | None = None,
+) -> Prepared:
+    """Load and check everything a run needs before any output is written."""
+    registry = load_registry()
+    loaded = with_run_options(
+        load_scenario(path, registry), replicates, seed, batch_replicates
+    )
+    spec = VariantSpec(loaded.scenario.name, loaded, dict(readings or {}))
+    [(model, _)] = build_models([spec], registry)
+    return Prepared(model=model, scenario_path=path, scenario_hash=loaded.digest, loaded=loaded)
+
+
+# Reduces one variant's ledger of a batch (model, variant position, replicates, ledger) to what
+# the caller needs, so many variants need not keep every award of every replicate.
+Reducer = Callable[[Model, int, list[int], dict[str, np.ndarray]], Any]
+
+
+def run_batch(
+    model: Model,
+    replicates: list[int],
+    panel_replicate: int | None,
+    reduce: Reducer | None = None,
+) -> dict[str, Any]:
     scenario = model.scenario
     collector = Collector(
-        model.book, replicates, scenario.population.start_year, scenario.horizon, panel_replicate
+        model.book,
+        replicates,
+        scenario.population.start_year,
+        scenario.horizon,
+        panel_replicate,
+        n_variants=len(model.variants),
     )
     World(model, replicates, collector).run()
-    return collector.result()
+    result = collector.result()
+    if reduce is not None:
+        result["reduced"] = [
+            reduce(model, v, replicates, ledger) for v, ledger in enumerate(result["ledgers"])
+        ]
+        result["ledgers"] = [{name: values[:0] for name, values in result["ledgers"][0].items()}]
+    return result
 
 
 def batches(scenario: Scenario) -> list[list[int]]:
@@ -112,19 +201,24 @@ def simulate(
     workers: int | None = None,
     panel_replicate: int | None = None,
     progress: Callable[[int], None] | None = None,
+    reduce: Reducer | None = None,
 ) -> dict[str, Any]:
-    """Run every replicate and merge the batches in replicate order."""
+    """Run every replicate and merge the batches in replicate order.
+
+    With `reduce`, each variant's batch ledger is reduced in the worker and `reduced[v]` lists
+    the reduced batches in replicate order; `ledger` is then empty.
+    """
     plan = batches(model.scenario)
     workers = max(1, min(workers or os.cpu_count() or 1, len(plan)))
     results: list[dict[str, Any]] = []
     if workers == 1:
         for replicates in plan:
-            results.append(run_batch(model, replicates, panel_replicate))
+            results.append(run_batch(model, replicates, panel_replicate, reduce))
             if progress:
                 progress(len(replicates))
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            futures = [pool.submit(run_batch, model, r, panel_replicate) for r in plan]
+            futures = [pool.submit(run_batch, model, r, panel_replicate, reduce) for r in plan]
             for future, replicates in zip(futures, plan, strict=True):
                 results.append(future.result())
                 if progress:
@@ -134,19 +228,28 @@ def simulate(
 
 def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
     results = sorted(results, key=lambda r: int(r["replicates"][0]))
-    ledger = {
-        name: np.concatenate([r["ledger"][name] for r in results]) for name in results[0]["ledger"]
-    }
-    order = np.lexsort(
-        (ledger["firm_key"], ledger["rule"], ledger["performance_year"], ledger["replicate"])
-    )
-    ledger = {name: values[order] for name, values in ledger.items()}
+    ledgers = [
+        _merge_ledger([r["ledgers"][v] for r in results]) for v in range(len(results[0]["ledgers"]))
+    ]
     panels = [r["panel"] for r in results if r["panel"] is not None]
     return {
         "replicates": np.concatenate([r["replicates"] for r in results]),
-        "ledger": ledger,
+        "ledger": ledgers[0],
+        "ledgers": ledgers,
         "population": np.concatenate([r["population"] for r in results]),
         "crossings": np.concatenate([r["crossings"] for r in results]),
         "panel": pd.concat(panels, ignore_index=True) if panels else None,
+        "reduced": [[r["reduced"][v] for r in results] for v in range(len(results[0]["reduced"]))]
+        if "reduced" in results[0]
+        else None,
         "firm_years": sum(int(r["firm_years"]) for r in results),
     }
+
+
+def _merge_ledger(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One variant's ledger from its batches, in a fixed order whatever the batching."""
+    ledger = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    order = np.lexsort(
+        (ledger["firm_key"], ledger["rule"], ledger["performance_year"], ledger["replicate"])
+    )
+    return {name: values[order] for name, values in ledger.items()}
