@@ -1,11 +1,11 @@
 """The Python API for notebooks: each function returns pandas DataFrames; the CLI wraps them.
 
-    import fiscalsim
-    tables = fiscalsim.run_scenario("scenarios/baseline.yaml", replicates=100)
-    diff = fiscalsim.compare("scenarios/baseline.yaml", ["scenarios/examples/ganzhou_extend_2025.yaml"])
-    curve = fiscalsim.sweep("scenarios/baseline.yaml", {"policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan": [500, 1000]})
-    answer, curve = fiscalsim.target("scenarios/baseline.yaml", param=..., jurisdiction="xunwu",
-                                     payer="county", ceiling_wan=300)
+import fiscalsim
+tables = fiscalsim.run_scenario("scenarios/baseline.yaml", replicates=100)
+diff = fiscalsim.compare("scenarios/baseline.yaml", ["scenarios/examples/ganzhou_extend_2025.yaml"])
+curve = fiscalsim.sweep("scenarios/baseline.yaml", {"policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan": [500, 1000]})
+answer, curve = fiscalsim.target("scenarios/baseline.yaml", param=..., jurisdiction="xunwu",
+                                 payer="county", ceiling_wan=300)
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from fiscalsim.compare.evaluate import CLAUSE_TOTAL_BY, TOTAL_BY, evaluate
-from fiscalsim.compare.sweep import sweep as _sweep
-from fiscalsim.compare.sweep import target as _target
-from fiscalsim.compare.tables import differences
+from fiscalsim.comparison.evaluate import CLAUSE_TOTAL_BY, TOTAL_BY, evaluate
+from fiscalsim.comparison.sweep import sweep as _sweep
+from fiscalsim.comparison.sweep import target as _target
+from fiscalsim.comparison.tables import differences
 from fiscalsim.jurisdictions import load_registry
 from fiscalsim.scenario_load import load_scenario
 from fiscalsim.simulation.montecarlo import VariantSpec, with_run_options
@@ -45,10 +45,7 @@ def run_scenario(
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "run"
         run(prepared, folder, workers=workers, readings_band=readings_band)
-        return {
-            p.stem: pd.read_csv(p, encoding="utf-8-sig")
-            for p in sorted(folder.glob("*.csv"))
-        }
+        return {p.stem: pd.read_csv(p, encoding="utf-8-sig") for p in sorted(folder.glob("*.csv"))}
 
 
 def compare(
@@ -79,7 +76,9 @@ def compare(
         VariantSpec(name, with_run_options(item, replicates, seed))
         for name, item in zip(names, loaded, strict=True)
     ]
-    outcomes = evaluate(specs, workers=workers, progress=progress, keep="clauses", registry=registry)
+    outcomes = evaluate(
+        specs, workers=workers, progress=progress, keep="clauses", registry=registry
+    )
     by_payer = differences(names, [o.payer.with_totals(TOTAL_BY) for o in outcomes], KEYS)
     by_clause = differences(
         names,

@@ -17,7 +17,6 @@ import yaml
 from fiscalsim.arrays import scatter_add
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.rules.book import CLASS_CODES, RuleBook
-
 from fiscalsim.series import (
     Series,
     clause_series,

@@ -142,13 +142,22 @@ def run(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Policy files, folders or panels.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Policy, scenario or events files, folders, or panels.")
+    ],
 ) -> None:
-    """Check policy files, folders of them, and panels (against the default policies)."""
+    """Check policy files, scenarios (with their bases and changes), event files and panels."""
     from fiscalsim.calculator import load_book
     from fiscalsim.jurisdictions import load_registry
     from fiscalsim.panel import read_panel
-    from fiscalsim.rules.loader import load_policy_file, policy_paths
+    from fiscalsim.rules.loader import (
+        load_policy_file,
+        parse_model,
+        policy_paths,
+        read_yaml_mapping,
+    )
+    from fiscalsim.scenario import EventsFile
+    from fiscalsim.simulation.montecarlo import prepare
 
     registry = load_registry()
     for path in paths:
@@ -160,12 +169,25 @@ def validate(
             )
             continue
         for file in policy_paths([path]):
-            policy = load_policy_file(file, registry)
-            costed = sum(rule.costed for rule in policy.rules)
-            console.print(
-                f"ok  {file}: {policy.policy_id}, {costed} costed and "
-                f"{len(policy.rules) - costed} non-cash/unquantified clauses"
-            )
+            raw = read_yaml_mapping(file)
+            if "policy_id" in raw:
+                policy = load_policy_file(file, registry)
+                costed = sum(rule.costed for rule in policy.rules)
+                console.print(
+                    f"ok  {file}: {policy.policy_id}, {costed} costed and "
+                    f"{len(policy.rules) - costed} non-cash/unquantified clauses"
+                )
+            elif "events" in raw and "population" not in raw and "base" not in raw:
+                events = parse_model(EventsFile, raw, file).events
+                console.print(f"ok  {file}: events file, {len(events)} processes")
+            else:
+                prepared = prepare(file)
+                model = prepared.model
+                console.print(
+                    f"ok  {file}: scenario {model.scenario.name}, {len(model.book.rules)} costed "
+                    f"rules, {len(model.scenario.dynamics.events)} event processes, "
+                    f"{len(prepared.loaded.changes)} changes"
+                )
 
 
 @app.command()

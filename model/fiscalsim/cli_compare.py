@@ -86,15 +86,18 @@ def sweep(
     out: Out,
     set_: Annotated[
         list[str],
-        typer.Option("--set", help="PATH=v1,v2,... (once or twice), e.g. readings.first_reach=ever,since_policy"),
+        typer.Option(
+            "--set",
+            help="PATH=v1,v2,... (once or twice), e.g. readings.first_reach=ever,since_policy",
+        ),
     ],
     replicates: Replicates = None,
     seed: Seed = None,
     workers: Workers = None,
 ) -> None:
     """The cost curve over a grid of one or two parameters, on the same firms."""
-    from fiscalsim.compare.sweep import parse_set
-    from fiscalsim.compare.sweep import sweep as run_sweep
+    from fiscalsim.comparison.sweep import parse_set
+    from fiscalsim.comparison.sweep import sweep as run_sweep
 
     sets = [parse_set(option) for option in set_]
     frame = run_sweep(scenario, sets, replicates, seed, workers)
@@ -122,7 +125,8 @@ def _print_sweep(frame: pd.DataFrame) -> None:
     table.add_column("payer")
     for value in pivot.columns:
         table.add_column(str(value), justify="right")
-    for (name, level), row in pivot.iterrows():
+    for index, row in pivot.iterrows():
+        name, level = index if isinstance(index, tuple) else (index, "")
         table.add_row(str(name), str(level), *[f"{v:,.1f}" for v in row])
     console.print(table)
 
@@ -130,13 +134,21 @@ def _print_sweep(frame: pd.DataFrame) -> None:
 @app.command()
 def target(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    param: Annotated[str, typer.Option("--param", help="Dotted path of the parameter to solve for.")],
-    jurisdiction: Annotated[str, typer.Option("--jurisdiction", help="The paying jurisdiction id.")],
+    param: Annotated[
+        str, typer.Option("--param", help="Dotted path of the parameter to solve for.")
+    ],
+    jurisdiction: Annotated[
+        str, typer.Option("--jurisdiction", help="The paying jurisdiction id.")
+    ],
     payer: Annotated[str, typer.Option("--payer", help="province, city or county.")],
     ceiling: Annotated[float, typer.Option("--ceiling", help="The budget ceiling, 万元.")],
     out: Out,
-    year: Annotated[int | None, typer.Option("--year", help="One year (default: the window).")] = None,
-    window: Annotated[bool, typer.Option("--window", help="The whole window's total (default).")] = False,
+    year: Annotated[
+        int | None, typer.Option("--year", help="One year (default: the window).")
+    ] = None,
+    window: Annotated[
+        bool, typer.Option("--window", help="The whole window's total (default).")
+    ] = False,
     quantile: Annotated[float, typer.Option("--quantile")] = 0.9,
     bracket: Annotated[str | None, typer.Option("--bracket", help="LO,HI")] = None,
     replicates: Replicates = None,
@@ -144,7 +156,7 @@ def target(
     workers: Workers = None,
 ) -> None:
     """The parameter value at which a budget's cost at a quantile equals the ceiling."""
-    from fiscalsim.compare.sweep import target as run_target
+    from fiscalsim.comparison.sweep import target as run_target
 
     if year is not None and window:
         raise InputError("--year", str(year), "give --year or --window, not both")

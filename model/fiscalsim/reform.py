@@ -29,8 +29,8 @@ from fiscalsim.rules.loader import policy_paths, read_yaml_mapping
 _SEGMENT = re.compile(r"^([^.\[\]]+)((?:\[\d+\])*)$")
 
 # Scenario keys holding file names, resolved against the file that names them.
-_PATH_LISTS = (("policies",), ("dynamics", "events_files"))
-_PATH_KEYS = (
+_PATH_LISTS: tuple[tuple[str, ...], ...] = (("policies",), ("dynamics", "events_files"))
+_PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("budget", "file"),
     ("population", "calibrated", "firm_counts"),
     ("population", "calibrated", "county_weights"),
@@ -88,7 +88,19 @@ def _absolute(raw: dict[str, Any], base_dir: Path) -> None:
             node[keys[-1]] = str((base_dir / node[keys[-1]]).resolve())
 
 
-def _read_scenario(path: Path, depth: int, files: list[Path]) -> tuple[dict[str, Any], list[Change]]:
+def _absolute_value(holder: dict[str, Any], base_dir: Path) -> None:
+    value = holder["value"]
+    if isinstance(value, list):
+        holder["value"] = [
+            str((base_dir / v).resolve()) if isinstance(v, str) else v for v in value
+        ]
+    elif isinstance(value, str):
+        holder["value"] = str((base_dir / value).resolve())
+
+
+def _read_scenario(
+    path: Path, depth: int, files: list[Path]
+) -> tuple[dict[str, Any], list[Change]]:
     """The scenario's own keys over its base's, and the changes of both, base first."""
     if depth > MAX_BASE_DEPTH:
         raise InputError(path, "base", f"more than {MAX_BASE_DEPTH} bases deep (a cycle?)")
@@ -225,6 +237,10 @@ def apply_change(sources: Sources, change: Change) -> None:
         node, rest, where = sources.events[name][1], steps[2:], f"events.{name}"
     else:
         node, rest, where = sources.scenario, steps, "the scenario"
+        if tuple(steps) in _PATH_LISTS + _PATH_KEYS:  # file names resolve against the file
+            holder = {"value": change.value}
+            _absolute_value(holder, change.source.parent)
+            change = Change(change.path, holder["value"], change.source)
     for step in rest[:-1]:
         node = _child(node, step, where, change)
         where = f"{where}.{step}" if isinstance(step, str) else f"{where}[{step}]"
@@ -235,7 +251,9 @@ def apply_change(sources: Sources, change: Change) -> None:
         if isinstance(last, int):
             node[last] = change.value
             return
-        raise InputError(change.source, f"changes.{change.path}", "cannot replace a list item whole")
+        raise InputError(
+            change.source, f"changes.{change.path}", "cannot replace a list item whole"
+        )
     if not isinstance(node, dict):
         raise InputError(change.source, f"changes.{change.path}", f"{where} is not a mapping")
     _check_type(node.get(last), change.value, change)
@@ -246,10 +264,10 @@ def touched_by(sources: Sources, file: Path) -> str | None:
     """The first change that edits `file` (a policy or events file), to name it in errors."""
     for change in sources.changes:
         steps = parse_path(change.path, change.source)
-        if steps[0] == "policies" and len(steps) > 1 and steps[1] in sources.policies:
-            if sources.policies[str(steps[1])][0] == file:
-                return change.path
-        if steps[0] == "events" and len(steps) > 1 and steps[1] in sources.events:
-            if sources.events[str(steps[1])][0] == file:
-                return change.path
+        table: dict[str, tuple[Path, dict[str, Any]]] = (
+            sources.policies if steps[0] == "policies" else sources.events
+        )
+        named = str(steps[1]) if len(steps) > 1 else ""
+        if steps[0] in ("policies", "events") and named in table and table[named][0] == file:
+            return change.path
     return None

@@ -159,7 +159,7 @@ def run_scenario(
     calibration = calibration_table(prepared, results["population"])
     band = None
     if readings_band:
-        from fiscalsim.compare.readings_band import readings_band as band_of
+        from fiscalsim.comparison.readings_band import readings_band as band_of
 
         band = band_of(prepared.loaded, workers=workers)
         spending = with_band(spending, band.low_high)

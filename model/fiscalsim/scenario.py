@@ -6,13 +6,12 @@ code holds no number that a finance bureau might want to question.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fiscalsim.rules.loader import parse_model, read_yaml_mapping
+from fiscalsim.errors import InputError
 from fiscalsim.rules.readings import check_reading
 from fiscalsim.rules.schema import Condition, IndustryClass
 
@@ -224,7 +223,10 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         for key, value in self.readings.items():
-            check_reading(key, value, "readings")
+            try:
+                check_reading(key, value, "readings")
+            except InputError as error:  # name the scenario file, not a bare "readings"
+                raise ValueError(f"readings.{key}: {error.problem}") from None
         if self.horizon <= self.population.start_year:
             raise ValueError("horizon must come after population.start_year")
         return self

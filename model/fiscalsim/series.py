@@ -44,7 +44,9 @@ class Series:
             awards.append(self.awards[rows].sum(axis=0))
         if not total_keys:
             return self
-        both = pd.concat([keys.astype({"year": object}), pd.DataFrame(total_keys)], ignore_index=True)
+        both = pd.concat(
+            [keys.astype({"year": object}), pd.DataFrame(total_keys)], ignore_index=True
+        )
         return Series(
             keys=both[list(keys.columns)],
             amount_wan=np.vstack([self.amount_wan, np.array(amounts)]),
@@ -103,15 +105,21 @@ def payer_series(
     keys: list[dict[str, object]] = []
     rows_amount: list[np.ndarray] = []
     rows_count: list[np.ndarray] = []
-    for payer, level in possible_payers(book, locations):
-        i = LEVELS.index(level)
-        for b, basis in enumerate(BASES):
-            for year in basis_years(basis, first_year, horizon, years):
+    for place, payer_level in possible_payers(book, locations):
+        level_index = LEVELS.index(payer_level)
+        for basis_index, basis in enumerate(BASES):
+            for value in basis_years(basis, first_year, horizon, years):
                 keys.append(
-                    {"jurisdiction": names[payer], "payer_level": level, "year": year, "basis": basis}
+                    {
+                        "jurisdiction": names[place],
+                        "payer_level": payer_level,
+                        "year": value,
+                        "basis": basis,
+                    }
                 )
-                rows_amount.append(amounts[payer, i, year - years.start, b])
-                rows_count.append(counts[payer, i, year - years.start, b])
+                cell = (place, level_index, value - years.start, basis_index)
+                rows_amount.append(amounts[cell])
+                rows_count.append(counts[cell])
     return _series(keys, rows_amount, rows_count, n_replicates)
 
 
@@ -131,14 +139,14 @@ def clause_series(
     keys: list[dict[str, object]] = []
     rows_amount: list[np.ndarray] = []
     rows_count: list[np.ndarray] = []
-    for i, level in enumerate(LEVELS):
+    for level in LEVELS:
         share = ledger[f"{level}_wan"]
         paid = share > 0
         rule = ledger["rule"][paid].astype(np.int64)
         payer = ledger[f"{level}_payer"][paid].astype(np.int64)
         pair = rule * len(names) + payer
         pairs, pair_index = np.unique(pair, return_inverse=True)
-        for b, basis in enumerate(BASES):
+        for basis in BASES:
             span = basis_years(basis, first_year, horizon, years)
             year = ledger[BASIS_YEAR[basis]][paid] - span.start
             inside = (year >= 0) & (year < len(span))

@@ -161,8 +161,8 @@ def event_years(
     A process feeds a rule when it sets or draws a fact the rule reads and the rule covers one of
     the places the process picks firms in. Without its own `years` the process runs in every
     year one of those rules is in force, so extending a document's window extends the events
-    its clauses pay on. A process whose facts no rule reads is an error: it would cost nothing
-    and most likely carries a misspelt fact name.
+    its clauses pay on. A fact that no rule reads is an error, as an unknown panel column is:
+    it would cost nothing and most likely is a misspelt name.
     """
     registry = book.registry
     readers = [(c, rule_facts(c.rule)) for c in book.rules]
@@ -174,11 +174,14 @@ def event_years(
         ]
         where = np.array([registry.index[p] for p in places], dtype=np.int64)
         fed = [c for c, used in readers if facts & used]
-        if not fed:
+        read = set().union(*(used for _, used in readers)) if readers else set()
+        unread = sorted(facts - read)
+        if unread:
+            key = "sets" if unread[0] in process.sets else "draws"
             raise InputError(
                 source,
-                f"event {process.name}.sets",
-                f"no rule reads {sorted(facts)}: check the fact names",
+                f"event {process.name}.{key}.{unread[0]}",
+                "no rule reads this fact: check its name against the policy files",
             )
         if process.years is not None:
             years[process.name] = frozenset(range(process.years[0], process.years[1] + 1))

@@ -87,10 +87,12 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
 def _forget_before_policy(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
     """Under the since-policy reading, the first year in force wipes what was reached before."""
     for compiled in rules:
-        rule = compiled.rule
-        if compiled.ladder >= 0 and compiled.readings.first_reach == "since_policy":
-            if table.year == compiled.first_year:
-                state.reached_tiers[compiled.ladder, table.firm] = 0
+        if (
+            compiled.ladder >= 0
+            and compiled.readings.first_reach == "since_policy"
+            and table.year == compiled.first_year
+        ):
+            state.reached_tiers[compiled.ladder, table.firm] = 0
 
 
 def _apply_quotas(

@@ -150,9 +150,7 @@ def prepare(
 ) -> Prepared:
     """Load and check everything a run needs before any output is written."""
     registry = load_registry()
-    loaded = with_run_options(
-        load_scenario(path, registry), replicates, seed, batch_replicates
-    )
+    loaded = with_run_options(load_scenario(path, registry), replicates, seed, batch_replicates)
     spec = VariantSpec(loaded.scenario.name, loaded, dict(readings or {}))
     [(model, _)] = build_models([spec], registry)
     return Prepared(model=model, scenario_path=path, scenario_hash=loaded.digest, loaded=loaded)

@@ -175,10 +175,15 @@ class World:
         """One uniform per living firm, keyed by (replicate, city, serial number, year, component)."""
         firms = self.firms
         states = np.array(
-            [stream_state(self.scenario.seed, plan.city, year, component) for plan in self.model.plans],
+            [
+                stream_state(self.scenario.seed, plan.city, year, component)
+                for plan in self.model.plans
+            ],
             dtype=np.uint64,
         )
-        return keyed_uniforms(states[firms.city], firm_counter(firms.replicate, firms.key % KEY_CITY))
+        return keyed_uniforms(
+            states[firms.city], firm_counter(firms.replicate, firms.key % KEY_CITY)
+        )
 
     def common_shocks(self, year: int) -> np.ndarray:
         """Shock per firm common to its replicate, city and class (plus the national shock)."""
@@ -189,7 +194,11 @@ class World:
         replicates = np.arange(self.model.n_replicates_total, dtype=np.int64)
         national = spec.national_shock_sd * growths.normal_from_uniform(
             keyed_uniforms(
-                np.full(replicates.size, stream_state(self.scenario.seed, "national", year, "shock"), dtype=np.uint64),
+                np.full(
+                    replicates.size,
+                    stream_state(self.scenario.seed, "national", year, "shock"),
+                    dtype=np.uint64,
+                ),
                 replicates.astype(np.uint64),
             )
         )
@@ -199,7 +208,9 @@ class World:
             counters = (replicates[:, None] * 8 + np.arange(6)).astype(np.uint64)
             uniforms = keyed_uniforms(np.full(counters.shape, state, dtype=np.uint64), counters)
             by_class[plan.city_index] = spec.common_shock_sd * growths.normal_from_uniform(uniforms)
-        return national[firms.replicate] + by_class[firms.city, firms.replicate, firms.industry_class]
+        return (
+            national[firms.replicate] + by_class[firms.city, firms.replicate, firms.industry_class]
+        )
 
     # -- steps -------------------------------------------------------------------------
     def blocks(self) -> np.ndarray:

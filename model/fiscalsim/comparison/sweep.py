@@ -19,8 +19,8 @@ import pandas as pd
 import yaml
 from scipy.optimize import brentq
 
-from fiscalsim.compare.evaluate import TOTAL_BY, Outcome, evaluate
-from fiscalsim.compare.tables import levels
+from fiscalsim.comparison.evaluate import TOTAL_BY, Outcome, evaluate
+from fiscalsim.comparison.tables import levels
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import LEVELS, Registry, load_registry
 from fiscalsim.reform import Sources, parse_path, read_sources
@@ -56,7 +56,9 @@ class Runner:
         self.sources = read_sources(self.path, _check_scenario)
         self.base = self.spec("base", [])
 
-    def spec(self, name: str, changes: Sequence[tuple[str, Any]], label: str = "--set") -> VariantSpec:
+    def spec(
+        self, name: str, changes: Sequence[tuple[str, Any]], label: str = "--set"
+    ) -> VariantSpec:
         loaded = with_changes(self.sources, self.registry, changes, label)
         return VariantSpec(name, with_run_options(loaded, self.replicates, self.seed))
 
@@ -139,7 +141,9 @@ class TargetResult:
 
 def _needed_cities(registry: Registry, jurisdiction: str, cities: Sequence[str]) -> set[str]:
     """Cities whose firms a budget can pay: those inside it, or the one it lies in."""
-    return {c for c in cities if registry.covers(jurisdiction, c) or registry.covers(c, jurisdiction)}
+    return {
+        c for c in cities if registry.covers(jurisdiction, c) or registry.covers(c, jurisdiction)
+    }
 
 
 def target(
@@ -245,10 +249,15 @@ def target(
         )
         return TargetResult(answer, curve)
     if not monotone:
-        answer["warning"] = "the cost is not monotone over the bracket; the root found is one of several"
+        answer["warning"] = (
+            "the cost is not monotone over the bracket; the root found is one of several"
+        )
     change = int(np.flatnonzero(np.sign(over[:-1]) != np.sign(over[1:]))[0])
     lo, hi = float(grid[change]), float(grid[change + 1])
-    cache: dict[float | int, float] = {grid[change]: costs[change], grid[change + 1]: costs[change + 1]}
+    cache: dict[float | int, float] = {
+        grid[change]: costs[change],
+        grid[change + 1]: costs[change + 1],
+    }
     evaluations = 0
 
     def cost(x: float) -> float:
@@ -257,7 +266,9 @@ def target(
         if value not in cache:
             evaluations += 1
             [values] = measure(
-                runner.evaluate([runner.spec(f"{param}={value}", [(param, value)], "--param")], cities=needed)
+                runner.evaluate(
+                    [runner.spec(f"{param}={value}", [(param, value)], "--param")], cities=needed
+                )
             )
             cache[value] = float(np.quantile(values, quantile))
         return cache[value] - ceiling_wan

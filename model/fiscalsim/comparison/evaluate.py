@@ -88,7 +88,9 @@ def _join_columns(parts: list[Series]) -> Series:
 def _add(parts: list[Series], n_replicates: int) -> Series:
     total = sum(p.amount_wan for p in parts)
     awards = sum(p.awards for p in parts)
-    return Series(parts[0].keys, np.asarray(total) / n_replicates, np.asarray(awards) / n_replicates)
+    return Series(
+        parts[0].keys, np.asarray(total) / n_replicates, np.asarray(awards) / n_replicates
+    )
 
 
 def restrict(model: Model, cities: set[str]) -> Model:
@@ -145,4 +147,3 @@ def evaluate(
                 n_replicates=n,
             )
     return [o for o in outcomes if o is not None]
-

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fiscalsim.compare.evaluate import TOTAL_BY, evaluate
-from fiscalsim.compare.tables import aligned
+from fiscalsim.comparison.evaluate import TOTAL_BY, evaluate
+from fiscalsim.comparison.tables import aligned
 from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.rules.book import compile_rules
 from fiscalsim.rules.readings import READING_CHOICES, applies
