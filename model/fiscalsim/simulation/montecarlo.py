@@ -22,7 +22,7 @@ from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.population.fit import calibrated_segments
 from fiscalsim.population.synthesis import CityPlan
-from fiscalsim.rules.book import compile_rules
+from fiscalsim.rules.book import compile_rules, rule_facts
 from fiscalsim.scenario import Scenario
 from fiscalsim.scenario_load import LoadedScenario, load_scenario
 from fiscalsim.simulation.collect import Collector
@@ -53,13 +53,22 @@ def dynamics_signature(scenario: Scenario) -> str:
     return f"{scenario.horizon}|{scenario.replicates}|{scenario.seed}|{population}|{dynamics}"
 
 
-def _variant(spec: VariantSpec, registry: Registry) -> Variant:
+def _variant(
+    spec: VariantSpec, registry: Registry, known: dict[str, Mapping[str, frozenset[int]]]
+) -> Variant:
+    """A variant's rules and its event processes' years (computed once per set of windows)."""
     scenario = spec.loaded.scenario
     overrides = {**scenario.readings, **spec.readings}
     book = compile_rules(list(spec.loaded.policies), registry, overrides)
     events = tuple(scenario.dynamics.events)
-    years = event_years(list(events), book, str(spec.loaded.path))
-    return Variant(name=spec.name, book=book, event_years=years, events=events)
+    key = "|".join(p.model_dump_json() for p in events) + "#" + ",".join(
+        f"{c.id}:{c.first_year}-{c.last_year}:{sorted(rule_facts(c.rule))}:"
+        f"{c.location_ok.tobytes().hex()}"
+        for c in book.rules
+    )
+    if key not in known:
+        known[key] = event_years(list(events), book, str(spec.loaded.path))
+    return Variant(name=spec.name, book=book, event_years=known[key], events=events)
 
 
 def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan, ...]:
@@ -110,11 +119,12 @@ def build_models(
     for position, spec in enumerate(specs):
         groups.setdefault(dynamics_signature(spec.loaded.scenario), []).append(position)
     models: list[tuple[Model, list[int]]] = []
+    known: dict[str, Mapping[str, frozenset[int]]] = {}
     for members in groups.values():
         first = specs[members[0]].loaded
         model = Model(
             scenario=first.scenario,
-            variants=tuple(_variant(specs[i], registry) for i in members),
+            variants=tuple(_variant(specs[i], registry, known) for i in members),
             plans=_plans(first.path, first.scenario, registry),
             n_replicates_total=first.scenario.replicates,
         )
