@@ -64,11 +64,12 @@ def test_growth_has_no_memory(pairs: pd.DataFrame) -> None:
 
 
 def test_exit_hazard_rises_then_falls_with_age(run: tuple[Path, pd.DataFrame]) -> None:
-    """Peak in the third to fifth year (within noise of the second), clearly lower at 10+."""
+    """Ages as the model draws them (age-0 exits happen before entrants join the panel): the
+    peak at ages 2-4 (the third to fifth year) is above age 1 and clearly above age 10+."""
     hazard = diagnostics.exit_hazard_by_age(run[1], 2030)
+    assert 0 not in hazard.index
     peak = hazard.loc[2:4].max()
-    assert peak >= hazard.loc[0] + 0.02
-    assert peak >= hazard.loc[1] - 0.005
+    assert peak >= hazard.loc[1] + 0.01
     assert hazard.loc[10] <= peak - 0.02
 
 

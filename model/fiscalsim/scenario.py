@@ -77,7 +77,12 @@ class History(Strict):
 class Growth(Strict):
     """Annual change of ln(revenue): drift + common shock + size-dependent idiosyncratic shock."""
 
-    drift_by_class: dict[IndustryClass, float | dict[int, float]]
+    drift_by_class: dict[IndustryClass, float | dict[int, float]] = Field(
+        description="expected simple growth of a firm's revenue by class (and year)"
+    )
+    drift_offset_by_city: dict[str, dict[IndustryClass, float]] = Field(
+        default_factory=dict, description="added to the class drift in a city (regional offsets)"
+    )
     sigma0: Positive
     s0_wan: Positive
     beta: Annotated[float, Field(ge=0, le=1)] = 0.0

@@ -62,6 +62,7 @@ class World:
         self.drift = growths.drift_table(
             self.scenario.dynamics.growth,
             range(self.scenario.population.start_year, self.scenario.horizon + 1),
+            [plan.city for plan in sorted(model.plans, key=lambda p: p.city_index)],
         )
         self.rules: dict[int, list[CompiledRule]] = {
             plan.city_index: model.book.covering(
@@ -131,16 +132,16 @@ class World:
         self.state = reindex(self.state, keep)
 
     def grow(self, year: int) -> None:
-        """ln S += drift(class, year) + common(city, class, year) + sigma(S, age) * own shock."""
+        """ln S += location(city, class, year, sigma) + common(city, class, year) + sigma * own,
+        the location set so that the expected simple growth is the drift (growth.drift_table)."""
         spec = self.scenario.dynamics.growth
         firms = self.firms
         offset = year - self.scenario.population.start_year
         own, common = self._shocks()
-        if spec.beta == 0 and not spec.young_age_multiplier:
-            spread: np.ndarray | float = float(np.clip(spec.sigma0, spec.sigma_min, spec.sigma_max))
-        else:
-            spread = growths.sigma(spec, self.firms.revenue_wan, year - firms.founded_year)
-        step = self.drift[firms.industry_class, offset] + common + spread * own
+        location = self.drift[firms.city, firms.industry_class, offset]
+        step = growths.log_step(
+            spec, location, firms.revenue_wan, year - firms.founded_year, own, common
+        )
         firms.revenue_wan = firms.revenue_wan * np.exp(step)  # ln S grows by `step`
 
     def _shocks(self) -> tuple[np.ndarray, np.ndarray]:
@@ -250,6 +251,7 @@ class World:
                     registry,
                     int(self.next_key[plan.city_index, position]),
                 )
+                new = exits.founding_year_survivors(self.scenario.dynamics.exit, new, rng)
                 self.next_key[plan.city_index, position] += new.n
                 if new.n:
                     parts.append(new)
