@@ -251,8 +251,8 @@ class World:
                     registry,
                     int(self.next_key[plan.city_index, position]),
                 )
+                self.next_key[plan.city_index, position] += new.n  # keys of all founded
                 new = exits.founding_year_survivors(self.scenario.dynamics.exit, new, rng)
-                self.next_key[plan.city_index, position] += new.n
                 if new.n:
                     parts.append(new)
         if len(parts) > 1:
