@@ -220,3 +220,6 @@ def main() -> None:
     except InputError as error:
         print(f"fiscalsim: error: {error}", file=sys.stderr)
         sys.exit(2)
+
+
+from fiscalsim import cli_calibrate  # noqa: E402,F401  (registers `fiscalsim calibrate`)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fiscalsim.jurisdictions import Registry
+from fiscalsim.population.conditioning import start_revenue
 from fiscalsim.population.fit import draw_sizes
 from fiscalsim.scenario import History, Segment
 from fiscalsim.simulation.firms import FirmArrays
@@ -82,6 +83,7 @@ def initial_population(
             for segment in plan.segments:
                 n = segment.firms
                 location, revenue, rd_share = draw_segment(segment, n, rng, registry)
+                revenue = start_revenue(segment, revenue, rng)
                 band = rng.choice(len(shares), size=n, p=shares)
                 age = lows[band] + np.floor(
                     rng.uniform(size=n) * (highs[band] - lows[band] + 1)
