@@ -27,6 +27,7 @@ from fiscalsim.population.calibration_report import calibration_table as report_
 from fiscalsim.rules.readings import describe
 from fiscalsim.simulation.collect import tier_thresholds
 from fiscalsim.simulation.montecarlo import Prepared, simulate
+from fiscalsim.uncertainty import budget_spread
 
 
 def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -144,6 +145,14 @@ def run_scenario(
                 "history": scenario.population.history.source,
             },
         },
+        "uncertainty": budget_spread(
+            ledger,
+            registry,
+            scenario.replicates,
+            first_year,
+            scenario.horizon,
+            scenario.population.replicates_per_start,
+        ),
         "not_costed": [
             {"clause_id": r.id, "kind": r.amount.kind, "notes": r.notes} for _p, r in book.uncosted
         ],

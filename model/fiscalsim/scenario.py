@@ -226,6 +226,10 @@ class Population(Strict):
     calibrated: Calibrated | None = None
     history: History
     above_scale_wan: Positive
+    replicates_per_start: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=1,
+        description="replicates sharing one start population (M of a K x M nested design)",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Population:

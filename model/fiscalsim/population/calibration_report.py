@@ -42,7 +42,13 @@ def start_statistics(
     for start in range(0, len(replicates), BATCH):
         batch = replicates[start : start + BATCH]
         firms, _ = initial_population(
-            plans, population.history, population.start_year, batch, streams, registry
+            plans,
+            population.history,
+            population.start_year,
+            batch,
+            streams,
+            registry,
+            population.replicates_per_start,
         )
         revenue = firms.revenue_wan
         above = revenue >= population.above_scale_wan

@@ -57,6 +57,7 @@ class World:
             replicates,
             self.streams,
             registry,
+            self.scenario.population.replicates_per_start,
         )
         self.state = EngineState(model.book.n_ladders, model.book.needs_ladder_paid)
         self.drift = growths.drift_table(
