@@ -17,7 +17,7 @@ from fiscalsim.population.calibration_report import calibration_table, start_sta
 from fiscalsim.population.fit import load_known
 from fiscalsim.simulation.montecarlo import Prepared, prepare
 
-REPLICATES = 120
+REPLICATES = 500  # 100 start populations
 SEGMENTS_WITH_TOTALS = [
     ("ganzhou", "01"),
     ("ganzhou", "02"),

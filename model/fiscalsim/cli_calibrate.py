@@ -31,7 +31,7 @@ def calibrate(
     )
     write_all(out, {"calibration.csv": csv_writer(table)})
     shown = Table(
-        title=f"{model.scenario.title_zh}: calibration ({model.scenario.replicates} replicates)"
+        title=f"{model.scenario.title_zh}: calibration ({model.scenario.replicates} replicates, start populations shared by {model.scenario.population.replicates_per_start})"
     )
     for column in ("block", "target_id", "target", "mean", "P5–P95", "error", "pass"):
         shown.add_column(column)

@@ -1,7 +1,8 @@
 """The calibration report: every target of the start population against what was synthesized.
 
 One row per target: its source and confidence, the synthesized mean and P5–P95 over the run's
-replicates (the same start populations the run uses: same seed, same streams), the error and a
+start populations (the same ones the run uses: same seed, same streams; replicates sharing a
+start population, `replicates_per_start`, count once), the error and a
 pass/fail against the tolerance the scenario states. Block `fitted` holds what the fit and the
 conditioning use (counts, segment totals, the published facts behind them); block `validation`
 holds facts not used in fitting (large-firm counts where a total set the tail, county figures,
@@ -260,6 +261,8 @@ def calibration_table(
 ) -> pd.DataFrame:
     """The whole report: fitted block, then validation block."""
     replicates = list(range(scenario.replicates)) if replicates is None else replicates
+    per_start = scenario.population.replicates_per_start
+    replicates = sorted({r - r % per_start for r in replicates})  # each start population once
     spec = scenario.population.calibrated
     tol = (spec.tolerances if spec else None) or DEFAULT_TOLERANCES
     stats = start_statistics(scenario, plans, registry, replicates)
