@@ -236,6 +236,11 @@ def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) ->
     weights = load_county_weights((base / spec.county_weights).resolve())
     known_path = (base / spec.known_firms).resolve() if spec.known_firms else None
     known_by_segment = load_known(known_path) if known_path else {}
+    fitted = {(t.city, t.industry_class) for t in targets if t.firms > 0}
+    for key, known in known_by_segment.items():
+        if known.names and key[0] in spec.cities and key not in fitted:
+            where = f"known_firms {'/'.join(key)}"
+            raise InputError(known_path or spec.firm_counts, where, "no such segment with firms")
     segments: list[Segment] = []
     for target in targets:
         if target.firms <= 0:
