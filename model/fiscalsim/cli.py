@@ -258,5 +258,5 @@ def main() -> None:
         sys.exit(2)
 
 
-# The policymaker's commands live in their own module and register on `app`.
-from fiscalsim import cli_compare  # noqa: E402, F401
+# Further commands live in their own modules and register on `app`.
+from fiscalsim import cli_calibrate, cli_compare  # noqa: E402, F401

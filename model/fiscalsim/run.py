@@ -23,11 +23,12 @@ from fiscalsim.budget import (
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.output import Writer, csv_writer, json_writer, write_all
 from fiscalsim.paths import DATA_DIR
-from fiscalsim.population.fit import draw_sizes
+from fiscalsim.population.calibration_report import calibration_table as report_table
 from fiscalsim.rules.readings import describe
 from fiscalsim.scenario_load import LoadedScenario
 from fiscalsim.simulation.collect import tier_thresholds
 from fiscalsim.simulation.montecarlo import Prepared, simulate
+from fiscalsim.uncertainty import budget_spread
 
 
 def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -56,35 +57,12 @@ def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFr
 
 
 def calibration_table(prepared: Prepared, population: np.ndarray) -> pd.DataFrame:
-    """Each segment's target against its synthesized start population (mean over replicates)."""
+    """Each target of the start population against what was synthesized (calibration_report)."""
+    del population  # the report redraws the same start populations, with more statistics
     model = prepared.model
-    spec = model.scenario.population
-    registry = model.book.registry
-    rows: list[dict[str, Any]] = []
-    for plan in model.plans:
-        for segment in plan.segments:
-            places = [registry.index[c] for c in segment.county_weights]
-            start = population[:, 0][:, places, int(segment.industry_class)].sum(axis=1)
-            rng = np.random.default_rng(0)
-            sample = draw_sizes(segment.size, 200_000, rng)
-            large_wan = spec.calibrated.large_wan if spec.calibrated else float("inf")
-            rows.append(
-                {
-                    "city": segment.city,
-                    "industry_class": segment.industry_class,
-                    "target_firms": segment.firms,
-                    "synthesized_firms_mean": float(start[:, 0].mean()),
-                    "target_above_scale_share": None,
-                    "synthesized_above_scale_mean": float(start[:, 2].mean()),
-                    "model_share_above_scale": float((sample >= spec.above_scale_wan).mean()),
-                    "model_share_large": float((sample >= large_wan).mean()),
-                    "log_mean": segment.size.log_mean,
-                    "log_sd": segment.size.log_sd,
-                    "tail_alpha": segment.size.tail_alpha,
-                    "source": segment.source,
-                }
-            )
-    return pd.DataFrame(rows)
+    return report_table(
+        model.scenario, list(model.plans), model.book.registry, prepared.scenario_path
+    )
 
 
 def with_band(spending: pd.DataFrame, low_high: pd.DataFrame) -> pd.DataFrame:
@@ -197,6 +175,14 @@ def run_scenario(
                 "history": scenario.population.history.source,
             },
         },
+        "uncertainty": budget_spread(
+            ledger,
+            registry,
+            scenario.replicates,
+            first_year,
+            scenario.horizon,
+            scenario.population.replicates_per_start,
+        ),
         "not_costed": [
             {"clause_id": r.id, "kind": r.amount.kind, "notes": r.notes} for _p, r in book.uncosted
         ],

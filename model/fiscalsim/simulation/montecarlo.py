@@ -61,10 +61,14 @@ def _variant(
     overrides = {**scenario.readings, **spec.readings}
     book = compile_rules(list(spec.loaded.policies), registry, overrides)
     events = tuple(scenario.dynamics.events)
-    key = "|".join(p.model_dump_json() for p in events) + "#" + ",".join(
-        f"{c.id}:{c.first_year}-{c.last_year}:{sorted(rule_facts(c.rule))}:"
-        f"{c.location_ok.tobytes().hex()}"
-        for c in book.rules
+    key = (
+        "|".join(p.model_dump_json() for p in events)
+        + "#"
+        + ",".join(
+            f"{c.id}:{c.first_year}-{c.last_year}:{sorted(rule_facts(c.rule))}:"
+            f"{c.location_ok.tobytes().hex()}"
+            for c in book.rules
+        )
     )
     if key not in known:
         known[key] = event_years(list(events), book, str(spec.loaded.path))

@@ -107,10 +107,12 @@ class World:
             replicates,
             self.streams,
             registry,
+            self.scenario.population.replicates_per_start,
         )
         self.drift = growths.drift_table(
             self.scenario.dynamics.growth,
             range(self.scenario.population.start_year, self.scenario.horizon + 1),
+            [plan.city for plan in sorted(model.plans, key=lambda p: p.city_index)],
         )
         self.event_groups: dict[int, list[EventGroup]] = {}
         self.configs: dict[int, list[CityConfig]] = {}
@@ -235,16 +237,21 @@ class World:
                 config.state = reindex(config.state, keep)
 
     def grow(self, year: int) -> None:
-        """ln S += drift(class, year) + common(city, class, year) + sigma(S, age) * own shock."""
+        """ln S += location(city, class, year, sigma) + common(city, class, year) + sigma * own,
+        the location set so that the expected simple growth is the drift (growth.drift_table)."""
         spec = self.scenario.dynamics.growth
         firms = self.firms
         offset = year - self.scenario.population.start_year
         own = growths.unit_shocks_from_uniform(spec, self.firm_uniforms(year, "growth"))
-        if spec.beta == 0 and not spec.young_age_multiplier:
-            spread: np.ndarray | float = float(np.clip(spec.sigma0, spec.sigma_min, spec.sigma_max))
-        else:
-            spread = growths.sigma(spec, firms.revenue_wan, year - firms.founded_year)
-        step = self.drift[firms.industry_class, offset] + self.common_shocks(year) + spread * own
+        location = self.drift[firms.city, firms.industry_class, offset]
+        step = growths.log_step(
+            spec,
+            location,
+            firms.revenue_wan,
+            year - firms.founded_year,
+            own,
+            self.common_shocks(year),
+        )
         firms.revenue_wan = firms.revenue_wan * np.exp(step)  # ln S grows by `step`
 
     def facts(self, rows: slice, year: int) -> dict[str, np.ndarray]:
@@ -341,7 +348,8 @@ class World:
                     registry,
                     int(self.next_key[plan.city_index, position]),
                 )
-                self.next_key[plan.city_index, position] += new.n
+                self.next_key[plan.city_index, position] += new.n  # keys of all founded
+                new = exits.founding_year_survivors(self.scenario.dynamics.exit, new, rng)
                 if new.n:
                     parts.append(new)
         if len(parts) > 1:
