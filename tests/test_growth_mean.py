@@ -7,16 +7,18 @@ import numpy as np
 import pytest
 
 from fiscalsim.dynamics import growth as growths
+from fiscalsim.jurisdictions import load_registry
 from fiscalsim.paths import SCENARIOS_DIR
-from fiscalsim.scenario import Growth, load_scenario
+from fiscalsim.scenario import Growth
+from fiscalsim.scenario_load import load_scenario
 
 BANDS_WAN = [150, 600, 1500, 5000, 30_000, 300_000, 3_000_000]
 
 
 @pytest.fixture(scope="module")
 def spec() -> Growth:
-    scenario, _ = load_scenario(SCENARIOS_DIR / "baseline.yaml")
-    return scenario.dynamics.growth
+    loaded = load_scenario(SCENARIOS_DIR / "baseline.yaml", load_registry())
+    return loaded.scenario.dynamics.growth
 
 
 @pytest.mark.parametrize("age", [1, 4, 12])
