@@ -34,6 +34,8 @@ _PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("budget", "file"),
     ("population", "calibrated", "firm_counts"),
     ("population", "calibrated", "county_weights"),
+    ("population", "calibrated", "known_firms"),
+    ("population", "calibrated", "checks"),
 )
 MAX_BASE_DEPTH = 10
 
