@@ -10,3 +10,4 @@ REPO_DIR = Path(os.environ.get("FISCALSIM_HOME", _PACKAGE_DIR.parent.parent))
 DATA_DIR = REPO_DIR / "data"
 SCENARIOS_DIR = REPO_DIR / "scenarios"
 POLICIES_DIR = SCENARIOS_DIR / "policies"
+DOCUMENTS_DIR = DATA_DIR / "documents"  # the source texts and the clause register, with provenance
