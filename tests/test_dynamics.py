@@ -8,18 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from fiscalsim import diagnostics
 from fiscalsim.paths import DATA_DIR, SCENARIOS_DIR
 from fiscalsim.run import run_scenario
 from fiscalsim.simulation.montecarlo import prepare
+from fiscalsim.yamlfile import load_yaml
 
 REGULARITIES = {
-    r["name"]: r
-    for r in yaml.safe_load(
-        (DATA_DIR / "calibration" / "dynamics.yaml").read_text(encoding="utf-8")
-    )["regularities"]
+    r["name"]: r for r in load_yaml(DATA_DIR / "calibration" / "dynamics.yaml")["regularities"]
 }
 
 
@@ -99,9 +96,7 @@ def test_size_tail_index(run: tuple[Path, pd.DataFrame]) -> None:
 def test_calibration_targets_are_met(run: tuple[Path, pd.DataFrame]) -> None:
     """Firm counts exactly; above-scale shares within 10% or three binomial standard errors."""
     table = pd.read_csv(run[0] / "calibration.csv", dtype={"industry_class": str})
-    counts = yaml.safe_load(
-        (DATA_DIR / "calibration" / "firm_counts.yaml").read_text(encoding="utf-8")
-    )["firm_counts"]
+    counts = load_yaml(DATA_DIR / "calibration" / "firm_counts.yaml")["firm_counts"]
     targets = {(c["city"], c["class"]): c for c in counts}
     assert len(table) == len(targets)
     for row in table.itertuples():

@@ -9,6 +9,7 @@ import pytest
 from fiscalsim.jurisdictions import load_registry
 from fiscalsim.paths import DOCUMENTS_DIR, POLICIES_DIR
 from fiscalsim.rules.loader import load_policies
+
 REGISTER = DOCUMENTS_DIR / "clauses.md"
 SEEDS = DOCUMENTS_DIR
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from fiscalsim.errors import InputError
 from fiscalsim.paths import DATA_DIR
+from fiscalsim.yamlfile import load_yaml
 
 Level = Literal["province", "city", "county"]
 LEVELS: tuple[Level, ...] = ("province", "city", "county")
@@ -124,10 +124,7 @@ class Registry:
 def load_registry(path: Path | None = None) -> Registry:
     """Read data/jurisdictions.yaml and check that every parent exists and levels nest."""
     path = path or DATA_DIR / "jurisdictions.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, None, f"cannot read the registry: {exc}") from None
+    raw = load_yaml(path)
     try:
         parsed = _RegistryFile.model_validate(raw)
     except ValidationError as exc:

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from fiscalsim.rules.loader import parse_model, read_yaml_mapping
 from fiscalsim.rules.readings import check_reading
@@ -21,8 +21,17 @@ NonNegative = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 
 
+def _list_as_tuple(value: object) -> object:
+    """YAML has no tuples: a two-item list is read as a pair (strict mode would refuse a list)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+YearPair = Annotated[tuple[int, int], BeforeValidator(_list_as_tuple)]
+PositivePair = Annotated[tuple[Positive, Positive], BeforeValidator(_list_as_tuple)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class SizeDistribution(Strict):
@@ -140,7 +149,7 @@ class EventProcess(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     city: str
     per_year: NonNegative
-    years: tuple[int, int] | None = None
+    years: YearPair | None = None
     sets: dict[str, NonNegative] = Field(default_factory=dict)
     draws: dict[str, Amount] = Field(default_factory=dict)
     eligible: list[Condition] = Field(default_factory=list)
@@ -169,7 +178,7 @@ class Calibrated(Strict):
     floor_wan: Positive
     large_wan: Positive
     max_wan: Positive
-    tail_alpha_bounds: tuple[Positive, Positive] = Field(
+    tail_alpha_bounds: PositivePair = Field(
         description="tail indices outside these bounds mean the three counts do not fit the form"
     )
     rd_by_class: dict[IndustryClass, RdIntensity]

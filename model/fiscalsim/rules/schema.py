@@ -22,7 +22,7 @@ Year = Annotated[int, Field(ge=1990, le=2100)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Condition(Strict):
