@@ -112,11 +112,11 @@ def baseline(replicates: int) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(process.stderr.read().decode() if process.stderr else "baseline failed")
-    summary = json.loads((REPO / "outputs" / "bench-baseline" / "summary.json").read_text())
+    run_info = json.loads((REPO / "outputs" / "bench-baseline" / "run.json").read_text())
     return {
         "replicates": replicates,
         "wall_seconds_whole_command": round(seconds, 1),
-        "simulation_and_tables_seconds": summary["run"]["seconds"],
+        "simulation_and_tables_seconds": run_info["seconds"],
         "peak_memory_mb_process_tree": round(peak / 1024),
         "cores": os.cpu_count(),
     }

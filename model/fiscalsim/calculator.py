@@ -22,6 +22,7 @@ from fiscalsim.explain import explanations
 from fiscalsim.jurisdictions import LEVELS, Registry, load_registry
 from fiscalsim.ledger import dropped_frame, ledger_frame, payer_totals
 from fiscalsim.panel import Panel, read_panel
+from fiscalsim.paths import portable
 from fiscalsim.rules.book import RuleBook, compile_rules
 from fiscalsim.rules.loader import load_policies, policy_paths
 from fiscalsim.rules.readings import describe
@@ -127,13 +128,13 @@ def summarize(
     return {
         "fiscalsim_version": __version__,
         "inputs": {
-            "panel": str(panel.path),
+            "panel": portable(panel.path),
             "panel_sha256": sha256(panel.path),
             "panel_rows": len(panel.frame),
             "firms": len(panel.firm_ids),
             "years": panel.years,
             "policy_files": [
-                {"path": str(p), "sha256": sha256(p)} for p in policy_paths(policy_dirs)
+                {"path": portable(p), "sha256": sha256(p)} for p in policy_paths(policy_dirs)
             ],
         },
         "units": "万元 (10,000 yuan)",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
-from typing import Annotated
+from types import ModuleType
+from typing import Annotated, NoReturn
 
 import pandas as pd
 import typer
@@ -22,6 +24,25 @@ app = typer.Typer(
 )
 console = Console()
 
+
+def _click_exceptions() -> ModuleType:
+    """Click's exception classes: vendored inside newer typer, a dependency of older ones."""
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise ImportError("neither typer._click nor click is installed")
+
+
+click_exceptions = _click_exceptions()
+
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Write into an output folder holding other files; replace --panel-out."
+    ),
+]
 ReadingOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -53,13 +74,15 @@ def awards(
         list[Path] | None, typer.Option("--policies", help="Policy file or folder (repeatable).")
     ] = None,
     reading: ReadingOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Compute the awards a firm-year panel earns under the policies, booked to each payer."""
     from fiscalsim.calculator import calculate
     from fiscalsim.ledger import payer_totals
-    from fiscalsim.output import csv_writer, json_writer, jsonl_writer, write_all
+    from fiscalsim.output import check_targets, csv_writer, json_writer, jsonl_writer, write_all
     from fiscalsim.rules.readings import parse_overrides
 
+    check_targets(out, force=force)
     overrides = parse_overrides(reading or [], "--reading")
     result = calculate(panel, policies or [POLICIES_DIR], overrides)
     write_all(
@@ -70,6 +93,7 @@ def awards(
             "explanations.jsonl": jsonl_writer(result.explanations),
             "summary.json": json_writer(result.summary),
         },
+        force=force,
     )
     totals = result.summary["totals"]
     console.print(
@@ -89,21 +113,27 @@ def run(
     panel_out: Annotated[
         Path | None, typer.Option("--panel-out", help="Write replicate 0's firm-year panel here.")
     ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1)] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=256)] = None,
+    force: ForceOption = False,
 ) -> None:
     """Simulate a scenario: spending by paying budget, clause and year, with P5–P95 ranges."""
     from rich.progress import Progress
 
+    from fiscalsim.output import check_targets
     from fiscalsim.run import run_scenario
     from fiscalsim.simulation.montecarlo import prepare
 
+    panel_target = {panel_out: "--panel-out"} if panel_out else None
+    if out is not None:
+        check_targets(out, panel_target, force=force)
     prepared = prepare(scenario, replicates=replicates, seed=seed)
     model = prepared.model
     out_dir = out or Path("outputs") / model.scenario.name
+    check_targets(out_dir, panel_target, force=force)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("replicates", total=model.scenario.replicates)
         result = run_scenario(
-            prepared, out_dir, panel_out, workers, lambda n: progress.advance(task, n)
+            prepared, out_dir, panel_out, workers, lambda n: progress.advance(task, n), force
         )
     spending = result["spending"]
     cash = spending[spending["basis"] == "cash"]
@@ -122,7 +152,7 @@ def run(
     wide.print(table)
     console.print(
         f"{model.scenario.replicates} replicates, seed {model.scenario.seed}, "
-        f"{result['summary']['run']['seconds']} s -> {out_dir}"
+        f"{result['run']['seconds']} s -> {out_dir}"
     )
 
 
@@ -213,10 +243,34 @@ def _facts_of(rule: object) -> set[str]:
     return rule_facts(rule)
 
 
-def main() -> None:
-    """Entry point: user errors become one line and exit code 2, never a traceback."""
+def _fail(message: str, code: int = 2) -> NoReturn:
+    print(f"fiscalsim: error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every user error is one line on stderr and exit code 2, never a traceback.
+
+    Click's own usage errors (unknown option, missing argument, bad value) are caught here too,
+    rather than drawn as a box; an interrupt says so in one line and exits 130.
+    """
     try:
-        app()
+        code = app(args=argv, prog_name="fiscalsim", standalone_mode=False)
     except InputError as error:
-        print(f"fiscalsim: error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(error))
+    except click_exceptions.NoArgsIsHelpError as error:
+        print(error.ctx.get_help() if error.ctx else "fiscalsim --help")
+        sys.exit(0)
+    except click_exceptions.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "fiscalsim"
+        _fail(f"{command}: {error.format_message()} (see `{command} --help`)")
+    except click_exceptions.ClickException as error:
+        _fail(error.format_message())
+    except (KeyboardInterrupt, click_exceptions.Abort):
+        _fail("interrupted; no output was written", 130)
+    except MemoryError:
+        _fail("out of memory: reduce --replicates or the scenario's population")
+    if code == 130:  # typer turns an interrupt inside a command into exit code 130
+        _fail("interrupted; no output was written", 130)
+    if isinstance(code, int) and code:
+        sys.exit(code)

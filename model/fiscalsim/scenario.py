@@ -10,8 +10,18 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+import pydantic
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
+from fiscalsim.errors import InputError
 from fiscalsim.rules.loader import parse_model, read_yaml_mapping
 from fiscalsim.rules.readings import check_reading
 from fiscalsim.rules.schema import Condition, IndustryClass
@@ -256,6 +266,21 @@ def load_scenario(path: Path) -> tuple[Scenario, str]:
     dynamics = scenario.dynamics.model_copy(update={"events": events, "events_files": []})
     scenario = scenario.model_copy(update={"dynamics": dynamics})
     return scenario, digest.hexdigest()
+
+
+def with_overrides(scenario: Scenario, updates: dict[str, int]) -> Scenario:
+    """The scenario with command-line values, each held to the same limits as in the file."""
+    for name, value in updates.items():
+        field = Scenario.model_fields[name]
+        adapter: TypeAdapter[object] = TypeAdapter(
+            Annotated[field.annotation, *field.metadata, pydantic.Strict()]  # type: ignore[arg-type]
+        )
+        try:
+            adapter.validate_python(value)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"])
+            raise InputError(f"--{name.replace('_', '-')}", None, message) from None
+    return scenario.model_copy(update=updates)
 
 
 def resolve(path: Path, name: str) -> Path:

@@ -24,7 +24,7 @@ from fiscalsim.population.fit import calibrated_segments
 from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.rules.book import compile_rules
 from fiscalsim.rules.loader import load_policies
-from fiscalsim.scenario import Scenario, load_scenario, resolve
+from fiscalsim.scenario import Scenario, load_scenario, resolve, with_overrides
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.world import Model, World
 
@@ -51,7 +51,7 @@ def prepare(
         updates["seed"] = seed
     if batch_replicates is not None:
         updates["batch_replicates"] = batch_replicates
-    scenario = scenario.model_copy(update=updates)
+    scenario = with_overrides(scenario, updates)
     registry = load_registry()
     policies = load_policies([resolve(path, p) for p in scenario.policies], registry)
     book = compile_rules(policies, registry, scenario.readings)
