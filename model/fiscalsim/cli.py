@@ -95,6 +95,10 @@ def awards(
         },
         force=force,
     )
+    for warning in result.summary["warnings"]:
+        print(f"fiscalsim: warning: {warning}", file=sys.stderr)
+    for note in result.summary["inputs"]["panel_notes"]:
+        console.print(f"note: {panel}: {note}")
     totals = result.summary["totals"]
     console.print(
         f"{totals['awards']} awards, {totals['amount_wan']:,.1f} 万元 "
@@ -266,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"{command}: {error.format_message()} (see `{command} --help`)")
     except click_exceptions.ClickException as error:
         _fail(error.format_message())
-    except (KeyboardInterrupt, click_exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         _fail("interrupted; no output was written", 130)
     except MemoryError:
         _fail("out of memory: reduce --replicates or the scenario's population")

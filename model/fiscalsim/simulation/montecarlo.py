@@ -17,14 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fiscalsim.dynamics.events import check_processes
+from fiscalsim.datafiles import BudgetFile, FirmCountsFile, read_data_file
+from fiscalsim.dynamics.events import check_event_facts, check_processes, check_rule_facts
 from fiscalsim.errors import InputError
+from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS
 from fiscalsim.jurisdictions import load_registry
 from fiscalsim.population.fit import calibrated_segments
 from fiscalsim.population.synthesis import CityPlan
-from fiscalsim.rules.book import compile_rules
+from fiscalsim.rules.book import compile_rules, rule_facts
 from fiscalsim.rules.loader import load_policies
-from fiscalsim.scenario import Scenario, load_scenario, resolve, with_overrides
+from fiscalsim.scenario import Scenario, check_cities, load_scenario, resolve, with_overrides
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.world import Model, World
 
@@ -58,6 +60,8 @@ def prepare(
     population = scenario.population
     segments = list(population.segments)
     if population.calibrated is not None:
+        counts = read_data_file(FirmCountsFile, resolve(path, population.calibrated.firm_counts))
+        check_cities(scenario, registry, {c.city for c in counts.firm_counts}, path)
         segments = calibrated_segments(
             population.calibrated, path.parent, population.above_scale_wan
         )
@@ -79,6 +83,15 @@ def prepare(
         if segment.city not in cities:
             cities.append(segment.city)
     check_processes(list(scenario.dynamics.events), cities, str(path))
+    check_event_facts(list(scenario.dynamics.events), book.facts_used(), str(path))
+    check_rule_facts(
+        {c.id: rule_facts(c.rule) for c in book.rules if c.rule.costed},
+        list(scenario.dynamics.events),
+        set(CORE_FACTS) | set(DERIVED_FACTS),
+        str(path),
+    )
+    if scenario.budget.file is not None:
+        read_data_file(BudgetFile, resolve(path, scenario.budget.file))
     for city in scenario.dynamics.entry.per_year:
         if city not in cities:
             raise InputError(path, f"dynamics.entry.per_year.{city}", "not a simulated city")
