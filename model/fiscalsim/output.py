@@ -76,7 +76,9 @@ def check_targets(
         raise InputError(out_dir, None, "the output folder cannot be written (permission denied)")
     for path, option in (files or {}).items():
         path = path.resolve()
-        if path == out_dir or out_dir in path.parents and path.parent != out_dir:
+        if path == out_dir:
+            raise InputError(path, option, "is the output folder itself; give a file name")
+        if out_dir in path.parents and path.parent != out_dir:
             raise InputError(path, option, "must be a file beside or directly in the --out folder")
         if path.is_dir():
             raise InputError(path, option, "is a folder; give a file name")
@@ -84,6 +86,12 @@ def check_targets(
             raise InputError(path, option, "the file exists; pass --force to replace it")
         if not _writable(path):
             raise InputError(path, option, "cannot be written (permission denied)")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _marker(names: list[str]) -> Writer:
@@ -120,6 +128,7 @@ def write_all(
     all_writers = {**writers, **inside}
     names = sorted({Path(name).parts[0] for name in all_writers})
     scratch = _scratch_dir(out_dir)
+    os.chmod(scratch, 0o777 & ~_umask())  # mkdtemp makes it private; it becomes out_dir
     temporaries: dict[Path, Path] = {}
     try:
         for name, writer in all_writers.items():
@@ -132,6 +141,7 @@ def write_all(
             os.close(handle)
             temporaries[path] = Path(raw_name)
             writer(Path(raw_name))
+            os.chmod(raw_name, 0o666 & ~_umask())  # mkstemp makes it private
         _move_in(scratch, out_dir, [*names, MARKER], force=force)
         for path, written in temporaries.items():
             os.replace(written, path)

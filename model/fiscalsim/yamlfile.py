@@ -9,6 +9,7 @@ jurisdictions) goes through `load_yaml` instead, which refuses all three.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,12 @@ def _construct_int(loader: StrictLoader, node: ScalarNode) -> int:
     return value
 
 
+# YAML 1.2 reads 1e6 and 1.5e-3 as numbers; PyYAML (YAML 1.1) would read them as text.
+StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
