@@ -489,3 +489,50 @@ def test_interrupt_is_one_line(
     assert code == 130
     assert err.strip().splitlines() == ["fiscalsim: error: interrupted; no output was written"]
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- validate by content
+
+
+def test_detect_kind_by_content(tmp_path: Path) -> None:
+    from fiscalsim.filekind import detect_kind
+
+    panel = write(tmp_path / "panel.txt", DEMO.read_text(encoding="utf-8"))
+    scenario = write(tmp_path / "policy.yaml", (SCENARIOS_DIR / "baseline.yaml").read_text("utf-8"))
+    events = write(
+        tmp_path / "x.yml", (SCENARIOS_DIR / "events" / "ganzhou.yaml").read_text("utf-8")
+    )
+    policy = write(tmp_path / "scenario.yaml", (POLICIES_DIR / "xunwu.yaml").read_text("utf-8"))
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(f"{HEADER}\na,寻乌县,2022,03,1\n".encode("gbk"))
+    assert [detect_kind(p) for p in (panel, scenario, events, policy, gbk)] == [
+        "panel",
+        "scenario",
+        "events",
+        "policy",
+        "panel",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("budgets.yaml", "schema_version: 1\nbudgets: []\n", "none of policy, scenario"),
+        ("table.csv", "a,b\n1,2\n", "no firm_id column"),
+    ],
+)
+def test_validate_names_what_a_file_is_not(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    path = write(tmp_path / name, text)
+    assert_one_line(capsys, tmp_path, ["validate", str(path)], name, expected)
+
+
+def test_validate_checks_a_scenario_and_an_events_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad_events = write(tmp_path / "events.yaml", "schema_version: 1\nevents:\n  - name: X\n")
+    assert_one_line(capsys, tmp_path, ["validate", str(bad_events)], "events.yaml", "events[0]")
+    code, out, err = run_main(capsys, "validate", str(SCENARIOS_DIR / "benchmark.yaml"))
+    assert code == 0, err
+    assert "scenario benchmark" in out

@@ -162,30 +162,47 @@ def run(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Policy files, folders or panels.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Policy files or folders, scenarios, events files, panels.")
+    ],
 ) -> None:
-    """Check policy files, folders of them, and panels (against the default policies)."""
+    """Check inputs, each against the schema its content calls for (not its extension)."""
     from fiscalsim.calculator import load_book
+    from fiscalsim.filekind import detect_kind
     from fiscalsim.jurisdictions import load_registry
     from fiscalsim.panel import read_panel
-    from fiscalsim.rules.loader import load_policy_file, policy_paths
+    from fiscalsim.rules.loader import load_policy_file, parse_model, policy_paths
+    from fiscalsim.scenario import EventsFile
+    from fiscalsim.simulation.montecarlo import prepare
+    from fiscalsim.yamlfile import read_yaml_mapping
 
     registry = load_registry()
     for path in paths:
-        if path.suffix == ".csv":
-            book = load_book([POLICIES_DIR], registry=registry)
-            checked = read_panel(path, registry, book.facts_used())
-            console.print(
-                f"ok  {path}: panel, {len(checked.frame)} rows, {len(checked.firm_ids)} firms"
-            )
-            continue
-        for file in policy_paths([path]):
-            policy = load_policy_file(file, registry)
-            costed = sum(rule.costed for rule in policy.rules)
-            console.print(
-                f"ok  {file}: {policy.policy_id}, {costed} costed and "
-                f"{len(policy.rules) - costed} non-cash/unquantified clauses"
-            )
+        files = policy_paths([path]) if path.is_dir() else [path]
+        for file in files:
+            kind = "policy" if path.is_dir() else detect_kind(file)
+            if kind == "panel":
+                book = load_book([POLICIES_DIR], registry=registry)
+                checked = read_panel(file, registry, book.facts_used())
+                console.print(
+                    f"ok  {file}: panel, {len(checked.frame)} rows, {len(checked.firm_ids)} firms"
+                )
+            elif kind == "scenario":
+                model = prepare(file).model
+                console.print(
+                    f"ok  {file}: scenario {model.scenario.name}, {len(model.book.rules)} "
+                    f"rules, {len(model.scenario.dynamics.events)} event processes"
+                )
+            elif kind == "events":
+                parsed = parse_model(EventsFile, read_yaml_mapping(file), file)
+                console.print(f"ok  {file}: events file, {len(parsed.events)} processes")
+            else:
+                policy = load_policy_file(file, registry)
+                costed = sum(rule.costed for rule in policy.rules)
+                console.print(
+                    f"ok  {file}: {policy.policy_id}, {costed} costed and "
+                    f"{len(policy.rules) - costed} non-cash/unquantified clauses"
+                )
 
 
 @app.command()
