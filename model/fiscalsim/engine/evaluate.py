@@ -192,7 +192,7 @@ def _remember(
     for rule_index in np.unique(awards.rule):
         mine = awards.rule == rule_index
         granted_firms = table.firm[awards.row[mine]]
-        state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine])
+        state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine], table.year)
         ladder = book.rules[int(rule_index)].ladder
         if ladder >= 0 and state.track_ladder_paid:
             np.add.at(state.ladder_paid_wan[ladder], granted_firms, awards.amount_wan[mine])
@@ -241,6 +241,20 @@ def evaluate_year(
                 start=np.zeros(rows.size, dtype=np.int32),
             )
             over = due & (paid_before >= limit)
+            if over.any():
+                dropped.append(
+                    (
+                        rows[over],
+                        result.amount_wan[over],
+                        np.full(int(over.sum()), compiled.index),
+                        DROPPED_ALREADY_PAID,
+                    )
+                )
+            due &= ~over
+        period = compiled.rule.period_years
+        if period is not None and due.any():
+            first = state.rule_history(compiled.index).first_year_for(table.firm[rows])
+            over = due & (first >= 0) & (table.year - first >= period)
             if over.any():
                 dropped.append(
                     (
