@@ -304,6 +304,11 @@ def scenario_copy(tmp_path: Path, old: str, new: str, name: str = "baseline.yaml
         ),
         ("replicates: 1000", "replicates: true", ("replicates", "valid integer")),
         ("seed: 20221", "seed: 20221\nsed: 1", ("sed", "unknown key")),
+        (
+            '      "05": {median_share: 0.015, log_sd: 0.8, performing_share: 0.4}\n',
+            "",
+            ("rd_by_class needs every class; 05 missing",),
+        ),
     ],
 )
 def test_bad_scenario(

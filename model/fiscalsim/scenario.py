@@ -23,6 +23,7 @@ from pydantic import (
 
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
+from fiscalsim.rules.book import CLASS_CODES
 from fiscalsim.rules.loader import parse_model, read_yaml_mapping
 from fiscalsim.rules.readings import check_reading
 from fiscalsim.rules.schema import Condition, IndustryClass
@@ -274,6 +275,9 @@ class Calibrated(Strict):
             raise ValueError("tail_alpha_bounds must be [low, high] with low < high")
         if not self.floor_wan < self.large_wan < self.max_wan:
             raise ValueError("need floor_wan < large_wan < max_wan")
+        missing = sorted(set(CLASS_CODES) - set(self.rd_by_class))
+        if missing:
+            raise ValueError(f"rd_by_class needs every class; {', '.join(missing)} missing")
         repeated = sorted({c for c in self.cities if self.cities.count(c) > 1})
         if repeated:
             raise ValueError(f"cities lists {', '.join(repeated)} more than once")
