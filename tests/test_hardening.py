@@ -541,3 +541,51 @@ def test_validate_checks_a_scenario_and_an_events_file(
     code, out, err = run_main(capsys, "validate", str(SCENARIOS_DIR / "benchmark.yaml"))
     assert code == 0, err
     assert "scenario benchmark" in out
+
+
+def test_scratch_needs_no_writable_parent_when_out_exists(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a read-only parent (simulated: the tests run as root) the scratch goes inside --out."""
+    import fiscalsim.output
+
+    out = tmp_path / "out"
+    assert awards(capsys, out)[0] == 0
+    real = fiscalsim.output._writable
+    monkeypatch.setattr(fiscalsim.output, "_writable", lambda p: p != tmp_path and real(p))
+    (out / "stale.csv").write_text("from an older run", encoding="utf-8")
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    marker["files"].append("stale.csv")
+    (out / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    code, _out, err = awards(capsys, out)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [MARKER, "dropped.csv", "explanations.jsonl", "ledger.csv", "summary.json"]
+    )
+
+
+def test_read_only_parent_is_refused_before_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fiscalsim.output
+
+    monkeypatch.setattr(fiscalsim.output, "_writable", lambda p: False)
+    args = ["awards", "--panel", str(DEMO), "--out", str(tmp_path / "new" / "out")]
+    assert_one_line(capsys, tmp_path, args, "cannot be written")
+
+
+def test_unreadable_panel_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permission denied (simulated: root reads every file) is one line, not a traceback."""
+    path = write(tmp_path / "panel.csv", f"{HEADER}\na,xunwu,2022,03,1200\n")
+    real = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    args = ["awards", "--panel", str(path), "--out", str(tmp_path / "out")]
+    assert_one_line(capsys, tmp_path, args, "cannot read: Permission denied")
