@@ -7,6 +7,7 @@ batches and processes changes speed, never numbers.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -136,13 +137,25 @@ def simulate(
             if progress:
                 progress(len(replicates))
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("fork"), initializer=_ignore_interrupts
+        )
+        try:
             futures = [pool.submit(run_batch, model, r, panel_replicate) for r in plan]
             for future, replicates in zip(futures, plan, strict=True):
                 results.append(future.result())
                 if progress:
                     progress(len(replicates))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # an interrupt stops at once
+            raise
+        pool.shutdown()
     return merge(results)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which reports it in one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
