@@ -118,6 +118,7 @@ def baseline(replicates: int) -> dict[str, Any]:
     return {
         "replicates": replicates,
         "wall_seconds_whole_command": round(seconds, 1),
+        "simulation_and_tables_seconds": json.loads((out / "run.json").read_text())["seconds"],
         "peak_memory_mb_process_tree": round(peak / 1024),
         "cores": os.cpu_count(),
     }

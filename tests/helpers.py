@@ -13,8 +13,6 @@ import pandas as pd
 from fiscalsim.calculator import CalculatorResult, calculate
 from fiscalsim.paths import POLICIES_DIR, REPO_DIR
 
-SHARED_DIR = REPO_DIR.parent / "shared"
-
 
 def write_panel(path: Path, rows: Sequence[Mapping[str, object]]) -> Path:
     columns: list[str] = []

@@ -40,7 +40,7 @@ def panel(tmp_path: Path, text: str) -> Path:
             ("line 2", "location", "unknown jurisdiction 'atlantis'"),
         ),
         (f"{HEADER}\na,ganzhou,2022,03,1200\n", ("line 2", "location", "is a city")),
-        (f"{HEADER}\na,xunwu,2022,3,1200\n", ("line 2", "industry_class", "'3'")),
+        (f"{HEADER}\na,xunwu,2022,6,1200\n", ("line 2", "industry_class", "'6'")),
         (f"{HEADER}\na,xunwu,2022,07,1200\n", ("line 2", "industry_class", "'07'")),
         (f"{HEADER}\n{GOOD_ROW}\nb,xunwu,2022,03,-5\n", ("line 3", "revenue_wan", "negative")),
         (

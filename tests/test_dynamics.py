@@ -8,18 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from fiscalsim import diagnostics
 from fiscalsim.paths import DATA_DIR, SCENARIOS_DIR
 from fiscalsim.run import run_scenario
 from fiscalsim.simulation.montecarlo import prepare
+from fiscalsim.yamlfile import load_yaml
 
 REGULARITIES = {
-    r["name"]: r
-    for r in yaml.safe_load(
-        (DATA_DIR / "calibration" / "dynamics.yaml").read_text(encoding="utf-8")
-    )["regularities"]
+    r["name"]: r for r in load_yaml(DATA_DIR / "calibration" / "dynamics.yaml")["regularities"]
 }
 
 
@@ -101,9 +98,7 @@ def test_calibration_targets_are_met(run: tuple[Path, pd.DataFrame]) -> None:
     """Every run writes calibration.csv: firm counts exactly; above-scale counts within 10% or
     three binomial standard errors (3 replicates here; tests/test_calibration.py checks totals)."""
     table = pd.read_csv(run[0] / "calibration.csv", dtype={"industry_class": str})
-    counts = yaml.safe_load(
-        (DATA_DIR / "calibration" / "firm_counts.yaml").read_text(encoding="utf-8")
-    )["firm_counts"]
+    counts = load_yaml(DATA_DIR / "calibration" / "firm_counts.yaml")["firm_counts"]
     assert set(table["block"]) == {"fitted", "validation"}
     for target in counts:
         prefix = f"{target['city']}/{target['class']}"

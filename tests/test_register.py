@@ -7,12 +7,11 @@ import re
 import pytest
 
 from fiscalsim.jurisdictions import load_registry
-from fiscalsim.paths import POLICIES_DIR
+from fiscalsim.paths import DOCUMENTS_DIR, POLICIES_DIR
 from fiscalsim.rules.loader import load_policies
-from tests.helpers import SHARED_DIR
 
-REGISTER = SHARED_DIR / "policies" / "clauses.md"
-SEEDS = SHARED_DIR / "seeds"
+REGISTER = DOCUMENTS_DIR / "clauses.md"
+SEEDS = DOCUMENTS_DIR
 
 
 def register_ids() -> list[str]:

@@ -104,3 +104,19 @@ def test_talent_tax_reward_only_in_first_five_years(tmp_path: Path) -> None:
         )
     ]
     assert awards_for(tmp_path, rows).ledger.empty
+
+
+def test_cluster_award_once_per_matter_across_documents(tmp_path: Path) -> None:
+    """GZ-1a (50万, city) pays the cluster operator in 2022; RJ-1a (20万, district) may not pay it
+    again in 2023 for the same 集聚区创建 matter (就高不重复, once per firm and matter)."""
+    result = awards_for(
+        tmp_path,
+        [
+            firm_year("k", "rongjiang", 2022, "03", 500, municipal_cluster_target_met=1),
+            firm_year("k", "rongjiang", 2023, "03", 500, municipal_cluster_target_met=1),
+        ],
+    )
+    cluster = result.ledger[result.ledger["clause_id"].isin(["GZ-1a", "RJ-1a"])]
+    assert cluster[["clause_id", "performance_year", "amount_wan"]].values.tolist() == [
+        ["GZ-1a", 2022, 50]
+    ]

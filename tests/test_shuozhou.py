@@ -72,3 +72,57 @@ def test_before_the_plan_nothing_is_paid(tmp_path: Path) -> None:
         ],
     )
     assert result.ledger.empty
+
+
+def rent_year(firm: str, year: int, founded: int, area: float = 200) -> dict[str, object]:
+    return firm_year(
+        firm,
+        "shuocheng",
+        year,
+        "03",
+        300,
+        founded_year=founded,
+        startup_in_government_building=1,
+        rented_area_sqm=area,
+        rent_wan_per_sqm=0.03,
+    )
+
+
+def test_startup_rent_is_paid_for_three_years_from_moving_in(tmp_path: Path) -> None:
+    """SZ-31: 鼓励初创大数据企业入驻…300平方米(含)房租全额补贴…补贴期不超过3年.
+
+    Founded 2021, moves in 2023 at age 2 (a start-up then): 200 m² x 0.03万 = 6万 a year, paid
+    in 2023, 2024 and 2025 although the firm is 3 and 4 years old in the later two years.
+    """
+    rows = [rent_year("r", year, 2021) for year in (2023, 2024, 2025)]
+    rent = paid(awards_for(tmp_path, rows).ledger, "SZ-31")
+    assert rent["performance_year"].tolist() == [2023, 2024, 2025]
+    assert rent["amount_wan"].tolist() == pytest.approx([6, 6, 6])
+    assert (rent["province_payer"] == "shanxi").all()
+
+
+def test_startup_rent_age_is_tested_at_moving_in(tmp_path: Path) -> None:
+    """Founded 2020, moving in 2023 at age 3: not a start-up (the reading: ≤2 years), no rent."""
+    rows = [rent_year("s", year, 2020) for year in (2023, 2024)]
+    assert paid(awards_for(tmp_path, rows).ledger, "SZ-31").empty
+
+
+def test_startup_rent_period_counts_from_the_first_payment(tmp_path: Path) -> None:
+    """补贴期不超过3年 is a period, not a count: moved in 2023, out in 2024, back 2025-2026 — paid
+    2023 and 2025, not 2026 (a policy copy whose window runs to 2027 shows the period)."""
+    from fiscalsim.paths import POLICIES_DIR
+
+    text = (POLICIES_DIR / "shuozhou.yaml").read_text(encoding="utf-8")
+    old = "    period_years: 3\n    years: {first: 2023, last: 2025}"
+    assert old in text
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "shuozhou.yaml").write_text(
+        text.replace(old, "    period_years: 3\n    years: {first: 2023, last: 2027}"),
+        encoding="utf-8",
+    )
+    rows = [rent_year("u", year, 2022) for year in (2023, 2025, 2026)]
+    result = awards_for(tmp_path, rows, policies=[folder])
+    assert paid(result.ledger, "SZ-31")["performance_year"].tolist() == [2023, 2025]
+    late = result.dropped[result.dropped["clause_id"] == "SZ-31"]
+    assert late[["performance_year", "reason"]].values.tolist() == [[2026, "already_paid"]]

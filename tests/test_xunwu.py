@@ -105,14 +105,22 @@ def test_vc_round_pays_the_fund_and_the_firm(tmp_path: Path) -> None:
 
 
 def test_transformation_service_is_split_by_xunwu_text(tmp_path: Path) -> None:
-    """XW-3 (2%, cap 50, 市县各50%) ties GZ-3 (city pays all); the city document wins the tie."""
+    """XW-3 (2%, cap 50, 由市、县（区）两级财政各承担50%) ties GZ-3 (2%, cap 50, no payer named).
+
+    1500万 of contracts x 2% = 30万 under both. The tie goes to the text that names the payers,
+    so Ganzhou and Xunwu pay 15万 each, not the city 30万 as GZ-3's assumed payer would have it.
+    """
     result = awards_for(
         tmp_path,
         [firm_year("h", "xunwu", 2022, "03", 3000, contract_value_wan=1500, local_clients=12)],
     )
     award = result.ledger.iloc[0]
-    assert (award["clause_id"], award["amount_wan"]) == ("GZ-3", pytest.approx(30))
-    assert award["city_wan"] == pytest.approx(30)
+    assert (award["clause_id"], award["amount_wan"]) == ("XW-3", pytest.approx(30))
+    assert award["city_wan"] == pytest.approx(15) and award["city_payer"] == "ganzhou"
+    assert award["county_wan"] == pytest.approx(15) and award["county_payer"] == "xunwu"
+    assert result.dropped[["clause_id", "reason", "paid_instead"]].values.tolist() == [
+        ["GZ-3", "stacked", "XW-3"]
+    ]
     rows = [firm_year("i", "xunwu", 2022, "03", 3000, contract_value_wan=1500, local_clients=9)]
     assert awards_for(tmp_path, rows).ledger.empty  # fewer than 10 local clients
 
@@ -125,3 +133,23 @@ def test_county_cluster_award_is_paid_the_next_year(tmp_path: Path) -> None:
     award = result.ledger.iloc[0]
     assert (award["clause_id"], award["amount_wan"], award["payment_year"]) == ("XW-1", 50, 2024)
     assert award["county_payer"] == "xunwu"
+
+
+def test_one_off_award_is_once_per_matter_not_per_clause(tmp_path: Path) -> None:
+    """首次入围 top-100: GZ-2a pays 100万 (市县各50%) in 2022; XW-2a (100万, county) may not pay
+    the same firm for the same matter in 2023 (就高不重复 is per matter, once per firm)."""
+    result = awards_for(
+        tmp_path,
+        [
+            firm_year("t", "xunwu", 2022, "01", 90000, top100_first_entry=1),
+            firm_year("t", "xunwu", 2023, "01", 95000, top100_first_entry=1),
+        ],
+    )
+    top100 = result.ledger[result.ledger["clause_id"].isin(["GZ-2a", "XW-2a", "RJ-2a"])]
+    assert top100[["clause_id", "performance_year", "amount_wan"]].values.tolist() == [
+        ["GZ-2a", 2022, 100]
+    ]
+    later = result.dropped[result.dropped["clause_id"] == "XW-2a"]
+    assert set(zip(later["performance_year"], later["reason"], strict=True)) >= {
+        (2023, "already_paid")
+    }

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from fiscalsim.arrays import scatter_add
+from fiscalsim.datafiles import BudgetFile, read_data_file
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.rules.book import CLASS_CODES, RuleBook
 from fiscalsim.series import (
@@ -32,21 +32,16 @@ def summary_stats(values: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
 
 def load_expenditure(path: Path | None) -> dict[str, tuple[float, str]]:
     """Latest general public expenditure (万元) per government, preferring its own-level budget."""
-    if path is None or not path.exists():
+    if path is None:
         return {}
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    parsed = read_data_file(BudgetFile, path)
     best: dict[str, tuple[int, int, float, str]] = {}
-    for entry in raw.get("budgets", []):
-        government = entry.get("government")
-        value = entry.get("expenditure_wan")
-        if not government or value is None:
-            continue
-        scope = str(entry.get("scope", ""))
-        own_level = 1 if "本级" in scope else 0
-        rank = (own_level, int(entry.get("year", 0)))
-        label = f"{entry.get('year')} {scope} ({entry.get('kind', '?')}, {entry.get('confidence', '?')})"
-        if government not in best or rank > best[government][:2]:
-            best[government] = (*rank, float(value), label)
+    for entry in parsed.budgets:
+        own_level = 1 if "本级" in entry.scope else 0
+        rank = (own_level, entry.year)
+        label = f"{entry.year} {entry.scope} ({entry.kind}, {entry.confidence})"
+        if entry.government not in best or rank > best[entry.government][:2]:
+            best[entry.government] = (*rank, entry.expenditure_wan, label)
     return {g: (v[2], v[3]) for g, v in best.items()}
 
 

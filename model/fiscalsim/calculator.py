@@ -22,6 +22,7 @@ from fiscalsim.explain import explanations
 from fiscalsim.jurisdictions import LEVELS, Registry, load_registry
 from fiscalsim.ledger import dropped_frame, ledger_frame, payer_totals
 from fiscalsim.panel import Panel, read_panel
+from fiscalsim.paths import portable
 from fiscalsim.rules.book import RuleBook, compile_rules
 from fiscalsim.rules.loader import load_policies, policy_paths
 from fiscalsim.rules.readings import describe
@@ -79,7 +80,40 @@ def calculate(
     dropped = dropped_frame(book, year_awards, firms, panel.firm_ids)
     records = explanations(book, year_awards, firms, panel.firm_ids)
     summary = summarize(book, panel, ledger, dropped, overrides, policy_dirs)
+    summary["inputs"]["panel_notes"] = list(panel.notes)
+    summary["warnings"] = panel_warnings(book, panel)
     return CalculatorResult(book, panel, ledger, dropped, records, summary)
+
+
+# Median revenue above 100亿 (1e6 万元) means the column is almost surely in 元, not 万元: even
+# the largest digital-economy firms of the five places have revenues of some 10亿-100亿.
+LIKELY_YUAN_MEDIAN_WAN = 1e6
+
+
+def panel_warnings(book: RuleBook, panel: Panel) -> list[str]:
+    """Things that are not errors but usually mean the panel is not what the user thinks."""
+    warnings: list[str] = []
+    windows = [c.rule.years for c in book.rules if c.rule.years is not None]
+    covered = _covered_policies(book, panel)
+    windows = [
+        c.rule.years
+        for c in book.rules
+        if c.rule.years is not None and c.policy.policy_id in covered
+    ] or windows
+    if windows and not any(w.first <= y <= w.last for y in panel.years for w in windows):
+        span = f"{min(w.first for w in windows)}-{max(w.last for w in windows)}"
+        warnings.append(
+            f"{panel.path}: no panel year ({panel.years[0]}-{panel.years[-1]}) lies in any "
+            f"policy window ({span}); no award can be paid"
+        )
+    revenue = panel.frame["revenue_wan"].to_numpy(dtype=float)
+    positive = revenue[revenue > 0]
+    if positive.size and float(np.median(positive)) > LIKELY_YUAN_MEDIAN_WAN:
+        warnings.append(
+            f"{panel.path}: column revenue_wan: median {float(np.median(positive)):,.0f} looks "
+            "like 元, not 万元 (divide by 10,000)"
+        )
+    return warnings
 
 
 def _covered_policies(book: RuleBook, panel: Panel) -> list[str]:
@@ -127,13 +161,13 @@ def summarize(
     return {
         "fiscalsim_version": __version__,
         "inputs": {
-            "panel": str(panel.path),
+            "panel": portable(panel.path),
             "panel_sha256": sha256(panel.path),
             "panel_rows": len(panel.frame),
             "firms": len(panel.firm_ids),
             "years": panel.years,
             "policy_files": [
-                {"path": str(p), "sha256": sha256(p)} for p in policy_paths(policy_dirs)
+                {"path": portable(p), "sha256": sha256(p)} for p in policy_paths(policy_dirs)
             ],
         },
         "units": "万元 (10,000 yuan)",

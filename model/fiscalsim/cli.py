@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
-from typing import Annotated
+from types import ModuleType
+from typing import Annotated, NoReturn
 
 import pandas as pd
 import typer
@@ -22,6 +24,25 @@ app = typer.Typer(
 )
 console = Console()
 
+
+def _click_exceptions() -> ModuleType:
+    """Click's exception classes: vendored inside newer typer, a dependency of older ones."""
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise ImportError("neither typer._click nor click is installed")
+
+
+click_exceptions = _click_exceptions()
+
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Write into an output folder holding other files; replace --panel-out."
+    ),
+]
 ReadingOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -53,13 +74,15 @@ def awards(
         list[Path] | None, typer.Option("--policies", help="Policy file or folder (repeatable).")
     ] = None,
     reading: ReadingOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Compute the awards a firm-year panel earns under the policies, booked to each payer."""
     from fiscalsim.calculator import calculate
     from fiscalsim.ledger import payer_totals
-    from fiscalsim.output import csv_writer, json_writer, jsonl_writer, write_all
+    from fiscalsim.output import check_targets, csv_writer, json_writer, jsonl_writer, write_all
     from fiscalsim.rules.readings import parse_overrides
 
+    check_targets(out, force=force)
     overrides = parse_overrides(reading or [], "--reading")
     result = calculate(panel, policies or [POLICIES_DIR], overrides)
     write_all(
@@ -70,7 +93,12 @@ def awards(
             "explanations.jsonl": jsonl_writer(result.explanations),
             "summary.json": json_writer(result.summary),
         },
+        force=force,
     )
+    for warning in result.summary["warnings"]:
+        print(f"fiscalsim: warning: {warning}", file=sys.stderr)
+    for note in result.summary["inputs"]["panel_notes"]:
+        console.print(f"note: {panel}: {note}")
     totals = result.summary["totals"]
     console.print(
         f"{totals['awards']} awards, {totals['amount_wan']:,.1f} 万元 "
@@ -89,7 +117,8 @@ def run(
     panel_out: Annotated[
         Path | None, typer.Option("--panel-out", help="Write replicate 0's firm-year panel here.")
     ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1)] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=256)] = None,
+    force: ForceOption = False,
     readings: Annotated[
         str,
         typer.Option(
@@ -101,14 +130,19 @@ def run(
     """Simulate a scenario: spending by paying budget, clause and year, with P5–P95 ranges."""
     from rich.progress import Progress
 
+    from fiscalsim.output import check_targets
     from fiscalsim.run import run_scenario
     from fiscalsim.simulation.montecarlo import prepare
 
     if readings not in ("default", "all"):
         raise InputError("--readings", readings, "choose 'default' or 'all'")
+    panel_target = {panel_out: "--panel-out"} if panel_out else None
+    if out is not None:
+        check_targets(out, panel_target, force=force)
     prepared = prepare(scenario, replicates=replicates, seed=seed)
     model = prepared.model
     out_dir = out or Path("outputs") / model.scenario.name
+    check_targets(out_dir, panel_target, force=force)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("replicates", total=model.scenario.replicates)
         result = run_scenario(
@@ -118,6 +152,7 @@ def run(
             workers,
             lambda n: progress.advance(task, n),
             readings_band=readings == "all",
+            force=force,
         )
     spending = result["spending"]
     cash = spending[spending["basis"] == "cash"]
@@ -136,57 +171,52 @@ def run(
     wide.print(table)
     console.print(
         f"{model.scenario.replicates} replicates, seed {model.scenario.seed}, "
-        f"{result['summary']['run']['seconds']} s -> {out_dir}"
+        f"{result['run']['seconds']} s -> {out_dir}"
     )
 
 
 @app.command()
 def validate(
     paths: Annotated[
-        list[Path], typer.Argument(help="Policy, scenario or events files, folders, or panels.")
+        list[Path], typer.Argument(help="Policy files or folders, scenarios, events files, panels.")
     ],
 ) -> None:
-    """Check policy files, scenarios (with their bases and changes), event files and panels."""
+    """Check inputs, each against the schema its content calls for (not its extension)."""
     from fiscalsim.calculator import load_book
+    from fiscalsim.filekind import detect_kind
     from fiscalsim.jurisdictions import load_registry
     from fiscalsim.panel import read_panel
-    from fiscalsim.rules.loader import (
-        load_policy_file,
-        parse_model,
-        policy_paths,
-        read_yaml_mapping,
-    )
+    from fiscalsim.rules.loader import load_policy_file, parse_model, policy_paths
     from fiscalsim.scenario import EventsFile
     from fiscalsim.simulation.montecarlo import prepare
+    from fiscalsim.yamlfile import read_yaml_mapping
 
     registry = load_registry()
     for path in paths:
-        if path.suffix == ".csv":
-            book = load_book([POLICIES_DIR], registry=registry)
-            checked = read_panel(path, registry, book.facts_used())
-            console.print(
-                f"ok  {path}: panel, {len(checked.frame)} rows, {len(checked.firm_ids)} firms"
-            )
-            continue
-        for file in policy_paths([path]):
-            raw = read_yaml_mapping(file)
-            if "policy_id" in raw:
+        files = policy_paths([path]) if path.is_dir() else [path]
+        for file in files:
+            kind = "policy" if path.is_dir() else detect_kind(file)
+            if kind == "panel":
+                book = load_book([POLICIES_DIR], registry=registry)
+                checked = read_panel(file, registry, book.facts_used())
+                console.print(
+                    f"ok  {file}: panel, {len(checked.frame)} rows, {len(checked.firm_ids)} firms"
+                )
+            elif kind == "scenario":
+                model = prepare(file).model
+                console.print(
+                    f"ok  {file}: scenario {model.scenario.name}, {len(model.book.rules)} "
+                    f"rules, {len(model.scenario.dynamics.events)} event processes"
+                )
+            elif kind == "events":
+                parsed = parse_model(EventsFile, read_yaml_mapping(file), file)
+                console.print(f"ok  {file}: events file, {len(parsed.events)} processes")
+            else:
                 policy = load_policy_file(file, registry)
                 costed = sum(rule.costed for rule in policy.rules)
                 console.print(
                     f"ok  {file}: {policy.policy_id}, {costed} costed and "
                     f"{len(policy.rules) - costed} non-cash/unquantified clauses"
-                )
-            elif "events" in raw and "population" not in raw and "base" not in raw:
-                events = parse_model(EventsFile, raw, file).events
-                console.print(f"ok  {file}: events file, {len(events)} processes")
-            else:
-                prepared = prepare(file)
-                model = prepared.model
-                console.print(
-                    f"ok  {file}: scenario {model.scenario.name}, {len(model.book.rules)} costed "
-                    f"rules, {len(model.scenario.dynamics.events)} event processes, "
-                    f"{len(prepared.loaded.changes)} changes"
                 )
 
 
@@ -249,13 +279,37 @@ def _facts_of(rule: object) -> set[str]:
     return rule_facts(rule)
 
 
-def main() -> None:
-    """Entry point: user errors become one line and exit code 2, never a traceback."""
+def _fail(message: str, code: int = 2) -> NoReturn:
+    print(f"fiscalsim: error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every user error is one line on stderr and exit code 2, never a traceback.
+
+    Click's own usage errors (unknown option, missing argument, bad value) are caught here too,
+    rather than drawn as a box; an interrupt says so in one line and exits 130.
+    """
     try:
-        app()
+        code = app(args=argv, prog_name="fiscalsim", standalone_mode=False)
     except InputError as error:
-        print(f"fiscalsim: error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(error))
+    except click_exceptions.NoArgsIsHelpError as error:
+        print(error.ctx.get_help() if error.ctx else "fiscalsim --help")
+        sys.exit(0)
+    except click_exceptions.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "fiscalsim"
+        _fail(f"{command}: {error.format_message()} (see `{command} --help`)")
+    except click_exceptions.ClickException as error:
+        _fail(error.format_message())
+    except (KeyboardInterrupt, typer.Abort):
+        _fail("interrupted; no output was written", 130)
+    except MemoryError:
+        _fail("out of memory: reduce --replicates or the scenario's population")
+    if code == 130:  # typer turns an interrupt inside a command into exit code 130
+        _fail("interrupted; no output was written", 130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 # Further commands live in their own modules and register on `app`.

@@ -7,17 +7,18 @@ award engine can book millions of awards without a Python loop.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from fiscalsim.errors import InputError
 from fiscalsim.paths import DATA_DIR
+from fiscalsim.yamlfile import load_yaml
 
 Level = Literal["province", "city", "county"]
 LEVELS: tuple[Level, ...] = ("province", "city", "county")
@@ -95,6 +96,45 @@ class Registry:
             current = self[current].parent
         return False
 
+    @cached_property
+    def _aliases(self) -> dict[str, str]:
+        """Lower-case ids and Chinese names (with and without 县/市/区/新区) -> id."""
+        table: dict[str, str] = {}
+        for item in self.items:
+            table[item.id.lower()] = item.id
+            names = [item.name_zh]
+            if item.parent is not None:  # 赣州蓉江新区 is also called 蓉江新区
+                parent = self[item.parent].name_zh.removesuffix("市").removesuffix("省")
+                if item.name_zh.startswith(parent) and len(item.name_zh) > len(parent) + 1:
+                    names.append(item.name_zh.removeprefix(parent))
+            for name in names:
+                table.setdefault(name, item.id)
+                for suffix in ("新区", "县", "市", "区", "省"):
+                    if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                        table.setdefault(name.removesuffix(suffix), item.id)
+        return table
+
+    def resolve(self, name: str) -> str | None:
+        """The id a user means by an id in any case or a Chinese name (寻乌县, 蓉江新区), if any."""
+        text = name.strip()
+        if text in self.index:
+            return text
+        return self._aliases.get(text.lower()) or self._aliases.get(text)
+
+    def suggest(self, name: str, level: str | None = None) -> list[str]:
+        """Up to three ids close to an unknown name, for the error message."""
+        candidates = {
+            alias: jid
+            for alias, jid in self._aliases.items()
+            if level is None or self[jid].level == level
+        }
+        close = difflib.get_close_matches(name.strip().lower(), list(candidates), n=6, cutoff=0.5)
+        found: list[str] = []
+        for alias in close:
+            if candidates[alias] not in found:
+                found.append(candidates[alias])
+        return found[:3]
+
     def children(self, parent_id: str) -> list[Jurisdiction]:
         return [j for j in self.items if j.parent == parent_id]
 
@@ -124,10 +164,7 @@ class Registry:
 def load_registry(path: Path | None = None) -> Registry:
     """Read data/jurisdictions.yaml and check that every parent exists and levels nest."""
     path = path or DATA_DIR / "jurisdictions.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, None, f"cannot read the registry: {exc}") from None
+    raw = load_yaml(path)
     try:
         parsed = _RegistryFile.model_validate(raw)
     except ValidationError as exc:

@@ -1,6 +1,9 @@
-"""All-or-nothing output: every file is written to a scratch folder first and moved in at the end.
+"""All-or-nothing output that never destroys what fiscalsim did not write.
 
-A failure half-way leaves the output folder as it was, never half-written.
+Every file is written to a scratch folder first and moved in at the end, so a failure or an
+interrupt half-way leaves the output folder as it was. Every output folder carries a marker file
+listing what fiscalsim wrote; a folder holding anything else is refused unless `--force`, and a
+previous fiscalsim output is replaced whole. All checks run before any work (`check_targets`).
 """
 
 from __future__ import annotations
@@ -15,29 +18,178 @@ from typing import Any
 
 import pandas as pd
 
+from fiscalsim import __version__
 from fiscalsim.errors import InputError
 
 Writer = Callable[[Path], None]
+MARKER = ".fiscalsim-output"
 
 
-def write_all(out_dir: Path, writers: Mapping[str, Writer]) -> list[Path]:
-    """Run each writer into a scratch folder beside `out_dir`, then move every file in."""
+def _written_by_fiscalsim(folder: Path) -> set[str] | None:
+    """The names fiscalsim wrote into `folder` (from its marker), or None if it did not."""
+    marker = folder / MARKER
+    if marker.is_file():
+        try:
+            names = json.loads(marker.read_text(encoding="utf-8")).get("files", [])
+        except (OSError, ValueError, AttributeError):
+            return None
+        return {str(n) for n in names} | {MARKER}
+    summary = folder / "summary.json"  # output of a version before the marker
+    try:
+        if "fiscalsim_version" in json.loads(summary.read_text(encoding="utf-8")):
+            return {p.name for p in folder.iterdir()}
+    except (OSError, ValueError, TypeError):
+        return None
+    return None
+
+
+def _writable(path: Path) -> bool:
+    """Whether `path` could be created: its nearest existing ancestor is a writable folder."""
+    current = path
+    while not current.exists():
+        current = current.parent
+    return current.is_dir() and os.access(current, os.W_OK | os.X_OK)
+
+
+def check_targets(
+    out_dir: Path, files: Mapping[Path, str] | None = None, *, force: bool = False
+) -> None:
+    """Refuse, before any work, an output that would overwrite or lose something not ours.
+
+    `files` are single files written beside the folder (the `--panel-out` panel), keyed by path
+    with the option that named them.
+    """
     out_dir = out_dir.resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(out_dir, None, "the output path exists and is not a folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        ours = _written_by_fiscalsim(out_dir)
+        foreign = sorted(p.name for p in out_dir.iterdir() if ours is None or p.name not in ours)
+        if foreign:
+            raise InputError(
+                out_dir,
+                None,
+                f"the output folder holds files fiscalsim did not write ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); choose a new folder or pass --force",
+            )
+    if not (os.access(out_dir, os.W_OK | os.X_OK) if out_dir.is_dir() else _writable(out_dir)):
+        raise InputError(out_dir, None, "the output folder cannot be written (permission denied)")
+    for path, option in (files or {}).items():
+        path = path.resolve()
+        if path == out_dir:
+            raise InputError(path, option, "is the output folder itself; give a file name")
+        if out_dir in path.parents and path.parent != out_dir:
+            raise InputError(path, option, "must be a file beside or directly in the --out folder")
+        if path.is_dir():
+            raise InputError(path, option, "is a folder; give a file name")
+        if path.exists() and not force and path.parent != out_dir:
+            raise InputError(path, option, "the file exists; pass --force to replace it")
+        if not _writable(path):
+            raise InputError(path, option, "cannot be written (permission denied)")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _marker(names: list[str]) -> Writer:
+    payload = {"written_by": "fiscalsim", "fiscalsim_version": __version__, "files": names}
+    return json_writer(payload)
+
+
+def _scratch_dir(out_dir: Path) -> Path:
+    """A scratch folder on the same file system: beside `out_dir` if possible, else inside it."""
+    parent = out_dir.parent
+    if _writable(parent):
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=parent))
+    return Path(tempfile.mkdtemp(prefix=".fiscalsim-scratch-", dir=out_dir))
+
+
+def write_all(
+    out_dir: Path,
+    writers: Mapping[str, Writer],
+    files: Mapping[Path, Writer] | None = None,
+    *,
+    force: bool = False,
+) -> list[Path]:
+    """Write `writers` into `out_dir` and each of `files` to its path, all or nothing.
+
+    A previous fiscalsim output is replaced whole (files it wrote and this run does not are
+    removed); with `force`, files fiscalsim did not write are left where they are.
+    """
+    out_dir = out_dir.resolve()
+    extra = {path.resolve(): writer for path, writer in (files or {}).items()}
+    inside = {p.name: w for p, w in extra.items() if p.parent == out_dir}
+    beside = {p: w for p, w in extra.items() if p.parent != out_dir}
+    check_targets(out_dir, {p: "output file" for p in extra}, force=force)
+    all_writers = {**writers, **inside}
+    names = sorted({Path(name).parts[0] for name in all_writers})
+    scratch = _scratch_dir(out_dir)
+    os.chmod(scratch, 0o777 & ~_umask())  # mkdtemp makes it private; it becomes out_dir
+    temporaries: dict[Path, Path] = {}
     try:
-        for name, writer in writers.items():
+        for name, writer in all_writers.items():
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
             writer(scratch / name)
-        out_dir.mkdir(exist_ok=True)
-        written = []
-        for name in writers:
-            os.replace(scratch / name, out_dir / name)
-            written.append(out_dir / name)
-        return written
+        _marker(names)(scratch / MARKER)
+        for path, writer in beside.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, raw_name = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+            os.close(handle)
+            temporaries[path] = Path(raw_name)
+            writer(Path(raw_name))
+            os.chmod(raw_name, 0o666 & ~_umask())  # mkstemp makes it private
+        _move_in(scratch, out_dir, [*names, MARKER], force=force)
+        for path, written in temporaries.items():
+            os.replace(written, path)
+        return [out_dir / name for name in sorted(all_writers)] + list(temporaries)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        for leftover in temporaries.values():
+            leftover.unlink(missing_ok=True)
+
+
+def _move_in(scratch: Path, out_dir: Path, names: list[str], *, force: bool) -> None:
+    """Swap the scratch folder in for `out_dir`, or move its files in one by one if we must."""
+    previous = _written_by_fiscalsim(out_dir) if out_dir.is_dir() else set()
+    foreign = (
+        [
+            p.name
+            for p in out_dir.iterdir()
+            if p != scratch and (previous is None or p.name not in previous)
+        ]
+        if out_dir.is_dir()
+        else []
+    )
+    if not out_dir.exists():
+        os.rename(scratch, out_dir)
+        return
+    if not foreign and scratch.parent == out_dir.parent:
+        backup = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-old-", dir=out_dir.parent))
+        os.rename(out_dir, backup / "out")
+        try:
+            os.rename(scratch, out_dir)
+        except OSError:
+            os.rename(backup / "out", out_dir)
+            raise
+        shutil.rmtree(backup, ignore_errors=True)
+        return
+    assert force or not foreign
+    for name in sorted((previous or set()) - set(names) - set(foreign)):
+        stale = out_dir / name
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+    for name in names:
+        target = out_dir / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(scratch / name, target)
 
 
 def csv_writer(frame: pd.DataFrame) -> Writer:
@@ -49,7 +201,8 @@ def csv_writer(frame: pd.DataFrame) -> Writer:
 
 def json_writer(payload: Mapping[str, Any]) -> Writer:
     def write(path: Path) -> None:
-        path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False)
+        path.write_text(text + "\n", encoding="utf-8")
 
     return write
 

@@ -6,13 +6,15 @@ the row; nothing in the user's data is altered or dropped silently.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fiscalsim.engine.factview import FactTable
+from fiscalsim.engine.factview import UNKNOWN_WHEN_MISSING, FactTable
 from fiscalsim.errors import InputError
 from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS, REQUIRED_COLUMNS
 from fiscalsim.jurisdictions import Registry
@@ -33,6 +35,7 @@ class Panel:
     location_index: np.ndarray  # per row, registry index
     class_code: np.ndarray  # per row, 1..5
     fact_columns: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # how the file was read where it differs from the letter of it
 
     @property
     def years(self) -> list[int]:
@@ -87,23 +90,79 @@ def known_columns(facts_used: set[str]) -> set[str]:
     return set(REQUIRED_COLUMNS) | set(CORE_FACTS) | (facts_used - set(DERIVED_FACTS))
 
 
-def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
-    """Read a panel CSV; any problem is an InputError naming the line and column."""
+MAX_PANEL_BYTES = 2_000_000_000
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    """The panel's text and encoding: UTF-8 (with or without BOM), else GB18030 (Chinese Excel)."""
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        if path.is_dir():
+            raise InputError(path, None, "is a folder; give the panel's CSV file")
+        if path.stat().st_size > MAX_PANEL_BYTES:
+            raise InputError(path, None, f"is larger than {MAX_PANEL_BYTES:,} bytes")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(path, None, "no such file") from None
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding), encoding.removesuffix("-sig")
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        path, None, "is neither UTF-8 nor GBK/GB18030 text; in Excel save it as 'CSV UTF-8'"
+    )
+
+
+def _check_shape(path: Path, text: str) -> None:
+    """A duplicated header name, or a row with more or fewer cells than the header, by line."""
+    rows = csv.reader(io.StringIO(text))
+    header = [cell.strip() for cell in next(rows, [])]
+    for position, name in enumerate(header):
+        if name in header[:position]:
+            raise InputError(path, f"column {name}", "appears twice in the header")
+    for number, row in enumerate(rows, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) > len(header):
+            raise InputError(
+                path, f"line {number}", f"has {len(row)} cells, more than the {len(header)} columns"
+            )
+        if len(row) < len(header):
+            raise InputError(
+                path,
+                f"line {number}",
+                f"has {len(row)} cells, fewer than the {len(header)} columns",
+            )
+
+
+def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
+    """Read a panel CSV; any problem is an InputError naming the line and column."""
+    text, encoding = _decode(path)
+    if not text.strip():
+        raise InputError(path, None, "the file is empty")
+    _check_shape(path, text)
+    notes: list[str] = []
+    if encoding != "utf-8":
+        notes.append(f"read as {encoding.upper()} text (saved by Chinese Excel)")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            index_col=False,
+            skip_blank_lines=True,
+        )
     except pd.errors.EmptyDataError:
         raise InputError(path, None, "the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.ParserError as exc:
         raise InputError(path, None, f"not a readable CSV: {str(exc).splitlines()[0]}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in REQUIRED_COLUMNS:
         if column not in frame.columns:
             raise InputError(path, f"column {column}", "required column is missing")
-    duplicated = [c for c in frame.columns if list(frame.columns).count(c) > 1]
-    if duplicated:
-        raise InputError(path, f"column {duplicated[0]}", "appears twice in the header")
     allowed = known_columns(facts_used)
     for column in frame.columns:
         if column not in allowed:
@@ -134,11 +193,19 @@ def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
 
     location = frame["location"].str.strip()
     location_index = np.empty(len(frame), dtype=np.int32)
-    for position, place in enumerate(location):
-        if place not in registry:
+    renamed: dict[str, str] = {}
+    for position, given in enumerate(location):
+        place = registry.resolve(given)
+        if place is None:
+            near = registry.suggest(given, "county")
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
             raise InputError(
-                path, f"{_line(position)}, column location", f"unknown jurisdiction '{place}'"
+                path,
+                f"{_line(position)}, column location",
+                f"unknown jurisdiction '{given}'{hint}",
             )
+        if place != given:
+            renamed[given] = place
         if registry[place].level != "county":
             raise InputError(
                 path,
@@ -146,8 +213,20 @@ def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
                 f"'{place}' is a {registry[place].level}; give the county-level unit where the firm sits",
             )
         location_index[position] = registry.index[place]
+    if renamed:
+        pairs = ", ".join(f"{given} -> {place}" for given, place in sorted(renamed.items()))
+        notes.append(f"locations read through data/jurisdictions.yaml: {pairs}")
+    frame["location"] = [registry.items[i].id for i in location_index]
 
     classes = frame["industry_class"].str.strip()
+    unpadded = classes.str.fullmatch(r"[1-5]")
+    if unpadded.any():  # Excel drops the leading zero of 03
+        classes = classes.where(~unpadded, "0" + classes)
+        notes.append(
+            f"industry_class given without its leading zero on {int(unpadded.sum())} rows "
+            "(e.g. 3) and read as 01-05"
+        )
+    frame["industry_class"] = classes
     bad_class = ~classes.isin(CLASS_CODES)
     if bad_class.any():
         position = int(np.flatnonzero(bad_class.to_numpy())[0])
@@ -160,6 +239,8 @@ def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
     fact_columns = [c for c in frame.columns if c not in set(REQUIRED_COLUMNS) - {"revenue_wan"}]
     for column in fact_columns:
         values = _number(path, frame, column, required=column == "revenue_wan")
+        if column != "revenue_wan" and column not in UNKNOWN_WHEN_MISSING:
+            values = values.fillna(0.0)  # a blank cell means what a missing column means: 0
         if column in FLAG_COLUMNS and not values.dropna().isin([0, 1]).all():
             position = int(np.flatnonzero((values.notna() & ~values.isin([0, 1])).to_numpy())[0])
             raise InputError(path, f"{_line(position)}, column {column}", "must be 0 or 1")
@@ -190,4 +271,5 @@ def read_panel(path: Path, registry: Registry, facts_used: set[str]) -> Panel:
         location_index=location_index,
         class_code=classes.astype(int).to_numpy(dtype=np.int8),
         fact_columns=tuple(fact_columns),
+        notes=tuple(notes),
     )

@@ -21,8 +21,8 @@ from fiscalsim.budget import (
     spending_table,
 )
 from fiscalsim.jurisdictions import LEVELS
-from fiscalsim.output import Writer, csv_writer, json_writer, write_all
-from fiscalsim.paths import DATA_DIR
+from fiscalsim.output import Writer, check_targets, csv_writer, json_writer, write_all
+from fiscalsim.paths import DATA_DIR, portable
 from fiscalsim.population.calibration_report import calibration_table as report_table
 from fiscalsim.rules.readings import describe
 from fiscalsim.scenario_load import LoadedScenario
@@ -84,7 +84,7 @@ def scenario_header(loaded: LoadedScenario) -> dict[str, Any]:
         "description": scenario.description,
         "author": scenario.author,
         "sources": list(scenario.sources),
-        "path": str(loaded.path),
+        "path": portable(loaded.path),
         "sha256": loaded.digest,
         "changes": [{"path": path, "value": value} for path, value in loaded.changes],
     }
@@ -97,9 +97,17 @@ def run_scenario(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     readings_band: bool = False,
+    force: bool = False,
 ) -> dict[str, Any]:
     model = prepared.model
     scenario = model.scenario
+    check_targets(out_dir, {panel_out: "--panel-out"} if panel_out else None, force=force)
+    budget_file = (
+        (prepared.scenario_path.parent / scenario.budget.file).resolve()
+        if scenario.budget.file
+        else DATA_DIR / "calibration" / "budgets.yaml"
+    )
+    expenditure = load_expenditure(budget_file)
     started = time.perf_counter()
     results = simulate(
         model, workers=workers, panel_replicate=0 if panel_out else None, progress=progress
@@ -112,11 +120,6 @@ def run_scenario(
     )
     first_year = scenario.population.start_year + 1
     ledger = results["ledger"]
-    budget_file = (
-        (prepared.scenario_path.parent / scenario.budget.file).resolve()
-        if scenario.budget.file
-        else DATA_DIR / "calibration" / "budgets.yaml"
-    )
     spending = spending_table(
         book,
         ledger,
@@ -124,7 +127,7 @@ def run_scenario(
         locations,
         first_year,
         scenario.horizon,
-        load_expenditure(budget_file),
+        expenditure,
     )
     by_clause = clause_table(book, ledger, scenario.replicates, first_year, scenario.horizon)
     cumulative = cumulative_table(book, ledger, scenario.replicates)
@@ -186,11 +189,12 @@ def run_scenario(
         "not_costed": [
             {"clause_id": r.id, "kind": r.amount.kind, "notes": r.notes} for _p, r in book.uncosted
         ],
-        "run": {
-            "seconds": round(elapsed, 2),
-            "workers": workers,
-            "python": platform.python_version(),
-        },
+    }
+    run_info = {
+        "seconds": round(elapsed, 2),
+        "workers": workers,
+        "python": platform.python_version(),
+        "note": "how this run went; summary.json holds only what the inputs determine",
     }
     writers: dict[str, Writer] = {
         "spending.csv": csv_writer(spending),
@@ -201,6 +205,7 @@ def run_scenario(
         "calibration.csv": csv_writer(calibration),
         "ledger.parquet": lambda path: ledger_table.to_parquet(path, index=False),
         "summary.json": json_writer(summary),
+        "run.json": json_writer(run_info),
     }
     if band is not None:
         summary["readings_band"] = {
@@ -209,8 +214,9 @@ def run_scenario(
         }
         writers["readings.csv"] = csv_writer(band.readings)
         writers["readings_influence.csv"] = csv_writer(band.influence)
-    write_all(out_dir, writers)
+    files: dict[Path, Writer] = {}
     if panel_out is not None and results["panel"] is not None:
         panel = results["panel"].sort_values(["year"], kind="stable")
-        write_all(panel_out.parent, {panel_out.name: lambda path: panel.to_csv(path, index=False)})
-    return {"spending": spending, "summary": summary, "results": results}
+        files[panel_out] = lambda path: panel.to_csv(path, index=False)
+    write_all(out_dir, writers, files, force=force)
+    return {"spending": spending, "summary": summary, "run": run_info, "results": results}

@@ -9,9 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import pydantic
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from fiscalsim.errors import InputError
+from fiscalsim.jurisdictions import Registry
+from fiscalsim.rules.book import CLASS_CODES
 from fiscalsim.rules.readings import check_reading
 from fiscalsim.rules.schema import Condition, IndustryClass
 
@@ -20,8 +31,40 @@ NonNegative = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 
 
+def _list_as_tuple(value: object) -> object:
+    """YAML has no tuples: a two-item list is read as a pair (strict mode would refuse a list)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+YearPair = Annotated[tuple[int, int], BeforeValidator(_list_as_tuple)]
+PositivePair = Annotated[tuple[Positive, Positive], BeforeValidator(_list_as_tuple)]
+
+
+MAX_RATE_PER_YEAR = 100_000  # entrants or events a year per city and class: guards memory
+
+
+def check_age_band(band: str) -> tuple[int, int]:
+    """'a-b' (inclusive) or 'a' years of firm age; anything else is an error, not a crash later."""
+    low, dash, high = band.partition("-")
+    if not low.strip().isdigit() or (dash and not high.strip().isdigit()):
+        raise ValueError(f"age band '{band}' must be 'a-b' or 'a' with whole years")
+    first, last = int(low), int(high) if dash else int(low)
+    if last < first or last > 200:
+        raise ValueError(f"age band '{band}' must run from a lower to a higher age (at most 200)")
+    return first, last
+
+
+def _check_rates(per_year: dict[str, dict[str, float]], what: str) -> None:
+    for city, by_class in per_year.items():
+        for code, rate in by_class.items():
+            if rate > MAX_RATE_PER_YEAR:
+                raise ValueError(
+                    f"{what}.{city}.{code}: {rate:g} a year is more than {MAX_RATE_PER_YEAR:,}"
+                )
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class SizeDistribution(Strict):
@@ -38,6 +81,13 @@ class SizeDistribution(Strict):
     def _tail_complete(self) -> SizeDistribution:
         if (self.tail_from_wan is None) != (self.tail_alpha is None):
             raise ValueError("tail_from_wan and tail_alpha go together")
+        if not -20 <= self.log_mean <= 30:
+            raise ValueError(f"log_mean {self.log_mean:g} is not a log of 万元 (-20 to 30)")
+        if self.max_wan is not None and self.max_wan <= self.floor_wan:
+            raise ValueError("max_wan must be above floor_wan")
+        tail = self.tail_from_wan
+        if self.max_wan is not None and tail is not None and self.max_wan <= tail:
+            raise ValueError("max_wan must be above tail_from_wan")
         return self
 
 
@@ -84,6 +134,17 @@ class History(Strict):
     decline_log_mean: NonNegative
     source: str
 
+    @model_validator(mode="after")
+    def _bands_add_up(self) -> History:
+        if not self.age_shares:
+            raise ValueError("age_shares needs at least one band")
+        for band in self.age_shares:
+            check_age_band(band)
+        total = sum(self.age_shares.values())
+        if abs(total - 1) > 1e-3:
+            raise ValueError(f"age_shares add up to {total:.6g}, not 1")
+        return self
+
 
 class Growth(Strict):
     """Annual change of ln(revenue): drift + common shock + size-dependent idiosyncratic shock."""
@@ -105,6 +166,22 @@ class Growth(Strict):
     common_shock_sd: NonNegative = 0.0
     national_shock_sd: NonNegative = 0.0
     source: str
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Growth:
+        if self.sigma_max < self.sigma_min:
+            raise ValueError("sigma_max is below sigma_min")
+        for band in self.young_age_multiplier:
+            check_age_band(band)
+        for code, drift in self.drift_by_class.items():
+            values = drift.values() if isinstance(drift, dict) else [drift]
+            if any(abs(v) > 1 for v in values):  # a drift of 1 in ln revenue is +172% a year
+                raise ValueError(
+                    f"drift_by_class.{code}: a drift beyond ±1 a year is not plausible"
+                )
+            if isinstance(drift, dict) and any(not 1990 <= y <= 2100 for y in drift):
+                raise ValueError(f"drift_by_class.{code}: years must lie in 1990-2100")
+        return self
 
 
 class Exit(Strict):
@@ -131,6 +208,13 @@ class Entry(Strict):
     recruited: Recruited | None = None
     source: str
 
+    @model_validator(mode="after")
+    def _bounded(self) -> Entry:
+        _check_rates(self.per_year, "per_year")  # type: ignore[arg-type]
+        if self.recruited is not None:
+            _check_rates(self.recruited.per_year, "recruited.per_year")  # type: ignore[arg-type]
+        return self
+
 
 class Amount(Strict):
     """A drawn amount: lognormal (median, log sd) or Poisson count, optionally clipped."""
@@ -156,7 +240,7 @@ class EventProcess(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     city: str
     per_year: NonNegative
-    years: tuple[int, int] | None = None
+    years: YearPair | None = None
     sets: dict[str, NonNegative] = Field(default_factory=dict)
     draws: dict[str, Amount] = Field(default_factory=dict)
     eligible: list[Condition] = Field(default_factory=list)
@@ -167,6 +251,14 @@ class EventProcess(Strict):
     once_per_firm: bool = False
     source: str
     assumption: str
+
+    @model_validator(mode="after")
+    def _bounded(self) -> EventProcess:
+        if self.per_year > MAX_RATE_PER_YEAR:
+            raise ValueError(f"per_year {self.per_year:g} is more than {MAX_RATE_PER_YEAR:,}")
+        if self.years is not None and self.years[1] < self.years[0]:
+            raise ValueError("years must be [first, last] with first <= last")
+        return self
 
 
 class RdIntensity(Strict):
@@ -212,11 +304,26 @@ class Calibrated(Strict):
         default=None, description="data file of published facts the report checks against"
     )
     tolerances: CalibrationTolerances | None = None
-    tail_alpha_bounds: tuple[Positive, Positive] = Field(
+    tail_alpha_bounds: PositivePair = Field(
         description="tail indices outside these bounds mean the three counts do not fit the form"
     )
     rd_by_class: dict[IndustryClass, RdIntensity]
     source: str
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Calibrated:
+        low, high = self.tail_alpha_bounds
+        if high <= low:
+            raise ValueError("tail_alpha_bounds must be [low, high] with low < high")
+        if not self.floor_wan < self.large_wan < self.max_wan:
+            raise ValueError("need floor_wan < large_wan < max_wan")
+        missing = sorted(set(CLASS_CODES) - set(self.rd_by_class))
+        if missing:
+            raise ValueError(f"rd_by_class needs every class; {', '.join(missing)} missing")
+        repeated = sorted({c for c in self.cities if self.cities.count(c) > 1})
+        if repeated:
+            raise ValueError(f"cities lists {', '.join(repeated)} more than once")
+        return self
 
 
 class Population(Strict):
@@ -234,6 +341,8 @@ class Population(Strict):
     def _one_source(self) -> Population:
         if bool(self.segments) == (self.calibrated is not None):
             raise ValueError("give either `segments` or `calibrated`, not both")
+        if not 1990 <= self.start_year <= 2100:
+            raise ValueError(f"start_year {self.start_year} is not between 1990 and 2100")
         return self
 
 
@@ -283,6 +392,44 @@ class Scenario(Strict):
 class EventsFile(Strict):
     schema_version: Literal[1]
     events: list[EventProcess]
+
+
+def with_overrides(scenario: Scenario, updates: dict[str, int]) -> Scenario:
+    """The scenario with command-line values, each held to the same limits as in the file."""
+    for name, value in updates.items():
+        field = Scenario.model_fields[name]
+        adapter: TypeAdapter[object] = TypeAdapter(
+            Annotated[field.annotation, *field.metadata, pydantic.Strict()]  # type: ignore[arg-type]
+        )
+        try:
+            adapter.validate_python(value)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"])
+            raise InputError(f"--{name.replace('_', '-')}", None, message) from None
+    return scenario.model_copy(update=updates)
+
+
+def check_cities(scenario: Scenario, registry: Registry, counted: set[str], path: Path) -> None:
+    """Every city a scenario names is a city id of the registry; none is silently dropped.
+
+    `counted` are the cities the calibration file has firm counts for.
+    """
+    calibrated = scenario.population.calibrated
+    if calibrated is None:
+        return
+    for position, city in enumerate(calibrated.cities):
+        where = f"population.calibrated.cities[{position}]"
+        known = registry.resolve(city)
+        if known is not None and known != city:
+            raise InputError(path, where, f"write the id '{known}', not '{city}'")
+        if known is None or registry[known].level != "city":
+            near = registry.suggest(city, "city")
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise InputError(path, where, f"'{city}' is not a city in the registry{hint}")
+        if city not in counted:
+            raise InputError(
+                path, where, f"{calibrated.firm_counts} has no firm counts for '{city}'"
+            )
 
 
 def resolve(path: Path, name: str) -> Path:

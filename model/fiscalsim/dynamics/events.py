@@ -7,6 +7,7 @@ own named stream, so adding a process never shifts another's events.
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -37,6 +38,42 @@ def check_processes(processes: list[EventProcess], cities: list[str], source: st
                     source,
                     f"event {process.name}.eligible",
                     f"only {sorted(EVENT_TESTABLE_FACTS)} can be tested, not '{condition.subject}'",
+                )
+
+
+def check_event_facts(processes: list[EventProcess], facts_used: set[str], source: str) -> None:
+    """Every fact an event process sets or draws is one a loaded rule reads (no misspellings)."""
+    for process in processes:
+        for kind, names in (("sets", process.sets), ("draws", process.draws)):
+            for name in names:
+                if name in facts_used:
+                    continue
+                near = difflib.get_close_matches(name, sorted(facts_used), n=2, cutoff=0.6)
+                hint = f"; did you mean {', '.join(near)}?" if near else ""
+                raise InputError(
+                    source, f"event {process.name}.{kind}.{name}", f"no loaded rule reads it{hint}"
+                )
+
+
+def check_rule_facts(
+    rule_facts: dict[str, set[str]], processes: list[EventProcess], known: set[str], source: str
+) -> None:
+    """A fact a rule reads that nothing supplies but is one letter off one that is: a misspelling.
+
+    `rule_facts` maps rule id -> facts it reads; `known` are the core and derived facts. Facts no
+    process sets are otherwise allowed (a clause whose event is not modelled pays nothing).
+    """
+    supplied = set(known)
+    for process in processes:
+        supplied |= set(process.sets) | set(process.draws)
+    for rule_id, facts in rule_facts.items():
+        for name in sorted(facts - supplied):
+            near = difflib.get_close_matches(name, sorted(supplied), n=1, cutoff=0.85)
+            if near:
+                raise InputError(
+                    source,
+                    f"rule {rule_id}",
+                    f"reads '{name}', which nothing supplies; did you mean '{near[0]}'?",
                 )
 
 

@@ -93,7 +93,11 @@ def eligible(compiled: CompiledRule, view: FactView, rows: np.ndarray) -> np.nda
         ok &= (view.get("above_scale", rows) == 1) == criteria.above_scale
     if criteria.max_firm_age_years is not None:
         age = view.get("firm_age_years", rows)
-        ok &= (age >= 0) & (age <= criteria.max_firm_age_years)
+        young = (age >= 0) & (age <= criteria.max_firm_age_years)
+        if criteria.age_at == "first_award":  # tested when first paid, not in later years
+            history = view.state.rule_history(compiled.index)
+            young |= history.first_year_for(view.table.firm[rows]) >= 0
+        ok &= young
     ok &= all_hold(list(criteria.conditions) + list(rule.trigger), view, rows)
     if criteria.any_of:
         either = np.zeros(rows.size, dtype=bool)

@@ -132,12 +132,17 @@ def _apply_quotas(
 def _stack(
     book: RuleBook, firm: np.ndarray, rule: np.ndarray, amount: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """就高不重复: per firm and matter keep the highest; ties go to the higher-level document."""
+    """就高不重复: per firm and matter keep the highest award.
+
+    A tie goes to the document that names who pays over one whose payer is an assumption, then
+    to the higher-level document.
+    """
     if rule.size == 0:
         return np.ones(0, dtype=bool), np.zeros(0, dtype=np.int64)
     matter = book.matter_table[rule]
     precedence = book.precedence_table[rule]
-    order = np.lexsort((precedence, -amount, matter, firm))
+    unnamed = 1 - book.payers_named_table[rule]
+    order = np.lexsort((precedence, unnamed, -amount, matter, firm))
     f, m = firm[order], matter[order]
     first = np.r_[True, (f[1:] != f[:-1]) | (m[1:] != m[:-1])]
     winner_sorted = rule[order][np.maximum.accumulate(np.where(first, np.arange(f.size), 0))]
@@ -188,7 +193,7 @@ def _remember(
     for rule_index in np.unique(awards.rule):
         mine = awards.rule == rule_index
         granted_firms = table.firm[awards.row[mine]]
-        state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine])
+        state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine], table.year)
         ladder = book.rules[int(rule_index)].ladder
         if ladder >= 0 and state.track_ladder_paid:
             np.add.at(state.ladder_paid_wan[ladder], granted_firms, awards.amount_wan[mine])
@@ -227,8 +232,26 @@ def evaluate_year(
         due = result.amount_wan > 0
         limit = 1 if compiled.rule.once_per_firm else compiled.rule.max_awards_per_firm
         if limit is not None and due.any():
-            paid_before = state.rule_history(compiled.index).counts_for(table.firm[rows])
+            siblings = book.once_per_matter.get(compiled.index, (compiled.index,))
+            paid_before = sum(
+                (state.rule_history(i).counts_for(table.firm[rows]) for i in siblings),
+                start=np.zeros(rows.size, dtype=np.int32),
+            )
             over = due & (paid_before >= limit)
+            if over.any():
+                dropped.append(
+                    (
+                        rows[over],
+                        result.amount_wan[over],
+                        np.full(int(over.sum()), compiled.index),
+                        DROPPED_ALREADY_PAID,
+                    )
+                )
+            due &= ~over
+        period = compiled.rule.period_years
+        if period is not None and due.any():
+            first = state.rule_history(compiled.index).first_year_for(table.firm[rows])
+            over = due & (first >= 0) & (table.year - first >= period)
             if over.any():
                 dropped.append(
                     (

@@ -19,6 +19,15 @@ class RuleHistory:
     firms: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     paid_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    first_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+
+    def first_year_for(self, firms: np.ndarray) -> np.ndarray:
+        """Performance year of each firm's first award under this rule; -1 if never paid."""
+        if self.firms.size == 0 or firms.size == 0:
+            return np.full(firms.size, -1, dtype=np.int32)
+        position = np.minimum(np.searchsorted(self.firms, firms), self.firms.size - 1)
+        found = self.firms[position] == firms
+        return np.where(found, self.first_year[position], -1).astype(np.int32)
 
     def counts_for(self, firms: np.ndarray) -> np.ndarray:
         if self.firms.size == 0 or firms.size == 0:
@@ -35,13 +44,17 @@ class RuleHistory:
         position = np.minimum(np.searchsorted(self.firms, firms), self.firms.size - 1)
         return np.where(self.firms[position] == firms, self.paid_wan[position], 0.0)
 
-    def add(self, firms: np.ndarray, amounts_wan: np.ndarray) -> None:
+    def add(self, firms: np.ndarray, amounts_wan: np.ndarray, year: int) -> None:
         if firms.size == 0:
             return
+        all_years = np.concatenate([self.first_year, np.full(firms.size, year, dtype=np.int32)])
         all_firms = np.concatenate([self.firms, firms])
         all_counts = np.concatenate([self.counts, np.ones(firms.size, dtype=np.int32)])
         all_paid = np.concatenate([self.paid_wan, amounts_wan])
         unique, inverse = np.unique(all_firms, return_inverse=True)
+        first = np.full(unique.size, np.iinfo(np.int32).max, dtype=np.int32)
+        np.minimum.at(first, inverse, all_years)
+        self.first_year = first
         self.firms = unique
         self.counts = np.bincount(inverse, weights=all_counts, minlength=unique.size).astype(
             np.int32
@@ -150,5 +163,6 @@ def reindex(state: EngineState, source: np.ndarray) -> EngineState:
             firms=moved[keep][order],
             counts=history.counts[keep][order],
             paid_wan=history.paid_wan[keep][order],
+            first_year=history.first_year[keep][order],
         )
     return fresh

@@ -198,7 +198,7 @@ def check_rows(
     """Rows for the published facts in calibration_checks.yaml."""
     raw = read_mapping(path)
     rows: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = list(raw.get("checks") or [])  # type: ignore[call-overload]
+    entries: list[dict[str, Any]] = list(raw.get("checks") or [])
     for position, entry in enumerate(entries):
         try:
             classes = [str(c) for c in entry["classes"]]

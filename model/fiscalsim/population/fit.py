@@ -17,17 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy import optimize, special, stats
 
+from fiscalsim.datafiles import CountyWeightsFile, FirmCountsFile, read_data_file
 from fiscalsim.errors import InputError
+from fiscalsim.rules.loader import read_yaml_mapping
+from fiscalsim.rules.schema import IndustryClass
 from fiscalsim.scenario import Calibrated, Segment, SizeDistribution
 
 
 @dataclass(frozen=True)
 class Target:
     city: str
-    industry_class: str
+    industry_class: IndustryClass
     firms: int
     above_scale: int
     large: int
@@ -143,56 +145,40 @@ def fit_size(
     return size(min(max(alpha, low), high))
 
 
-def read_mapping(path: Path) -> dict[str, object]:
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, None, f"cannot read calibration data: {exc}") from None
-    if not isinstance(loaded, dict):
-        raise InputError(path, None, "the top level must be a mapping")
-    return loaded
-
-
-def _optional(entry: dict[str, object], key: str) -> float | None:
-    value = entry.get(key)
-    return None if value is None else float(str(value))
+def read_mapping(path: Path) -> dict[str, Any]:
+    """A calibration YAML file through the project's strict reader (duplicate keys, limits)."""
+    return read_yaml_mapping(path)
 
 
 def load_targets(path: Path, cities: list[str]) -> list[Target]:
-    raw = read_mapping(path)
-    targets: list[Target] = []
-    entries: list[dict[str, object]] = list(raw.get("firm_counts", []))  # type: ignore[call-overload]
-    for position, entry in enumerate(entries):
-        if entry["city"] not in cities:
-            continue
-        try:
-            targets.append(
-                Target(
-                    city=str(entry["city"]),
-                    industry_class=str(entry["class"]),
-                    firms=int(str(entry["firms"])),
-                    above_scale=int(str(entry["above_scale"])),
-                    large=int(str(entry["large"])),
-                    revenue_total_wan=_optional(entry, "revenue_total_wan"),
-                    above_scale_revenue_wan=_optional(entry, "above_scale_revenue_wan"),
-                    source=f"{path.name} {entry['city']}/{entry['class']}: {entry.get('kind', '')}, confidence {entry.get('confidence', '?')}",
-                )
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(path, f"firm_counts[{position}]", f"bad entry: {exc}") from None
-    return targets
+    """Firm counts and published totals of the simulated cities, from a validated file."""
+    parsed = read_data_file(FirmCountsFile, path)
+    return [
+        Target(
+            city=entry.city,
+            industry_class=entry.industry_class,
+            firms=entry.firms,
+            above_scale=entry.above_scale,
+            large=entry.large,
+            revenue_total_wan=entry.revenue_total_wan,
+            above_scale_revenue_wan=entry.above_scale_revenue_wan,
+            source=f"{path.name} {entry.city}/{entry.industry_class}: {entry.kind}, "
+            f"confidence {entry.confidence}",
+        )
+        for entry in parsed.firm_counts
+        if entry.city in cities
+    ]
 
 
 def load_county_weights(path: Path) -> dict[tuple[str, str], dict[str, float]]:
-    """(city, class) -> {county id: weight}."""
-    raw = read_mapping(path)
+    """(city, class) -> {county id: weight}, normalised to add up to 1."""
+    parsed = read_data_file(CountyWeightsFile, path)
     weights: dict[tuple[str, str], dict[str, float]] = {}
-    for entry in raw.get("county_weights", []):  # type: ignore[attr-defined]
-        table = {str(w["unit"]): float(w["weight"]) for w in entry["weights"]}
-        total = sum(table.values())
-        table = {k: v / total for k, v in table.items()}
-        for code in entry["classes"]:
-            weights[(str(entry["city"]), str(code))] = table
+    for entry in parsed.county_weights:
+        total = sum(w.weight for w in entry.weights)
+        table = {w.unit: w.weight / total for w in entry.weights}
+        for code in entry.classes:
+            weights[(entry.city, code)] = table
     return weights
 
 
@@ -202,8 +188,8 @@ def load_known(path: Path) -> dict[tuple[str, str], Known]:
     names: dict[tuple[str, str], list[tuple[str, float]]] = {}
     bounds: dict[tuple[str, str], float] = {}
     try:
-        firms_raw: list[dict[str, Any]] = list(raw.get("known_firms") or [])  # type: ignore[call-overload]
-        bounds_raw: list[dict[str, Any]] = list(raw.get("segment_bounds") or [])  # type: ignore[call-overload]
+        firms_raw: list[dict[str, Any]] = list(raw.get("known_firms") or [])
+        bounds_raw: list[dict[str, Any]] = list(raw.get("segment_bounds") or [])
         for position, entry in enumerate(firms_raw):
             where = f"known_firms[{position}]"
             key = (str(entry["city"]), str(entry["class"]))
@@ -250,7 +236,7 @@ def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) ->
             raise InputError(
                 spec.county_weights, f"{target.city}/{target.industry_class}", "no county weights"
             )
-        rd = spec.rd_by_class[target.industry_class]  # type: ignore[index]
+        rd = spec.rd_by_class[target.industry_class]
         known = known_by_segment.get(key, Known())
         bound = known.upper_bound_wan or spec.max_wan
         if any(r > bound for r in known.revenue_wan) or len(known.revenue_wan) > target.firms:

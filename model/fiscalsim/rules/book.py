@@ -119,6 +119,24 @@ class RuleBook:
     def precedence_table(self) -> np.ndarray:
         return np.array([c.precedence for c in self.rules], dtype=np.int64)
 
+    @cached_property
+    def payers_named_table(self) -> np.ndarray:
+        """1 where the text names the paying budgets, 0 where the payer split is an assumption."""
+        return np.array([payers_named(c.rule) for c in self.rules], dtype=np.int64)
+
+    @cached_property
+    def once_per_matter(self) -> dict[int, tuple[int, ...]]:
+        """Per once-only rule, every once-only rule of its 就高不重复 matter (itself included).
+
+        A one-off award is once per firm and matter, not per clause: after GZ-2a paid a firm for
+        entering a top-100 list, XW-2a and RJ-2a may not pay it for the same entry later.
+        """
+        groups: dict[int, list[int]] = {}
+        for compiled in self.rules:
+            if compiled.rule.once_per_firm:
+                groups.setdefault(compiled.matter_key, []).append(compiled.index)
+        return {i: tuple(group) for group in groups.values() for i in group}
+
     @property
     def needs_ladder_paid(self) -> bool:
         return any(c.ladder >= 0 and c.readings.tier_jump == "top_up" for c in self.rules)
@@ -170,6 +188,22 @@ def rule_facts(rule: Rule) -> set[str]:
     if rule.eligibility.max_firm_age_years is not None:
         names.add("firm_age_years")
     return names
+
+
+# How an assumption note says the text leaves the payer open ("payer: the text names no budget").
+PAYER_NOT_NAMED = ("names no budget", "not stated", "no split is written")
+
+
+def payers_named(rule: Rule) -> bool:
+    """Whether the clause's text names who pays, judged from its `payer:` assumption note.
+
+    Used only to break a 就高不重复 tie: where one of two equal awards names the payers and the
+    other does not (XW-3 splits 市、县各50%; GZ-3 names none), the named split applies.
+    """
+    return not any(
+        note.startswith("payer:") and any(phrase in note for phrase in PAYER_NOT_NAMED)
+        for note in rule.assumption_notes
+    )
 
 
 def _level_rank(policy: PolicyFile, registry: Registry) -> int:

@@ -6,35 +6,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
 from fiscalsim.rules.schema import Flat, PolicyFile, Rate, ShareOfHigherAward
+from fiscalsim.yamlfile import read_yaml_mapping
 
-
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Parse a YAML file that must hold a mapping; empty and non-mapping files are errors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(path, None, "is not UTF-8 text") from None
-    if not text.strip():
-        raise InputError(path, None, "the file is empty")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or "is not valid YAML"
-        raise InputError(path, where, f"invalid YAML: {problem}") from None
-    if not isinstance(raw, dict):
-        kind = type(raw).__name__ if raw is not None else "nothing"
-        raise InputError(path, None, f"the top level must be a mapping, found {kind}")
-    return raw
+__all__ = ["describe_validation_error", "load_policies", "parse_model", "read_yaml_mapping"]
 
 
 def describe_validation_error(exc: ValidationError, raw: object) -> tuple[str, str]:

@@ -22,7 +22,7 @@ Year = Annotated[int, Field(ge=1990, le=2100)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Condition(Strict):
@@ -61,6 +61,9 @@ class Eligibility(Strict):
     above_scale: bool | None = None
     locations: list[str] = Field(default_factory=list)
     max_firm_age_years: Annotated[int, Field(ge=0, le=100)] | None = None
+    # `first_award`: the age test applies when the rule first pays the firm (SZ-31: a start-up
+    # when it moved in), not in every later year of the subsidy period.
+    age_at: Literal["each_year", "first_award"] = "each_year"
     conditions: list[Condition] = Field(default_factory=list)
     any_of: list[list[Condition]] = Field(default_factory=list)
 
@@ -270,6 +273,8 @@ class Rule(Strict):
     payers: Payers | None = None
     once_per_firm: bool = False
     max_awards_per_firm: Annotated[int, Field(ge=1, le=100)] | None = None
+    # 补贴期不超过N年: paid only in the N years counted from the year of the first award.
+    period_years: Annotated[int, Field(ge=1, le=20)] | None = None
     quota: Quota | None = None
     contested: list[RuleReading] = Field(
         default_factory=list,

@@ -7,6 +7,7 @@ batches and processes changes speed, never numbers.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -17,13 +18,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fiscalsim.dynamics.events import check_processes, event_years
+from fiscalsim.datafiles import BudgetFile, FirmCountsFile, read_data_file
+from fiscalsim.dynamics.events import (
+    check_event_facts,
+    check_processes,
+    check_rule_facts,
+    event_years,
+)
 from fiscalsim.errors import InputError
+from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS
 from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.population.fit import calibrated_segments
 from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.rules.book import compile_rules, rule_facts
-from fiscalsim.scenario import Scenario
+from fiscalsim.scenario import Scenario, check_cities, resolve, with_overrides
 from fiscalsim.scenario_load import LoadedScenario, load_scenario
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.world import Model, Variant, World
@@ -61,6 +69,14 @@ def _variant(
     overrides = {**scenario.readings, **spec.readings}
     book = compile_rules(list(spec.loaded.policies), registry, overrides)
     events = tuple(scenario.dynamics.events)
+    source = str(spec.loaded.path)
+    check_event_facts(list(events), book.facts_used(), source)
+    check_rule_facts(
+        {c.id: rule_facts(c.rule) for c in book.rules if c.rule.costed},
+        list(events),
+        set(CORE_FACTS) | set(DERIVED_FACTS),
+        source,
+    )
     key = (
         "|".join(p.model_dump_json() for p in events)
         + "#"
@@ -79,6 +95,8 @@ def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan
     population = scenario.population
     segments = list(population.segments)
     if population.calibrated is not None:
+        counts = read_data_file(FirmCountsFile, resolve(path, population.calibrated.firm_counts))
+        check_cities(scenario, registry, {c.city for c in counts.firm_counts}, path)
         segments = calibrated_segments(
             population.calibrated, path.parent, population.above_scale_wan
         )
@@ -103,6 +121,8 @@ def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan
     for city in scenario.dynamics.entry.per_year:
         if city not in cities:
             raise InputError(path, f"dynamics.entry.per_year.{city}", "not a simulated city")
+    if scenario.budget.file is not None:  # read now, not after the whole simulation
+        read_data_file(BudgetFile, resolve(path, scenario.budget.file))
     return tuple(
         CityPlan(city, i, tuple(s for s in segments if s.city == city))
         for i, city in enumerate(cities)
@@ -152,7 +172,7 @@ def with_run_options(
         updates["batch_replicates"] = batch_replicates
     if not updates:
         return loaded
-    return replace(loaded, scenario=loaded.scenario.model_copy(update=updates))
+    return replace(loaded, scenario=with_overrides(loaded.scenario, updates))
 
 
 def prepare(
@@ -229,13 +249,25 @@ def simulate(
             if progress:
                 progress(len(replicates))
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("fork"), initializer=_ignore_interrupts
+        )
+        try:
             futures = [pool.submit(run_batch, model, r, panel_replicate, reduce) for r in plan]
             for future, replicates in zip(futures, plan, strict=True):
                 results.append(future.result())
                 if progress:
                     progress(len(replicates))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # an interrupt stops at once
+            raise
+        pool.shutdown()
     return merge(results)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which reports it in one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def merge(results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,0 +1,183 @@
+"""Schemas of the calibration files the model reads: budgets, firm counts and county weights.
+
+These files hold cited public figures and estimates. A misspelt key, a count given as `true`, a
+range written backwards or weights that do not add up would otherwise flow into the projection
+without a word, so each file is validated like a policy file: one line naming file, field, problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from fiscalsim.errors import InputError
+from fiscalsim.yamlfile import read_yaml_mapping
+
+Confidence = Literal["H", "M", "L"]
+Kind = Literal["fact", "estimate"]
+Count = Annotated[int, Field(ge=0, le=100_000_000)]
+Year = Annotated[int, Field(ge=1990, le=2100)]
+Wan = Annotated[float, Field(gt=0, le=1e10)]  # 万元; 1e10 万 = 100 trillion yuan
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _ordered(pair: list[float] | None, what: str) -> None:
+    if pair is not None and (len(pair) != 2 or pair[0] > pair[1]):
+        raise ValueError(f"{what} must be [low, high] with low <= high")
+
+
+class BudgetEntry(_Strict):
+    """General public expenditure of one government in one year."""
+
+    government: str
+    year: Year
+    scope: str
+    expenditure_yi: Annotated[float, Field(gt=0, le=1e6)]
+    expenditure_wan: Wan
+    kind: Kind
+    confidence: Confidence
+    fact_id: str | None = None
+    source: str | None = None
+    quote: str | None = None
+    range_yi: list[float] | None = None
+    derivation: str | None = None
+    sources: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BudgetEntry:
+        if abs(self.expenditure_wan - self.expenditure_yi * 10_000) > 0.5:
+            raise ValueError("expenditure_wan must equal expenditure_yi x 10000")
+        _ordered(self.range_yi, "range_yi")
+        if self.kind == "fact" and not (self.source and self.quote):
+            raise ValueError("a fact needs `source` and `quote`")
+        return self
+
+
+class BudgetFile(_Strict):
+    schema_version: Literal[1]
+    budgets: list[BudgetEntry] = Field(min_length=1)
+
+
+class Parameter(_Strict):
+    id: str
+    value: float
+    range: list[float] | None = None
+    kind: Kind
+    confidence: Confidence
+    derivation: str
+    sources: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _range(self) -> Parameter:
+        _ordered(self.range, "range")
+        return self
+
+
+class FirmCount(_Strict):
+    """Firms of one city and NBS class: all (>= 100万), above the 规上 line, and large."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    city: str
+    industry_class: Literal["01", "02", "03", "04", "05"] = Field(alias="class")
+    class_name: str
+    firms: Count
+    above_scale: Count
+    large: Count
+    revenue_total_wan: Wan | None = None
+    above_scale_revenue_wan: Wan | None = None
+    kind: Kind
+    confidence: Confidence
+    derivation: str
+    sources: list[str] = Field(default_factory=list)
+    ranges: dict[str, list[float]] = Field(default_factory=dict)
+    details: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _nested(self) -> FirmCount:
+        if not self.large <= self.above_scale <= self.firms:
+            raise ValueError("counts must satisfy large <= above_scale <= firms")
+        for name, pair in self.ranges.items():
+            _ordered(pair, f"ranges.{name}")
+        return self
+
+
+class FirmCountsFile(_Strict):
+    schema_version: Literal[1]
+    parameters: list[Parameter] = Field(default_factory=list)
+    uncertainty_notes: dict[str, Any] = Field(default_factory=dict)
+    firm_counts: list[FirmCount] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> FirmCountsFile:
+        seen: set[tuple[str, str]] = set()
+        for entry in self.firm_counts:
+            key = (entry.city, entry.industry_class)
+            if key in seen:
+                raise ValueError(f"{entry.city}/{entry.industry_class} appears twice")
+            seen.add(key)
+        return self
+
+
+class Weight(_Strict):
+    unit: str
+    weight: Annotated[float, Field(ge=0, le=1)]
+
+
+class CountyWeights(_Strict):
+    """Shares of a city's firms of some classes by county-level unit."""
+
+    city: str
+    group: str
+    classes: list[Literal["01", "02", "03", "04", "05"]] = Field(min_length=1)
+    kind: Kind
+    confidence: Confidence
+    raw_sum_before_normalising: Annotated[float, Field(gt=0)]
+    derivation: str
+    sources: list[str] = Field(default_factory=list)
+    weights: list[Weight] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> CountyWeights:
+        units = [w.unit for w in self.weights]
+        if len(set(units)) != len(units):
+            raise ValueError("a unit appears twice in weights")
+        total = sum(w.weight for w in self.weights)
+        if abs(total - 1) > 0.02:  # the file normalises; a larger gap is a typing error
+            raise ValueError(f"weights add up to {total:.4g}, not 1")
+        return self
+
+
+class CountyWeightsFile(_Strict):
+    schema_version: Literal[1]
+    county_weights: list[CountyWeights] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> CountyWeightsFile:
+        seen: set[tuple[str, str]] = set()
+        for entry in self.county_weights:
+            for code in entry.classes:
+                if (entry.city, code) in seen:
+                    raise ValueError(f"{entry.city}/{code} has two sets of weights")
+                seen.add((entry.city, code))
+        return self
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_data_file(model: type[M], path: Path) -> M:
+    """Read and validate one calibration file; any problem is one InputError line."""
+    from fiscalsim.rules.loader import describe_validation_error
+
+    raw = read_yaml_mapping(path)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        where, message = describe_validation_error(exc, raw)
+        raise InputError(path, where, message) from None
