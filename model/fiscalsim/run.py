@@ -20,6 +20,7 @@ from fiscalsim.budget import (
     population_table,
     spending_table,
 )
+from fiscalsim.excel import xlsx_writer
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.output import Writer, csv_writer, json_writer, write_all
 from fiscalsim.paths import DATA_DIR
@@ -185,9 +186,20 @@ def run_scenario(
         "calibration.csv": csv_writer(calibration),
         "ledger.parquet": lambda path: ledger_table.to_parquet(path, index=False),
         "summary.json": json_writer(summary),
+        "tables.xlsx": xlsx_writer(
+            {
+                "spending": spending,
+                "spending_by_clause": by_clause,
+                "cumulative": cumulative,
+                "population": population,
+                "first_crossings": crossings,
+                "calibration": calibration,
+                "ledger_replicate_0": ledger_table[ledger_table["replicate"] == 0],
+            }
+        ),
     }
     write_all(out_dir, writers)
     if panel_out is not None and results["panel"] is not None:
         panel = results["panel"].sort_values(["year"], kind="stable")
-        write_all(panel_out.parent, {panel_out.name: lambda path: panel.to_csv(path, index=False)})
+        write_all(panel_out.parent, {panel_out.name: csv_writer(panel, exact=True)})
     return {"spending": spending, "summary": summary, "results": results}
