@@ -20,16 +20,18 @@ from fiscalsim.rules.book import CLASS_CODES, RuleBook
 
 BASES = ("obligation", "cash")
 QUANTILES = (5, 50, 95)
+# The spending table also carries the quartiles: a fan chart draws P5–P95 and P25–P75.
+FAN_QUANTILES = (5, 25, 50, 75, 95)
 
 
-def summary_stats(values: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
-    """Mean and P5/P50/P95 over the first axis (replicates)."""
-    q = np.percentile(values, QUANTILES, axis=0)
+def summary_stats(
+    values: np.ndarray, prefix: str, quantiles: Sequence[int] = QUANTILES
+) -> dict[str, np.ndarray]:
+    """Mean and the given percentiles (default P5/P50/P95) over the first axis (replicates)."""
+    q = np.percentile(values, quantiles, axis=0)
     return {
         f"{prefix}_mean": values.mean(axis=0),
-        f"{prefix}_p05": q[0],
-        f"{prefix}_p50": q[1],
-        f"{prefix}_p95": q[2],
+        **{f"{prefix}_p{level:02d}": q[i] for i, level in enumerate(quantiles)},
     }
 
 
@@ -108,7 +110,7 @@ def spending_table(
         for b, basis in enumerate(BASES):
             span = range(first_year, horizon + 1) if basis == "obligation" else years
             index = [y - years.start for y in span]
-            stats = summary_stats(amounts[:, payer, index, b], "")
+            stats = summary_stats(amounts[:, payer, index, b], "", FAN_QUANTILES)
             award_stats = summary_stats(counts[:, payer, index, b], "awards")
             frame = pd.DataFrame(
                 {
