@@ -222,3 +222,6 @@ def main() -> None:
     except InputError as error:
         print(f"fiscalsim: error: {error}", file=sys.stderr)
         sys.exit(2)
+
+
+import fiscalsim.cli_report  # noqa: E402, F401  (registers `fiscalsim report`)
