@@ -61,11 +61,15 @@ def compare_section(
                 cells.append({"mean": "—", "diff": "", "band": ""})
                 continue
             r = indexed[key]
-            has_band = pd.notna(r.get("diff_p05_wan"))
+            has_band = pd.notna(r.get("diff_p05_wan")) and not (
+                r.get("diff_p05_wan") == 0 and r.get("diff_p95_wan") == 0
+            )
             cells.append(
                 {
                     "mean": fmt_amount(r["mean_wan"], unit_div),
-                    "diff": "" if name == base else fmt_amount(r["diff_mean_wan"], unit_div),
+                    "diff": ""
+                    if name == base or r["diff_mean_wan"] == 0
+                    else fmt_amount(r["diff_mean_wan"], unit_div),
                     "band": fmt_band(r["diff_p05_wan"], r["diff_p95_wan"], unit_div)
                     if has_band and name != base
                     else "",
@@ -78,6 +82,14 @@ def compare_section(
         "unit": unit,
         "rows": rows,
         "charts": _difference_charts(frame, scenarios, names, texts),
+        "details": [
+            {
+                "title": str(s.get("title") or s.get("name") or ""),
+                "description": str(s.get("description") or ""),
+                "changes": [f"{c.get('path')} = {c.get('value')}" for c in s.get("changes") or []],
+            }
+            for s in folder.summary.get("scenarios") or []
+        ],
         "clauses": _clause_differences(folder, scenarios, names, jurisdiction),
     }
 
@@ -231,7 +243,8 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
         else texts["total"]
     )
     quantile = answer.get("quantile", "")
-    sentence = texts["target_answer"].format(
+    found = answer.get("value") is not None
+    sentence = texts["target_answer" if found else "target_none"].format(
         quantile=f"P{round(float(quantile) * 100)}" if isinstance(quantile, float) else quantile,
         ceiling=amount("ceiling_wan"),
         param=answer.get("param", ""),
@@ -256,7 +269,8 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
     }
     if curve is None or curve.empty:
         return section
-    x_column = curve.columns[0]
+    x_column = "value" if "value" in curve.columns else str(curve.columns[0])
+    curve = curve.drop(columns=[c for c in ("param",) if c in curve.columns and c != x_column])
     curve = curve.assign(**{x_column: _numeric(curve[x_column])}).sort_values(x_column)
     cost_column = next((c for c in curve.columns if c.startswith("cost")), None)
     mid_column = cost_column or "mean_wan"

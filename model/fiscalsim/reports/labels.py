@@ -43,10 +43,14 @@ class Clause:
     jurisdiction: str
 
 
-def _load_clauses(registry: Registry, folders: list[Path]) -> dict[str, Clause]:
+def _load_clauses(
+    registry: Registry, folders: list[Path]
+) -> tuple[dict[str, Clause], dict[str, tuple[str, str]]]:
+    """Clauses by id, and (issuing jurisdiction, document number) by policy id."""
     from fiscalsim.rules.loader import load_policy_file, policy_paths
 
     clauses: dict[str, Clause] = {}
+    documents: dict[str, tuple[str, str]] = {}
     for folder in folders:
         if not folder.exists():
             continue
@@ -56,6 +60,7 @@ def _load_clauses(registry: Registry, folders: list[Path]) -> dict[str, Clause]:
             except Exception:  # a report still renders if one policy file no longer loads
                 continue
             number = policy.document.number or ""
+            documents.setdefault(policy.policy_id, (policy.jurisdiction, number))
             for rule in policy.rules:
                 clauses.setdefault(
                     rule.id,
@@ -68,7 +73,7 @@ def _load_clauses(registry: Registry, folders: list[Path]) -> dict[str, Clause]:
                         policy.jurisdiction,
                     ),
                 )
-    return clauses
+    return clauses, documents
 
 
 @dataclass
@@ -78,7 +83,7 @@ class Names:
     lang: Lang
     registry: Registry = field(default_factory=load_registry)
     policy_folders: list[Path] = field(default_factory=lambda: [POLICIES_DIR])
-    _clauses: dict[str, Clause] | None = None
+    _catalogue: tuple[dict[str, Clause], dict[str, tuple[str, str]]] | None = None
 
     def place(self, jurisdiction_id: object) -> str:
         key = str(jurisdiction_id)
@@ -99,10 +104,21 @@ class Names:
     def basis(self, basis: object) -> str:
         return BASIS_TEXT[self.lang].get(str(basis), str(basis))
 
+    def _load(self) -> tuple[dict[str, Clause], dict[str, tuple[str, str]]]:
+        if self._catalogue is None:
+            self._catalogue = _load_clauses(self.registry, self.policy_folders)
+        return self._catalogue
+
     def clause(self, clause_id: object) -> Clause | None:
-        if self._clauses is None:
-            self._clauses = _load_clauses(self.registry, self.policy_folders)
-        return self._clauses.get(str(clause_id))
+        return self._load()[0].get(str(clause_id))
+
+    def document(self, policy_id: object) -> str:
+        """A policy document as readers name it: 赣州市 赣市发〔2022〕5号 (the id if unknown)."""
+        found = self._load()[1].get(str(policy_id))
+        if found is None:
+            return str(policy_id)
+        place, number = found
+        return f"{self.place(place)} {number}".strip()
 
     def clause_title(self, clause_id: object) -> str:
         found = self.clause(clause_id)

@@ -45,13 +45,21 @@ def _report_date() -> str:
     return moment.strftime("%Y-%m-%d")
 
 
+def scenario_of(summary: dict[str, Any]) -> dict[str, Any]:
+    """summary.json's scenario: a header object (run) or just the scenario's path (sweep, target)."""
+    scenario = summary.get("scenario")
+    if isinstance(scenario, dict):
+        return scenario
+    return {"path": str(scenario)} if scenario else {}
+
+
 def _command(folder: Folder) -> str:
     summary = folder.summary
     if summary.get("command"):
         return str(summary["command"])
     if folder.kind == "run" and summary.get("scenario"):
         return (
-            f"fiscalsim run {summary['scenario'].get('path', '')} "
+            f"fiscalsim run {scenario_of(summary).get('path', '')} "
             f"--replicates {summary.get('replicates', '')} --seed {summary.get('seed', '')}"
         )
     return ""
@@ -59,7 +67,7 @@ def _command(folder: Folder) -> str:
 
 def footer(folder: Folder) -> dict[str, Any]:
     summary = folder.summary
-    scenario = summary.get("scenario") or {}
+    scenario = scenario_of(summary)
     hashes = [f"{scenario.get('name', '')}: {scenario['sha256']}"] if scenario.get("sha256") else []
     for item in summary.get("scenarios", []) or []:
         if item.get("sha256"):
@@ -96,14 +104,26 @@ def _scenario_file_title(path_text: str, lang: Lang) -> str:
 
 def _title(folder: Folder, lang: Lang) -> str:
     summary = folder.summary
-    scenario = summary.get("scenario") or {}
+    scenario = scenario_of(summary)
     for key in (f"title_{lang}", "title"):
         if summary.get(key):
             return str(summary[key])
         if scenario.get(key):
             return str(scenario[key])
+    listed = summary.get("scenarios") or []
+    if folder.kind == "compare" and len(listed) > 1:
+        titles = [str(s.get("title") or s.get("name")) for s in listed]
+        return TEXTS[lang]["comparison_of"].format(
+            alternatives="；".join(titles[1:]) if lang == "zh" else "; ".join(titles[1:]),
+            base=titles[0],
+        )
     from_file = _scenario_file_title(str(scenario.get("path") or ""), lang)
     return from_file or str(scenario.get("name") or folder.path.name)
+
+
+def _field(folder: Folder, key: str) -> Any:
+    """A field of the summary or of its scenario header (`description`, `author`, `sources`)."""
+    return folder.summary.get(key) or scenario_of(folder.summary).get(key) or ""
 
 
 def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, Any]:
@@ -120,9 +140,9 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         "kind": folder.kind,
         "kind_label": texts[f"kind_{folder.kind}"],
         "title": _title(folder, lang),
-        "description": str(summary.get("description") or ""),
-        "author": str(summary.get("author") or ""),
-        "sources": [str(s) for s in summary.get("sources") or []],
+        "description": str(_field(folder, "description")),
+        "author": str(_field(folder, "author")),
+        "sources": [str(s) for s in _field(folder, "sources") or []],
         "jurisdiction": names.place(jurisdiction) if jurisdiction else "",
         "replicates": summary.get("replicates", ""),
         "headline": None,
@@ -141,7 +161,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
             }
             for x in summary.get("not_costed", []) or []
         ],  # fmt: skip
-        "readings": sections.reading_rows(summary),
+        "readings": sections.reading_rows(summary, names),
         "calibration": sections.calibration_rows(folder.table("calibration"), names),
         "footer": footer(folder),
     }
@@ -173,7 +193,15 @@ def render_html(ctx: dict[str, Any]) -> str:
 
 
 def write_pdf(html: str, path: Path) -> None:
-    from weasyprint import CSS, HTML
+    try:
+        from weasyprint import CSS, HTML
+    except OSError as exc:  # WeasyPrint loads pango when imported
+        raise InputError(
+            path.name,
+            None,
+            f"PDF needs the pango library ({str(exc).splitlines()[0]}): "
+            "run `make system-deps` or apt-get install libpango-1.0-0 libpangoft2-1.0-0",
+        ) from None
 
     font = cjk_font_file().as_uri()
     font_css = CSS(

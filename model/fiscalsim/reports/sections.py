@@ -257,14 +257,14 @@ def assumption_rows(
     return rows
 
 
-def reading_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
+def reading_rows(summary: dict[str, Any], names: Names) -> list[dict[str, str]]:
     rows = []
     for document, readings in (summary.get("readings") or {}).items():
         for reading, detail in (readings or {}).items():
             detail = detail if isinstance(detail, dict) else {"value": detail}
             rows.append(
                 {
-                    "document": str(document),
+                    "document": names.document(document),
                     "reading": str(reading),
                     "value": str(detail.get("value", "")),
                     "meaning": str(detail.get("meaning", "")),
