@@ -13,6 +13,7 @@ from fiscalsim.reports.sections import budget_order, cash_rows, records_by, sele
 
 TOP_BUDGETS = 5
 TOP_CLAUSES = 12
+PANELS = 12  # sweep panels: the budgets that move most with the parameter
 STATS = ("mean_wan", "p05_wan", "p50_wan", "p95_wan")
 
 
@@ -175,11 +176,12 @@ def sweep_section(
     totals["value"] = _numeric(totals["value"])
     param = str(frame["param"].iloc[0]) if "param" in frame.columns else ""
     param2 = str(frame["param2"].dropna().iloc[0]) if two else ""
-    budgets = budget_order(totals)[:TOP_BUDGETS]
+    moving = varying_budgets(totals, points) or budget_order(totals)
+    budgets = moving[:TOP_BUDGETS]
     unit_div, unit = amount_unit(list(totals.get("p95_wan", totals["mean_wan"])), names.lang)
     banded = "p05_wan" in totals.columns
     panels = []
-    for jurisdiction_id, level in budget_order(totals):
+    for jurisdiction_id, level in moving[:PANELS]:
         own = totals[(totals["jurisdiction"] == jurisdiction_id) & (totals["payer_level"] == level)]
         groups = own.groupby("value2", sort=True) if two else [(None, own)]
         series = []
@@ -224,6 +226,23 @@ def sweep_section(
     }
 
 
+def _target_note(answer: dict[str, Any], names: Names, texts: dict[str, str]) -> str:
+    """The command's own message in English; in Chinese only the monotonicity warning."""
+    if names.lang == "en":
+        return " ".join(str(answer[k]) for k in ("message", "warning") if answer.get(k))
+    return texts["not_monotone"] if answer.get("warning") or answer.get("monotone") is False else ""
+
+
+def varying_budgets(totals: pd.DataFrame, points: list[str]) -> list[tuple[str, str]]:
+    """Budgets whose window total moves with the swept value, largest movement first."""
+    spans = totals.groupby(["jurisdiction", "payer_level"], sort=False)["mean_wan"].agg(
+        lambda s: float(s.max() - s.min())
+    )
+    moving = spans[spans > 0.005]
+    ordered = budget_order(totals)
+    return sorted([b for b in ordered if b in moving.index], key=lambda b: -float(moving[b]))
+
+
 def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[str, Any]:
     answer = folder.target or {}
     curve = folder.table("curve")
@@ -243,9 +262,10 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
         else texts["total"]
     )
     quantile = answer.get("quantile", "")
+    q_label = f"P{round(float(quantile) * 100)}" if isinstance(quantile, float) else str(quantile)
     found = answer.get("value") is not None
     sentence = texts["target_answer" if found else "target_none"].format(
-        quantile=f"P{round(float(quantile) * 100)}" if isinstance(quantile, float) else quantile,
+        quantile=q_label,
         ceiling=amount("ceiling_wan"),
         param=answer.get("param", ""),
         value=answer.get("value", "—"),
@@ -261,7 +281,7 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
         "evaluations": texts["evaluations"].format(
             n=answer.get("evaluations", "—"), converged=status
         ),
-        "message": str(answer.get("message") or ""),
+        "message": _target_note(answer, names, texts),
         "charts": [],
         "columns": [],
         "rows": [],
@@ -275,7 +295,7 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
     cost_column = next((c for c in curve.columns if c.startswith("cost")), None)
     mid_column = cost_column or "mean_wan"
     series = Series(
-        label=texts["target"] if cost_column else texts["mean"],
+        label=texts["cost_at"].format(quantile=q_label) if cost_column else texts["mean"],
         x=list(curve[x_column]),
         mid=list(curve[mid_column] / unit_div),
         low=list(curve["p05_wan"] / unit_div) if "p05_wan" in curve.columns else None,
@@ -292,7 +312,7 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
     )
     section["charts"] = grid(
         [panel], texts["target_chart"], texts["unit"].format(unit=unit), _labels(texts), 1,
-        integer_x=False, panel_size=(7.0, 3.6),
+        integer_x=False, panel_size=(6.0, 2.6),
     )  # fmt: skip
     section["columns"] = [str(c) for c in curve.columns]
     section["rows"] = [
