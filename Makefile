@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint typecheck unit bench golden clean system-deps notebook
+.PHONY: install run demo test lint typecheck unit bench golden clean system-deps notebook examples
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,27 @@ system-deps:
 ## Rewrite golden files after a deliberate change of results (review the diff!).
 golden: $(STAMP)
 	FISCALSIM_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden.py
+
+## JupyterLab on the notebooks (installs the `notebook` extra first). On a server without a
+## browser: make notebook NOTEBOOK_ARGS=--no-browser and open the URL it prints.
+NOTEBOOK_ARGS ?=
+notebook: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+	$(BIN)/jupyter lab $(NOTEBOOK_ARGS) notebooks/
+
+## Example reports and their first-page screenshots in reports/examples/ (needs compare, sweep
+## and target: the comparison commands).
+examples: $(STAMP) system-deps
+	rm -rf outputs/examples
+	$(BIN)/fiscalsim run scenarios/baseline.yaml --replicates 100 --out outputs/examples/run
+	$(BIN)/fiscalsim compare scenarios/baseline.yaml scenarios/examples/ganzhou_lower_thresholds.yaml \
+	  scenarios/examples/ganzhou_extend_2025.yaml --replicates 20 --out outputs/examples/compare
+	$(BIN)/fiscalsim sweep scenarios/baseline.yaml --replicates 20 --out outputs/examples/sweep \
+	  --set "policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan=300,500,800,1000,1500"
+	$(BIN)/fiscalsim target scenarios/baseline.yaml --replicates 20 --out outputs/examples/target \
+	  --param "policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan" \
+	  --jurisdiction ganzhou --payer city --ceiling 3520 --bracket 300,2000
+	$(BIN)/python reports/examples/screenshots.py outputs/examples reports/examples
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

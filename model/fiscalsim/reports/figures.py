@@ -101,8 +101,22 @@ def grid(
     panel_size: tuple[float, float] = (2.9, 2.15),
 ) -> list[str]:
     """Small multiples, each with its own y-axis; one data URI per figure of <= 12 panels."""
+    figures = make_figures(panels, heading, unit, labels, columns, integer_x, panel_size)
+    return [to_data_uri(figure) for figure in figures]
+
+
+def make_figures(
+    panels: Sequence[Panel],
+    heading: str,
+    unit: str,
+    labels: dict[str, str],
+    columns: int = COLUMNS,
+    integer_x: bool = True,
+    panel_size: tuple[float, float] = (2.9, 2.15),
+) -> list[Figure]:
+    """The figures of `grid`, for a notebook to show inline."""
     cjk_font()
-    uris = []
+    figures = []
     chunks = [panels[i : i + PANELS_PER_FIGURE] for i in range(0, len(panels), PANELS_PER_FIGURE)]
     for number, chunk in enumerate(chunks, start=1):
         ncols = min(columns, len(chunk))
@@ -129,5 +143,5 @@ def grid(
                 frameon=False, bbox_to_anchor=(0.5, -0.01),
             )  # fmt: skip
         figure.tight_layout(rect=(0, 0.05, 1, 0.97))
-        uris.append(to_data_uri(figure))
-    return uris
+        figures.append(figure)
+    return figures

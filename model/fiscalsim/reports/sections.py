@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from fiscalsim.reports.figures import Panel, Series, grid
+from fiscalsim.reports.figures import Panel, Series, grid, make_figures
 from fiscalsim.reports.labels import (
     LEVELS_TEXT,
+    Lang,
     Names,
     amount_unit,
     confidence,
@@ -133,6 +135,26 @@ def headline(
 
 def fan_figures(spending: pd.DataFrame, names: Names, texts: dict[str, str]) -> list[str]:
     """Small multiples, province then city then county budgets, each on its own axis."""
+    panels, heading, unit, labels = fan_panels(spending, names, texts)
+    return grid(panels, heading, unit, labels) if panels else []
+
+
+def fan_charts(
+    spending: pd.DataFrame, lang: Lang = "zh", jurisdiction: str | None = None
+) -> list[Figure]:
+    """The report's fan charts as matplotlib figures (for notebooks): one panel per budget."""
+    from fiscalsim.reports.texts import TEXTS
+
+    names = Names(lang)
+    panels, heading, unit, labels = fan_panels(
+        select_jurisdiction(spending, jurisdiction), names, TEXTS[lang]
+    )
+    return make_figures(panels, heading, unit, labels)
+
+
+def fan_panels(
+    spending: pd.DataFrame, names: Names, texts: dict[str, str]
+) -> tuple[list[Panel], str, str, dict[str, str]]:
     rows = cash_rows(spending)
     years = _active_years(rows)
     rows = rows[rows["year"].isin(years)]
@@ -156,7 +178,7 @@ def fan_figures(spending: pd.DataFrame, names: Names, texts: dict[str, str]) -> 
         )
         panels.append(Panel(names.budget(jurisdiction, level), [series]))
     heading = texts["fans"].split("、", 1)[-1].split(". ", 1)[-1]
-    return grid(panels, heading, texts["unit"].format(unit=unit), labels) if panels else []
+    return panels, heading, texts["unit"].format(unit=unit), labels
 
 
 def clause_rows(
