@@ -95,9 +95,28 @@ def make_run(folder: Path, title: str = SCRIPT_TITLE) -> Path:
         },
         "not_costed": [{"clause_id": "GZ-8", "kind": "non_cash", "notes": "land price"}],
     }  # fmt: skip
+    readings = pd.concat(
+        [
+            spending[["jurisdiction", "payer_level", "year", "basis"]].assign(
+                tier_jump=tier, first_reach=first, mean_wan=spending["mean_wan"] * factor
+            )
+            for tier, first, factor in (
+                ("every_tier", "ever", 1.0),
+                ("every_tier", "since_policy", 1.1),
+                ("highest_only", "ever", 0.8),
+                ("highest_only", "since_policy", 0.9),
+            )
+        ],
+        ignore_index=True,
+    )[["tier_jump", "first_reach", "jurisdiction", "payer_level", "year", "basis", "mean_wan"]]
     return _write(
         folder,
-        {"spending": spending, "spending_by_clause": clauses, "calibration": calibration},
+        {
+            "spending": spending,
+            "spending_by_clause": clauses,
+            "calibration": calibration,
+            "readings": readings,
+        },
         summary,
     )
 

@@ -64,6 +64,8 @@ def test_run_report_names_budgets_in_chinese_and_rounds_amounts(fixtures: dict[s
         assert not re.search(rf"\b{pinyin.strip()}\b(?![_./])", text), pinyin
     # headline: Xunwu cash 2024 is 110 万元, P5–P95 66–154; readings band 88–121
     assert "110" in text and "66.0–154" in text and "88.0–121" in text
+    # window total 330 万元; across the four reading combinations 264 (×0.8) to 363 (×1.1)
+    assert "330" in text and "264–363" in text
     assert "数字技术应用业企业营业收入首次达到门槛奖励" in text and "赣市发〔2022〕5号" in text
     assert "单位：万元" in text
     assert "6,000" in text and "亿元" not in text.split("一、")[1].split("二、")[0]
@@ -115,3 +117,20 @@ def test_bad_folder_and_bad_jurisdiction_are_one_line_and_exit_2(
     completed = run_cli("report", str(fixtures["run"]), "--jurisdiction", "atlantis")
     assert completed.returncode == 2 and "atlantis" in completed.stderr
     assert not (fixtures["run"] / "report.atlantis.html").exists()
+
+
+def test_a_failed_pdf_leaves_no_half_report(
+    fixtures: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fiscalsim.reports.render as render
+
+    def broken(html: str, path: Path) -> None:
+        raise RuntimeError("no PDF today")
+
+    for name in ("report.html", "report.pdf"):
+        (fixtures["sweep"] / name).unlink(missing_ok=True)
+    before = sorted(p.name for p in fixtures["sweep"].iterdir())
+    monkeypatch.setattr(render, "write_pdf", broken)
+    with pytest.raises(RuntimeError):
+        write_report(fixtures["sweep"], "zh")
+    assert sorted(p.name for p in fixtures["sweep"].iterdir()) == before

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from fiscalsim.errors import InputError
-from fiscalsim.output import write_all
 from fiscalsim.reports import analyses, sections
 from fiscalsim.reports.folder import Folder, load_folder
 from fiscalsim.reports.labels import Lang, Names
@@ -230,7 +232,7 @@ def write_report(
     folder = load_folder(directory)
     html = render_html(context(folder, lang, jurisdiction))
     html_name, pdf_name = report_names(lang, jurisdiction)
-    write_all(
+    _write_beside(
         directory,
         {
             html_name: lambda path: _write_text(path, html),
@@ -238,3 +240,18 @@ def write_report(
         },
     )
     return directory / html_name, directory / pdf_name
+
+
+def _write_beside(directory: Path, writers: dict[str, Callable[[Path], None]]) -> None:
+    """Both files into a scratch folder inside DIR, then moved in: a failure leaves no half report.
+
+    Only the report's own files are replaced; the folder's other files are never touched.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix=".report-", dir=directory))
+    try:
+        for name, writer in writers.items():
+            writer(scratch / name)
+        for name in writers:
+            os.replace(scratch / name, directory / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -68,12 +68,15 @@ def readings_totals(readings: pd.DataFrame | None) -> dict[tuple[str, str], tupl
     if readings is None or readings.empty:
         return {}
     known = {"jurisdiction", "payer_level", "year", "basis", "mean_wan"}
-    combination = [c for c in readings.columns if c not in known]
-    rows = cash_rows(readings)
+    combination = [c for c in readings.columns if c not in known]  # one column per reading
     if not combination:
         return {}
-    totals = rows.groupby([combination[0], "jurisdiction", "payer_level"])["mean_wan"].sum()
-    spans = totals.groupby(level=[1, 2]).agg(["min", "max"])
+    cash = readings[readings["basis"] == "cash"] if "basis" in readings.columns else readings
+    written = cash[cash["year"].astype(str) == "total"]
+    rows = written if not written.empty else cash_rows(readings)
+    keys = [*combination, "jurisdiction", "payer_level"]
+    totals = rows.fillna({c: "" for c in combination}).groupby(keys)["mean_wan"].sum()
+    spans = totals.groupby(level=["jurisdiction", "payer_level"]).agg(["min", "max"])
     return {
         (str(k[0]), str(k[1])): (float(v["min"]), float(v["max"]))  # type: ignore[index]
         for k, v in spans.iterrows()
