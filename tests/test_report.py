@@ -134,3 +134,13 @@ def test_a_failed_pdf_leaves_no_half_report(
     with pytest.raises(RuntimeError):
         write_report(fixtures["sweep"], "zh")
     assert sorted(p.name for p in fixtures["sweep"].iterdir()) == before
+
+
+def test_report_command_writes_english_files(fixtures: dict[str, Path]) -> None:
+    completed = run_cli("report", str(fixtures["target"]), "--lang", "en")
+    assert completed.returncode == 0, completed.stderr
+    text = (fixtures["target"] / "report.en.html").read_text(encoding="utf-8")
+    assert "Keeping the P90 quantile of cost" in text
+    assert (fixtures["target"] / "report.en.pdf").read_bytes().startswith(b"%PDF")
+    completed = run_cli("report", str(fixtures["target"]), "--lang", "fr")
+    assert completed.returncode == 2
