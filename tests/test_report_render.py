@@ -6,6 +6,7 @@ where they cannot be installed the tests skip and say so.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -116,6 +117,17 @@ def test_charts_decode_to_images_in_the_browser(report: tuple[Path, Path], tmp_p
     title = dom.stdout.split("<title>")[1].split("</title>")[0]
     count, broken = int(title.split(":")[1]), int(title.split(":")[3])
     assert count >= 2 and broken == 0
+
+
+def test_chinese_budget_sections_name_no_pinyin_id(report: tuple[Path, Path]) -> None:
+    from fiscalsim.jurisdictions import load_registry
+
+    html = report[0].read_text(encoding="utf-8")
+    body = html[html.index('id="headline"') : html.index('id="assumptions"')]
+    body = re.sub(r'src="data:[^"]*"', "", body)
+    ids = [j.id for j in load_registry().items]
+    found = [i for i in ids if re.search(rf"\b{i}\b", re.sub(r"<[^>]+>", " ", body))]
+    assert found == []
 
 
 @needs_poppler

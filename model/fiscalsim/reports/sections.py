@@ -276,7 +276,7 @@ def assumption_rows(
         )  # fmt: skip
     for key, source in (found.get("dynamics") or {}).items():
         rows.append(
-            {"kind": texts["a_dynamics"], "subject": str(key), "note": "", "source": str(source),
+            {"kind": texts["a_dynamics"], "subject": texts.get(f"dynamics_{key}", str(key)), "note": "", "source": str(source),
              "confidence": confidence(str(source))}
         )  # fmt: skip
     return rows
