@@ -8,7 +8,7 @@ import pandas as pd
 
 from fiscalsim.reports.figures import Panel, Series, grid
 from fiscalsim.reports.folder import Folder
-from fiscalsim.reports.labels import Names, amount_unit, fmt_amount, fmt_band
+from fiscalsim.reports.labels import Names, amount_unit, fmt_amount, fmt_band, fmt_signed
 from fiscalsim.reports.sections import budget_order, cash_rows, records_by, select_jurisdiction
 
 TOP_BUDGETS = 5
@@ -70,7 +70,7 @@ def compare_section(
                     "mean": fmt_amount(r["mean_wan"], unit_div),
                     "diff": ""
                     if name == base or r["diff_mean_wan"] == 0
-                    else fmt_amount(r["diff_mean_wan"], unit_div),
+                    else fmt_signed(r["diff_mean_wan"], unit_div),
                     "band": fmt_band(r["diff_p05_wan"], r["diff_p95_wan"], unit_div)
                     if has_band and name != base
                     else "",
@@ -155,7 +155,7 @@ def _clause_differences(
                 "clause_id": str(clause_id),
                 "title": names.clause_title(clause_id),
                 "document_number": found.document_number if found else "",
-                "diff": fmt_amount(float(diff), unit_div),
+                "diff": fmt_signed(float(diff), unit_div),
             }
         )
     return {"unit": unit, "rows": rows}

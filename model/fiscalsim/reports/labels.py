@@ -150,6 +150,14 @@ def fmt_amount(value: float | None, divisor: float = 1.0) -> str:
     return f"{shown:,.2f}"
 
 
+def fmt_signed(value: float | None, divisor: float = 1.0) -> str:
+    """A difference with its sign: +758, −35.0."""
+    text = fmt_amount(value, divisor)
+    if value is None or text in ("—", "0"):
+        return text
+    return f"+{text}" if value > 0 else text.replace("-", "−", 1)
+
+
 def fmt_band(low: float | None, high: float | None, divisor: float = 1.0) -> str:
     return f"{fmt_amount(low, divisor)}–{fmt_amount(high, divisor)}"
 
