@@ -130,6 +130,28 @@ def test_chinese_budget_sections_name_no_pinyin_id(report: tuple[Path, Path]) ->
     assert found == []
 
 
+def test_a_county_report_books_only_its_own_share_of_each_clause(
+    report: tuple[Path, Path],
+) -> None:
+    """Without a payer column the clause table comes from the ledger: it adds up to the headline."""
+    import pandas as pd
+
+    from fiscalsim.reports.sections import ledger_clause_frame
+
+    folder = report[0].parent
+    ledger = pd.read_parquet(folder / "ledger.parquet")
+    own = ledger_clause_frame(ledger, "xunwu", 3)
+    spending = pd.read_csv(folder / "spending.csv")
+    for basis in ("obligation", "cash"):
+        expected = spending[(spending["jurisdiction"] == "xunwu") & (spending["basis"] == basis)]
+        total = own[own["basis"] == basis]["mean_wan"].sum()
+        assert total == pytest.approx(expected["mean_wan"].sum(), abs=0.01 * len(expected))
+    assert set(own["payer_level"]) == {"county"} and {"XW-1", "GZ-2c"} <= set(own["clause_id"])
+    html, _pdf = write_report(folder, "zh", "xunwu")
+    text = html.read_text(encoding="utf-8")
+    assert "寻府办字〔2022〕51号" in text and "山西省" not in text.split('id="assumptions"')[0]
+
+
 @needs_poppler
 def test_every_pdf_page_has_content_and_chinese_text_extracts(
     report: tuple[Path, Path], tmp_path: Path

@@ -165,7 +165,9 @@ def fmt_band(low: float | None, high: float | None, divisor: float = 1.0) -> str
 def fmt_count(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "—"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}"
+    if abs(value) >= 10:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 1 else f"{value:,.2f}"
 
 
 _CONFIDENCE = re.compile(r"confidence\s+([HML])\b|[(,]\s*([HML])\s*\)|\b([HML])\)")

@@ -179,8 +179,23 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         ctx["headline"] = sections.headline(spending, names, readings)
         ctx["fans"] = sections.fan_figures(spending, names, texts)
         by_clause = folder.table("spending_by_clause")
+        ledger_path = folder.path / "ledger.parquet"
+        if (
+            jurisdiction is not None
+            and (by_clause is None or "payer" not in by_clause.columns)
+            and ledger_path.exists()
+            and summary.get("replicates")
+        ):
+            import pandas as pd
+
+            by_clause = sections.ledger_clause_frame(
+                pd.read_parquet(ledger_path), jurisdiction, int(summary["replicates"])
+            )
         if by_clause is not None:
             ctx["clauses"] = sections.clause_rows(by_clause, names, jurisdiction)
+        if jurisdiction is not None:
+            paid = set(ctx["clauses"]["ids"]) if ctx["clauses"] else set()
+            ctx["assumptions"] = sections.assumption_rows(summary, names, texts, jurisdiction, paid)
     elif folder.kind == "compare":
         ctx["compare"] = analyses.compare_section(folder, names, texts, jurisdiction)
     elif folder.kind == "sweep":

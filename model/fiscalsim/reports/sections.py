@@ -139,7 +139,8 @@ def headline(
 def fan_figures(spending: pd.DataFrame, names: Names, texts: dict[str, str]) -> list[str]:
     """Small multiples, province then city then county budgets, each on its own axis."""
     panels, heading, unit, labels = fan_panels(spending, names, texts)
-    return grid(panels, heading, unit, labels) if panels else []
+    size = (4.0, 2.2) if len(panels) <= 2 else (2.9, 2.15)  # one bureau's report: larger
+    return grid(panels, heading, unit, labels, panel_size=size) if panels else []
 
 
 def fan_charts(
@@ -234,6 +235,7 @@ def clause_rows(
         )
     rest = totals.iloc[TOP_CLAUSES:]
     return {
+        "ids": sorted(str(c) for c in totals.index),
         "unit": unit,
         "rows": rows,
         "rest": len(rest),
@@ -246,13 +248,58 @@ def clause_rows(
     }
 
 
+def ledger_clause_frame(ledger: pd.DataFrame, jurisdiction: str, replicates: int) -> pd.DataFrame:
+    """One budget's spending per clause from the award ledger, in spending_by_clause's columns.
+
+    Used when spending_by_clause.csv names no paying jurisdiction: the ledger knows each share's
+    payer, so a county's report shows its own share, not every county's.
+    """
+    frames = []
+    for level in ("province", "city", "county"):
+        paid = ledger[
+            (ledger[f"{level}_payer"].astype(str) == jurisdiction) & (ledger[f"{level}_wan"] > 0)
+        ]
+        for basis, column in (("obligation", "performance_year"), ("cash", "payment_year")):
+            grouped = paid.groupby(["clause_id", column], observed=True)[f"{level}_wan"]
+            frame = pd.DataFrame(
+                {"mean_wan": grouped.sum() / replicates, "awards_mean": grouped.size() / replicates}
+            ).reset_index()
+            frame = frame.rename(columns={column: "year"})
+            frame["payer_level"], frame["basis"], frame["payer"] = level, basis, jurisdiction
+            frames.append(frame)
+    columns = ["clause_id", "payer_level", "payer", "year", "basis", "mean_wan", "awards_mean"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(frames, ignore_index=True)
+    table["clause_id"] = table["clause_id"].astype(str)
+    table["year"] = table["year"].astype(int).astype(object)
+    return table[columns]
+
+
 def assumption_rows(
-    summary: dict[str, Any], names: Names, texts: dict[str, str]
+    summary: dict[str, Any],
+    names: Names,
+    texts: dict[str, str],
+    jurisdiction: str | None = None,
+    clause_ids: set[str] | None = None,
 ) -> list[dict[str, str]]:
-    """Every assumption summary.json lists, with its source and the confidence it states."""
+    """Every assumption summary.json lists, with its source and the confidence it states.
+
+    For one jurisdiction's report: the clauses its budget pays and its own city's population.
+    """
     found = summary.get("assumptions") or {}
     rows: list[dict[str, str]] = []
+    registry = names.registry
+
+    def related(place: object) -> bool:
+        key = str(place)
+        if jurisdiction is None or key not in registry:
+            return True
+        return registry.covers(key, jurisdiction) or registry.covers(jurisdiction, key)
+
     for item in found.get("clauses", []):
+        if clause_ids is not None and str(item.get("clause_id")) not in clause_ids:
+            continue
         clause = names.clause(item.get("clause_id"))
         source = f"{clause.document_number} {item.get('clause_id')}" if clause else ""
         subject = f"{item.get('clause_id')} {names.clause_title(item.get('clause_id'))}"
@@ -268,6 +315,8 @@ def assumption_rows(
              "note": str(item.get("note", "")), "source": source, "confidence": confidence(source)}
         )  # fmt: skip
     for item in found.get("population", []):
+        if not related(item.get("city")):
+            continue
         source = str(item.get("source", ""))
         subject = f"{names.place(item.get('city'))} {item.get('class', '')}"
         rows.append(
