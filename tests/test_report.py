@@ -102,6 +102,14 @@ def test_folder_kind_is_found_from_the_files(fixtures: dict[str, Path]) -> None:
         assert load_folder(path).kind == kind
 
 
+def test_large_tables_switch_to_yi_yuan() -> None:
+    from fiscalsim.reports.labels import amount_unit
+
+    assert amount_unit([99_999.0], "zh") == (1.0, "万元")
+    assert amount_unit([150_000.0, 3.0], "zh") == (10_000.0, "亿元")
+    assert amount_unit([150_000.0], "en") == (10_000.0, "100m yuan")
+
+
 def test_amounts_are_rounded_sensibly() -> None:
     assert fmt_amount(6173.0759) == "6,173"
     assert fmt_amount(86.04) == "86.0"
