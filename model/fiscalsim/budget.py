@@ -18,11 +18,15 @@ from fiscalsim.datafiles import BudgetFile, read_data_file
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.rules.book import CLASS_CODES, RuleBook
 from fiscalsim.series import (
+    QUANTILES,
     Series,
     clause_series,
     payer_series,
     statistics,
 )
+
+# The spending table also carries the quartiles: a fan chart draws P5–P95 and P25–P75.
+FAN_QUANTILES = (5, 25, 50, 75, 95)
 
 
 def summary_stats(values: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
@@ -56,7 +60,7 @@ def spending_table(
 ) -> pd.DataFrame:
     """Per paying budget, year and basis: mean and P5–P95 of amounts and award counts."""
     series = payer_series(book, ledger, n_replicates, locations, first_year, horizon)
-    frame = table_from_series(series)
+    frame = table_from_series(series, FAN_QUANTILES)
     budget = frame["jurisdiction"].map(lambda name: expenditure.get(str(name)))
     frame["share_of_expenditure_mean"] = [
         mean / b[0] if b else np.nan for mean, b in zip(frame["mean_wan"], budget, strict=True)
@@ -65,10 +69,10 @@ def spending_table(
     return frame
 
 
-def table_from_series(series: Series) -> pd.DataFrame:
-    """Keys, then mean/P5/P50/P95 of the amounts (万元) and of the award counts."""
+def table_from_series(series: Series, quantiles: Sequence[int] = QUANTILES) -> pd.DataFrame:
+    """Keys, then the mean and percentiles of the amounts (万元), and of the award counts."""
     frame = series.keys.copy()
-    for key, values in statistics(series.amount_wan).items():
+    for key, values in statistics(series.amount_wan, quantiles=quantiles).items():
         frame[f"{key}_wan"] = values
     for key, values in statistics(series.awards, "awards_").items():
         frame[key] = values

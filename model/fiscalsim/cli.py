@@ -78,6 +78,7 @@ def awards(
 ) -> None:
     """Compute the awards a firm-year panel earns under the policies, booked to each payer."""
     from fiscalsim.calculator import calculate
+    from fiscalsim.excel import xlsx_writer
     from fiscalsim.ledger import payer_totals
     from fiscalsim.output import check_targets, csv_writer, json_writer, jsonl_writer, write_all
     from fiscalsim.rules.readings import parse_overrides
@@ -92,6 +93,7 @@ def awards(
             "dropped.csv": csv_writer(result.dropped),
             "explanations.jsonl": jsonl_writer(result.explanations),
             "summary.json": json_writer(result.summary),
+            "tables.xlsx": xlsx_writer({"ledger": result.ledger, "dropped": result.dropped}),
         },
         force=force,
     )
@@ -313,4 +315,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Further commands live in their own modules and register on `app`.
-from fiscalsim import cli_calibrate, cli_compare  # noqa: E402, F401
+from fiscalsim import cli_calibrate, cli_compare, cli_report  # noqa: E402, F401

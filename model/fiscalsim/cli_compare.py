@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from rich.table import Table
 from fiscalsim import __version__
 from fiscalsim.cli import app, console
 from fiscalsim.errors import InputError
+from fiscalsim.excel import xlsx_writer
 from fiscalsim.output import csv_writer, json_writer, write_all
 
 Replicates = Annotated[int | None, typer.Option("--replicates", min=1, max=100_000)]
@@ -25,6 +27,25 @@ def _header(loaded: Any) -> dict[str, Any]:
     from fiscalsim.run import scenario_header
 
     return scenario_header(loaded)
+
+
+def _scenario_summary(
+    kind: str, path: Path, replicates: int | None, seed: int | None
+) -> dict[str, Any]:
+    """What a sweep or target ran on: the scenario's header, seed and replicates in force."""
+    from fiscalsim.jurisdictions import load_registry
+    from fiscalsim.scenario_load import load_scenario
+    from fiscalsim.simulation.montecarlo import with_run_options
+
+    loaded = with_run_options(load_scenario(path, load_registry()), replicates, seed)
+    return {
+        "fiscalsim_version": __version__,
+        "kind": kind,
+        "scenario": _header(loaded),
+        "seed": loaded.scenario.seed,
+        "replicates": loaded.scenario.replicates,
+        "command": "fiscalsim " + " ".join(sys.argv[1:]),
+    }
 
 
 @app.command()
@@ -48,12 +69,19 @@ def compare(
         "replicates": result["replicates"],
         "scenarios": [_header(s) for s in result["scenarios"]],
         "units": "万元; diff_* = the alternative minus the first scenario, per replicate",
+        "command": "fiscalsim " + " ".join(sys.argv[1:]),
     }
     write_all(
         out,
         {
             "differences.csv": csv_writer(result["differences"]),
             "differences_by_clause.csv": csv_writer(result["differences_by_clause"]),
+            "tables.xlsx": xlsx_writer(
+                {
+                    "differences": result["differences"],
+                    "differences_by_clause": result["differences_by_clause"],
+                }
+            ),
             "summary.json": json_writer(summary),
         },
     )
@@ -102,14 +130,17 @@ def sweep(
     sets = [parse_set(option) for option in set_]
     frame = run_sweep(scenario, sets, replicates, seed, workers)
     summary = {
-        "fiscalsim_version": __version__,
-        "kind": "sweep",
-        "scenario": str(scenario),
+        **_scenario_summary("sweep", scenario, replicates, seed),
         "grid": {path: values for path, values in sets},
-        "seed": seed,
-        "replicates": replicates,
     }
-    write_all(out, {"sweep.csv": csv_writer(frame), "summary.json": json_writer(summary)})
+    write_all(
+        out,
+        {
+            "sweep.csv": csv_writer(frame),
+            "tables.xlsx": xlsx_writer({"sweep": frame}),
+            "summary.json": json_writer(summary),
+        },
+    )
     _print_sweep(frame)
     console.print(f"{len(frame)} rows -> {out}")
 
@@ -180,12 +211,13 @@ def target(
         seed=seed,
         workers=workers,
     )
-    summary = {"fiscalsim_version": __version__, "kind": "target", "scenario": str(scenario)}
+    summary = _scenario_summary("target", scenario, replicates, seed)
     write_all(
         out,
         {
             "target.json": json_writer(result.answer),
             "curve.csv": csv_writer(result.curve),
+            "tables.xlsx": xlsx_writer({"curve": result.curve}),
             "summary.json": json_writer(summary),
         },
     )

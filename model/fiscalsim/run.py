@@ -20,6 +20,7 @@ from fiscalsim.budget import (
     population_table,
     spending_table,
 )
+from fiscalsim.excel import xlsx_writer
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.output import Writer, check_targets, csv_writer, json_writer, write_all
 from fiscalsim.paths import DATA_DIR, portable
@@ -206,6 +207,17 @@ def run_scenario(
         "ledger.parquet": lambda path: ledger_table.to_parquet(path, index=False),
         "summary.json": json_writer(summary),
         "run.json": json_writer(run_info),
+        "tables.xlsx": xlsx_writer(
+            {
+                "spending": spending,
+                "spending_by_clause": by_clause,
+                "cumulative": cumulative,
+                "population": population,
+                "first_crossings": crossings,
+                "calibration": calibration,
+                "ledger_replicate_0": ledger_table[ledger_table["replicate"] == 0],
+            }
+        ),
     }
     if band is not None:
         summary["readings_band"] = {
@@ -217,6 +229,6 @@ def run_scenario(
     files: dict[Path, Writer] = {}
     if panel_out is not None and results["panel"] is not None:
         panel = results["panel"].sort_values(["year"], kind="stable")
-        files[panel_out] = lambda path: panel.to_csv(path, index=False)
+        files[panel_out] = csv_writer(panel, exact=True)
     write_all(out_dir, writers, files, force=force)
     return {"spending": spending, "summary": summary, "run": run_info, "results": results}

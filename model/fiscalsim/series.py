@@ -198,15 +198,13 @@ def _series(
 QUANTILES = (5, 50, 95)
 
 
-def statistics(values: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
-    """Mean and P5/P50/P95 over replicates (the last axis)."""
+def statistics(
+    values: np.ndarray, prefix: str = "", quantiles: Sequence[int] = QUANTILES
+) -> dict[str, np.ndarray]:
+    """Mean and percentiles (P5/P50/P95 unless told) over replicates (the last axis)."""
+    names = [f"{prefix}p{level:02d}" for level in quantiles]
     if values.shape[-1] == 0:
         nan = np.full(values.shape[:-1], np.nan)
-        return {f"{prefix}mean": nan, f"{prefix}p05": nan, f"{prefix}p50": nan, f"{prefix}p95": nan}
-    q = np.percentile(values, QUANTILES, axis=-1)
-    return {
-        f"{prefix}mean": values.mean(axis=-1),
-        f"{prefix}p05": q[0],
-        f"{prefix}p50": q[1],
-        f"{prefix}p95": q[2],
-    }
+        return {f"{prefix}mean": nan, **{name: nan for name in names}}
+    q = np.percentile(values, quantiles, axis=-1)
+    return {f"{prefix}mean": values.mean(axis=-1), **dict(zip(names, q, strict=True))}
