@@ -413,6 +413,7 @@ def test_previous_output_is_replaced_whole(
         "dropped.csv",
         "explanations.jsonl",
         "summary.json",
+        "tables.xlsx",
     }
     first = (out / "summary.json").read_bytes()
     assert awards(capsys, out)[0] == 0
@@ -560,7 +561,7 @@ def test_scratch_needs_no_writable_parent_when_out_exists(
     code, _out, err = awards(capsys, out)
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [MARKER, "dropped.csv", "explanations.jsonl", "ledger.csv", "summary.json"]
+        [MARKER, "dropped.csv", "explanations.jsonl", "ledger.csv", "summary.json", "tables.xlsx"]
     )
 
 
