@@ -31,6 +31,8 @@ from fiscalsim.scenario import Scenario, check_cities, load_scenario, resolve, w
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.world import Model, World
 
+MAX_FIRMS_IN_BATCH = 50_000_000  # start firms x replicates held in memory at once (~10 GB)
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -96,6 +98,16 @@ def prepare(
     for city in scenario.dynamics.entry.per_year:
         if city not in cities:
             raise InputError(path, f"dynamics.entry.per_year.{city}", "not a simulated city")
+    firms_in_batch = sum(s.firms for s in segments) * min(
+        scenario.batch_replicates, scenario.replicates
+    )
+    if firms_in_batch > MAX_FIRMS_IN_BATCH:
+        raise InputError(
+            path,
+            "batch_replicates",
+            f"{firms_in_batch:,} start firms in one batch is more than {MAX_FIRMS_IN_BATCH:,}; "
+            "lower batch_replicates or the population",
+        )
     plans = tuple(
         CityPlan(city, i, tuple(s for s in segments if s.city == city))
         for i, city in enumerate(cities)
