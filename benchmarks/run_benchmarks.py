@@ -5,6 +5,8 @@
    in the same run, and their ratio.
 2. The baseline scenario, 1000 replicates, all five jurisdictions, on the machine's cores: wall
    time and peak memory of the whole process tree.
+3. A sweep of ten values of a policy parameter on the baseline (1000 replicates), as a multiple
+   of one plain run, and a target search on the baseline: its time and number of evaluations.
 
 Run with `make bench`; results go to benchmarks/results.json.
 """
@@ -83,16 +85,9 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def baseline(replicates: int) -> dict[str, Any]:
-    command = [
-        str(REPO / ".venv" / "bin" / "fiscalsim"),
-        "run",
-        "scenarios/baseline.yaml",
-        "--replicates",
-        str(replicates),
-        "--out",
-        "outputs/bench-baseline",
-    ]
+def measure(arguments: list[str]) -> tuple[float, int]:
+    """Wall time (s) and peak memory of the whole process tree (kB) of one fiscalsim command."""
+    command = [str(REPO / ".venv" / "bin" / "fiscalsim"), *arguments]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -111,14 +106,77 @@ def baseline(replicates: int) -> dict[str, Any]:
     sampler.join()
     seconds = time.perf_counter() - started
     if process.returncode != 0:
-        raise SystemExit(process.stderr.read().decode() if process.stderr else "baseline failed")
-    run_info = json.loads((REPO / "outputs" / "bench-baseline" / "run.json").read_text())
+        raise SystemExit(process.stderr.read().decode() if process.stderr else "command failed")
+    return seconds, peak
+
+
+def baseline(replicates: int) -> dict[str, Any]:
+    out = REPO / "outputs" / "bench-baseline"
+    seconds, peak = measure(
+        ["run", "scenarios/baseline.yaml", "--replicates", str(replicates), "--out", str(out)]
+    )
     return {
         "replicates": replicates,
         "wall_seconds_whole_command": round(seconds, 1),
-        "simulation_and_tables_seconds": run_info["seconds"],
+        "simulation_and_tables_seconds": json.loads((out / "run.json").read_text())["seconds"],
         "peak_memory_mb_process_tree": round(peak / 1024),
         "cores": os.cpu_count(),
+    }
+
+
+GZ2C_FIRST_TIER = "policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan"
+
+
+def comparison(replicates: int, plain_seconds: float) -> dict[str, Any]:
+    """A ten-value sweep of a policy parameter against one plain run, and a target search."""
+    values = ",".join(str(v) for v in range(500, 5000, 450))  # 500 … 4550: ten values
+    sweep_seconds, sweep_peak = measure(
+        [
+            "sweep",
+            "scenarios/baseline.yaml",
+            "--set",
+            f"{GZ2C_FIRST_TIER}={values}",
+            "--replicates",
+            str(replicates),
+            "--out",
+            "outputs/bench-sweep",
+        ]
+    )
+    target_seconds, target_peak = measure(
+        [
+            "target",
+            "scenarios/baseline.yaml",
+            "--param",
+            GZ2C_FIRST_TIER,
+            "--jurisdiction",
+            "xunwu",
+            "--payer",
+            "county",
+            "--ceiling",
+            "200",
+            "--window",
+            "--quantile",
+            "0.9",
+            "--bracket",
+            "500,4900",
+            "--replicates",
+            str(replicates),
+            "--out",
+            "outputs/bench-target",
+        ]
+    )
+    answer = json.loads((REPO / "outputs" / "bench-target" / "target.json").read_text())
+    return {
+        "replicates": replicates,
+        "sweep_ten_values_seconds": round(sweep_seconds, 1),
+        "sweep_peak_memory_mb": round(sweep_peak / 1024),
+        "sweep_over_plain_run": round(sweep_seconds / plain_seconds, 2),
+        "target_seconds": round(target_seconds, 1),
+        "target_peak_memory_mb": round(target_peak / 1024),
+        "target_root_evaluations": answer["evaluations"],
+        "target_grid_evaluations": answer["grid_evaluations"],
+        "target_converged": answer["converged"],
+        "target_value": answer["value"],
     }
 
 
@@ -133,6 +191,7 @@ def main() -> None:
         "benchmark_mesa": mesa(5),
         "baseline": baseline(1000),
     }
+    results["comparison"] = comparison(1000, results["baseline"]["wall_seconds_whole_command"])
     ratio = (
         results["benchmark_vectorized"]["firm_years_per_second"]
         / results["benchmark_mesa"]["firm_years_per_second"]

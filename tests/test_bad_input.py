@@ -105,9 +105,9 @@ def policy_copy(tmp_path: Path, old: str, new: str) -> Path:
         ),
         ("rate: 0.02,", "rate: 1.5,", ("(GZ-3).amount.rate", "less than or equal to 1")),
         (
-            '    years: {first: 2022, last: 2023}\n    payers: {city: 1.0}\n    assumption: true\n    assumption_notes:\n      - "payer: the text names no budget; the city budget is assumed (',
-            '    years: {first: 2024, last: 2023}\n    payers: {city: 1.0}\n    assumption: true\n    assumption_notes:\n      - "payer: the text names no budget; the city budget is assumed (',
-            ("(GZ-1a).years", "before `first`"),
+            "years: {first: 2022, last: 2023}\ndocument:",
+            "years: {first: 2024, last: 2023}\ndocument:",
+            ("ganzhou.yaml: years:", "before `first`"),
         ),
         ("schema_version: 1", "schema_version: 7", ("schema_version",)),
         (

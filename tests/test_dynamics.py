@@ -61,11 +61,12 @@ def test_growth_has_no_memory(pairs: pd.DataFrame) -> None:
 
 
 def test_exit_hazard_rises_then_falls_with_age(run: tuple[Path, pd.DataFrame]) -> None:
-    """Peak in the third to fifth year (within noise of the second), clearly lower at 10+."""
+    """Ages as the model draws them (age-0 exits happen before entrants join the panel): the
+    peak at ages 2-4 (the third to fifth year) is above age 1 and clearly above age 10+."""
     hazard = diagnostics.exit_hazard_by_age(run[1], 2030)
+    assert 0 not in hazard.index
     peak = hazard.loc[2:4].max()
-    assert peak >= hazard.loc[0] + 0.02
-    assert peak >= hazard.loc[1] - 0.005
+    assert peak >= hazard.loc[1] + 0.01
     assert hazard.loc[10] <= peak - 0.02
 
 
@@ -94,19 +95,17 @@ def test_size_tail_index(run: tuple[Path, pd.DataFrame]) -> None:
 
 
 def test_calibration_targets_are_met(run: tuple[Path, pd.DataFrame]) -> None:
-    """Firm counts exactly; above-scale shares within 10% or three binomial standard errors."""
+    """Every run writes calibration.csv: firm counts exactly; above-scale counts within 10% or
+    three binomial standard errors (3 replicates here; tests/test_calibration.py checks totals)."""
     table = pd.read_csv(run[0] / "calibration.csv", dtype={"industry_class": str})
     counts = load_yaml(DATA_DIR / "calibration" / "firm_counts.yaml")["firm_counts"]
-    targets = {(c["city"], c["class"]): c for c in counts}
-    assert len(table) == len(targets)
-    for row in table.itertuples():
-        target = targets[(row.city, row.industry_class)]
-        assert row.synthesized_firms_mean == pytest.approx(target["firms"])
+    assert set(table["block"]) == {"fitted", "validation"}
+    for target in counts:
+        prefix = f"{target['city']}/{target['class']}"
+        rows = table.set_index("target_id")
+        assert rows.loc[f"{prefix}/firms", "synthesized_mean"] == pytest.approx(target["firms"])
         expected = target["above_scale"]
         share = expected / target["firms"]
         noise = 3 * np.sqrt(target["firms"] * share * (1 - share) / 3)
-        assert abs(row.synthesized_above_scale_mean - expected) <= max(0.10 * expected, noise) + 1
-        if target["above_scale"] and target["large"]:
-            assert row.model_share_large == pytest.approx(
-                target["large"] / target["firms"], rel=0.1
-            )
+        got = rows.loc[f"{prefix}/above_scale_firms", "synthesized_mean"]
+        assert abs(got - expected) <= max(0.10 * expected, noise) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -25,3 +26,7 @@ def test_notebook_runs(path: Path) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and re.search(r"(_chart|fan_charts)\(", cell.source):
+            images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+            assert images, f"the chart cell shows nothing:\n{cell.source}"

@@ -17,58 +17,21 @@ from fiscalsim.arrays import scatter_add
 from fiscalsim.datafiles import BudgetFile, read_data_file
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.rules.book import CLASS_CODES, RuleBook
+from fiscalsim.series import (
+    QUANTILES,
+    Series,
+    clause_series,
+    payer_series,
+    statistics,
+)
 
-BASES = ("obligation", "cash")
-QUANTILES = (5, 50, 95)
+# The spending table also carries the quartiles: a fan chart draws P5–P95 and P25–P75.
+FAN_QUANTILES = (5, 25, 50, 75, 95)
 
 
 def summary_stats(values: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
     """Mean and P5/P50/P95 over the first axis (replicates)."""
-    q = np.percentile(values, QUANTILES, axis=0)
-    return {
-        f"{prefix}_mean": values.mean(axis=0),
-        f"{prefix}_p05": q[0],
-        f"{prefix}_p50": q[1],
-        f"{prefix}_p95": q[2],
-    }
-
-
-def _year_axes(ledger: dict[str, np.ndarray], first_year: int, horizon: int) -> range:
-    last = int(
-        max(horizon, ledger["payment_year"].max() if ledger["payment_year"].size else horizon)
-    )
-    return range(first_year, last + 1)
-
-
-def payer_cube(
-    ledger: dict[str, np.ndarray], n_replicates: int, n_places: int, years: range
-) -> tuple[np.ndarray, np.ndarray]:
-    """Amounts and award counts indexed [replicate, payer, year, basis]."""
-    amounts = np.zeros((n_replicates, n_places, len(years), 2))
-    counts = np.zeros_like(amounts)
-    for level in LEVELS:
-        share = ledger[f"{level}_wan"]
-        paid = share > 0
-        payer = ledger[f"{level}_payer"][paid]
-        for b, column in enumerate(("performance_year", "payment_year")):
-            where = (ledger["replicate"][paid], payer, ledger[column][paid] - years.start, b)
-            scatter_add(amounts, where, share[paid])
-            scatter_add(counts, where, 1.0)
-    return amounts, counts
-
-
-def possible_payers(book: RuleBook, locations: Sequence[int]) -> list[tuple[int, str]]:
-    """(registry index, level) of every budget a clause could charge for firms in `locations`."""
-    found: set[tuple[int, str]] = set()
-    table = book.registry.payer_index
-    for compiled in book.rules:
-        for place in locations:
-            if not compiled.location_ok[place]:
-                continue
-            for i, level in enumerate(LEVELS):
-                if compiled.payer_shares[i] > 0 and table[place, i] >= 0:
-                    found.add((int(table[place, i]), level))
-    return sorted(found, key=lambda item: (LEVELS.index(item[1]), item[0]))
+    return {f"{prefix}_{k}": v for k, v in statistics(np.moveaxis(values, 0, -1)).items()}
 
 
 def load_expenditure(path: Path | None) -> dict[str, tuple[float, str]]:
@@ -95,72 +58,32 @@ def spending_table(
     horizon: int,
     expenditure: dict[str, tuple[float, str]],
 ) -> pd.DataFrame:
-    years = _year_axes(ledger, first_year, horizon)
-    amounts, counts = payer_cube(ledger, n_replicates, len(book.registry.items), years)
-    names = [j.id for j in book.registry.items]
-    frames = []
-    for payer, level in possible_payers(book, locations):
-        for b, basis in enumerate(BASES):
-            span = range(first_year, horizon + 1) if basis == "obligation" else years
-            index = [y - years.start for y in span]
-            stats = summary_stats(amounts[:, payer, index, b], "")
-            award_stats = summary_stats(counts[:, payer, index, b], "awards")
-            frame = pd.DataFrame(
-                {
-                    "jurisdiction": names[payer],
-                    "payer_level": level,
-                    "year": list(span),
-                    "basis": basis,
-                    **{f"{k[1:]}_wan": v for k, v in stats.items()},
-                    **award_stats,
-                }
-            )
-            budget = expenditure.get(names[payer])
-            frame["share_of_expenditure_mean"] = frame["mean_wan"] / budget[0] if budget else np.nan
-            frame["expenditure_basis"] = budget[1] if budget else "no published figure found"
-            frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    """Per paying budget, year and basis: mean and P5–P95 of amounts and award counts."""
+    series = payer_series(book, ledger, n_replicates, locations, first_year, horizon)
+    frame = table_from_series(series, FAN_QUANTILES)
+    budget = frame["jurisdiction"].map(lambda name: expenditure.get(str(name)))
+    frame["share_of_expenditure_mean"] = [
+        mean / b[0] if b else np.nan for mean, b in zip(frame["mean_wan"], budget, strict=True)
+    ]
+    frame["expenditure_basis"] = [b[1] if b else "no published figure found" for b in budget]
+    return frame
+
+
+def table_from_series(series: Series, quantiles: Sequence[int] = QUANTILES) -> pd.DataFrame:
+    """Keys, then the mean and percentiles of the amounts (万元), and of the award counts."""
+    frame = series.keys.copy()
+    for key, values in statistics(series.amount_wan, quantiles=quantiles).items():
+        frame[f"{key}_wan"] = values
+    for key, values in statistics(series.awards, "awards_").items():
+        frame[key] = values
+    return frame
 
 
 def clause_table(
     book: RuleBook, ledger: dict[str, np.ndarray], n_replicates: int, first_year: int, horizon: int
 ) -> pd.DataFrame:
-    """Spending per clause, payer level, year and basis (zeros omitted: clauses that never paid)."""
-    years = _year_axes(ledger, first_year, horizon)
-    n_rules = len(book.rules)
-    cube = np.zeros((n_replicates, n_rules, 3, len(years), 2))
-    counts = np.zeros((n_replicates, n_rules, len(years), 2))
-    for b, column in enumerate(("performance_year", "payment_year")):
-        offset = ledger[column] - years.start
-        for i, level in enumerate(LEVELS):
-            scatter_add(
-                cube, (ledger["replicate"], ledger["rule"], i, offset, b), ledger[f"{level}_wan"]
-            )
-        scatter_add(counts, (ledger["replicate"], ledger["rule"], offset, b), 1.0)
-    rows: list[pd.DataFrame] = []
-    for rule in np.unique(ledger["rule"]):
-        compiled = book.rules[int(rule)]
-        for i, level in enumerate(LEVELS):
-            if compiled.payer_shares[i] == 0:
-                continue
-            for b, basis in enumerate(BASES):
-                stats = summary_stats(cube[:, rule, i, :, b], "")
-                award_stats = summary_stats(counts[:, rule, :, b], "awards")
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "clause_id": compiled.id,
-                            "document_jurisdiction": compiled.policy.jurisdiction,
-                            "payer_level": level,
-                            "year": list(years),
-                            "basis": basis,
-                            **{f"{k[1:]}_wan": v for k, v in stats.items()},
-                            **award_stats,
-                        }
-                    )
-                )
-    columns = ["clause_id", "document_jurisdiction", "payer_level", "year", "basis", "mean_wan"]
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+    """Spending per clause and paying budget (the jurisdiction that pays), year and basis."""
+    return table_from_series(clause_series(book, ledger, n_replicates, first_year, horizon))
 
 
 def cumulative_table(

@@ -78,6 +78,7 @@ def awards(
 ) -> None:
     """Compute the awards a firm-year panel earns under the policies, booked to each payer."""
     from fiscalsim.calculator import calculate
+    from fiscalsim.excel import xlsx_writer
     from fiscalsim.ledger import payer_totals
     from fiscalsim.output import check_targets, csv_writer, json_writer, jsonl_writer, write_all
     from fiscalsim.rules.readings import parse_overrides
@@ -92,6 +93,7 @@ def awards(
             "dropped.csv": csv_writer(result.dropped),
             "explanations.jsonl": jsonl_writer(result.explanations),
             "summary.json": json_writer(result.summary),
+            "tables.xlsx": xlsx_writer({"ledger": result.ledger, "dropped": result.dropped}),
         },
         force=force,
     )
@@ -119,6 +121,13 @@ def run(
     ] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, max=256)] = None,
     force: ForceOption = False,
+    readings: Annotated[
+        str,
+        typer.Option(
+            "--readings",
+            help="'all': also evaluate every combination of contested readings (readings.csv).",
+        ),
+    ] = "default",
 ) -> None:
     """Simulate a scenario: spending by paying budget, clause and year, with P5–P95 ranges."""
     from rich.progress import Progress
@@ -127,6 +136,8 @@ def run(
     from fiscalsim.run import run_scenario
     from fiscalsim.simulation.montecarlo import prepare
 
+    if readings not in ("default", "all"):
+        raise InputError("--readings", readings, "choose 'default' or 'all'")
     panel_target = {panel_out: "--panel-out"} if panel_out else None
     if out is not None:
         check_targets(out, panel_target, force=force)
@@ -137,13 +148,19 @@ def run(
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("replicates", total=model.scenario.replicates)
         result = run_scenario(
-            prepared, out_dir, panel_out, workers, lambda n: progress.advance(task, n), force
+            prepared,
+            out_dir,
+            panel_out,
+            workers,
+            lambda n: progress.advance(task, n),
+            readings_band=readings == "all",
+            force=force,
         )
     spending = result["spending"]
     cash = spending[spending["basis"] == "cash"]
     wide = Console(width=max(console.width, 60 + 11 * 10))
     table = Table(
-        title=f"{model.scenario.title_zh}: cash spending by paying budget (万元, mean; P5–P95 in spending.csv)"
+        title=f"{model.scenario.title}: cash spending by paying budget (万元, mean; P5–P95 in spending.csv)"
     )
     years = sorted(cash["year"].unique())
     table.add_column("jurisdiction")
@@ -295,3 +312,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted; no output was written", 130)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+# Further commands live in their own modules and register on `app`.
+from fiscalsim import cli_calibrate, cli_compare, cli_report  # noqa: E402, F401

@@ -90,6 +90,7 @@ class FirmCount(_Strict):
     above_scale: Count
     large: Count
     revenue_total_wan: Wan | None = None
+    above_scale_revenue_wan: Wan | None = None
     kind: Kind
     confidence: Confidence
     derivation: str

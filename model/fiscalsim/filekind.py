@@ -46,14 +46,14 @@ def detect_kind(path: Path) -> FileKind:
     raw = read_yaml_mapping(path)
     if "rules" in raw or "document" in raw:
         return "policy"
-    if "population" in raw or "dynamics" in raw or "horizon" in raw:
-        return "scenario"
+    if "population" in raw or "dynamics" in raw or "horizon" in raw or "base" in raw:
+        return "scenario"  # a reform names a `base` scenario and lists `changes`
     if "events" in raw:
         return "events"
     raise InputError(
         path,
         None,
         "is none of policy, scenario, events file or panel: a policy file has `rules:`, "
-        "a scenario `population:`, "
+        "a scenario `population:` (or a `base:` it changes), "
         "an events file `events:`, a panel a CSV header with firm_id",
     )

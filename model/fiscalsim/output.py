@@ -192,9 +192,45 @@ def _move_in(scratch: Path, out_dir: Path, names: list[str], *, force: bool) -> 
         os.replace(scratch / name, target)
 
 
-def csv_writer(frame: pd.DataFrame) -> Writer:
+def is_amount_column(name: object) -> bool:
+    """Amounts in 万元 carry `_wan` in their name (`mean_wan`, `revenue_wan_p95`, `diff_p05_wan`)."""
+    text = str(name)
+    return text.endswith("_wan") or "_wan_" in text
+
+
+def _significant(values: pd.Series, digits: int) -> pd.Series:
+    """Round to `digits` significant digits (shares and counts are read, not summed)."""
+    return values.map(lambda x: float(f"{x:.{digits}g}") if pd.notna(x) else x)
+
+
+def human_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as people read it: amounts to 0.01 万元, other decimals to 6 significant digits."""
+    rounded = frame.copy()
+    for column in rounded.columns:
+        if not pd.api.types.is_float_dtype(rounded[column]):
+            continue
+        if is_amount_column(column):
+            rounded[column] = rounded[column].round(2) + 0.0  # + 0.0 turns -0.0 into 0.0
+        else:
+            rounded[column] = _significant(rounded[column], 6)
+    return rounded
+
+
+def csv_writer(frame: pd.DataFrame, exact: bool = False) -> Writer:
+    """UTF-8 with a BOM (so Chinese Excel reads it), `\\n` line ends, rounded unless `exact`.
+
+    `exact` keeps full precision for files a program reads back (a simulated panel).
+    """
+
     def write(path: Path) -> None:
-        frame.to_csv(path, index=False, float_format="%.12g", lineterminator="\n")
+        table = frame if exact else human_table(frame)
+        table.to_csv(
+            path,
+            index=False,
+            float_format=None if exact else "%.15g",
+            lineterminator="\n",
+            encoding="utf-8-sig",
+        )
 
     return write
 

@@ -20,13 +20,16 @@ from fiscalsim.budget import (
     population_table,
     spending_table,
 )
+from fiscalsim.excel import xlsx_writer
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.output import Writer, check_targets, csv_writer, json_writer, write_all
 from fiscalsim.paths import DATA_DIR, portable
-from fiscalsim.population.fit import draw_sizes
+from fiscalsim.population.calibration_report import calibration_table as report_table
 from fiscalsim.rules.readings import describe
+from fiscalsim.scenario_load import LoadedScenario
 from fiscalsim.simulation.collect import tier_thresholds
 from fiscalsim.simulation.montecarlo import Prepared, simulate
+from fiscalsim.uncertainty import budget_spread
 
 
 def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -55,35 +58,37 @@ def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFr
 
 
 def calibration_table(prepared: Prepared, population: np.ndarray) -> pd.DataFrame:
-    """Each segment's target against its synthesized start population (mean over replicates)."""
+    """Each target of the start population against what was synthesized (calibration_report)."""
+    del population  # the report redraws the same start populations, with more statistics
     model = prepared.model
-    spec = model.scenario.population
-    registry = model.book.registry
-    rows: list[dict[str, Any]] = []
-    for plan in model.plans:
-        for segment in plan.segments:
-            places = [registry.index[c] for c in segment.county_weights]
-            start = population[:, 0][:, places, int(segment.industry_class)].sum(axis=1)
-            rng = np.random.default_rng(0)
-            sample = draw_sizes(segment.size, 200_000, rng)
-            large_wan = spec.calibrated.large_wan if spec.calibrated else float("inf")
-            rows.append(
-                {
-                    "city": segment.city,
-                    "industry_class": segment.industry_class,
-                    "target_firms": segment.firms,
-                    "synthesized_firms_mean": float(start[:, 0].mean()),
-                    "target_above_scale_share": None,
-                    "synthesized_above_scale_mean": float(start[:, 2].mean()),
-                    "model_share_above_scale": float((sample >= spec.above_scale_wan).mean()),
-                    "model_share_large": float((sample >= large_wan).mean()),
-                    "log_mean": segment.size.log_mean,
-                    "log_sd": segment.size.log_sd,
-                    "tail_alpha": segment.size.tail_alpha,
-                    "source": segment.source,
-                }
-            )
-    return pd.DataFrame(rows)
+    return report_table(
+        model.scenario, list(model.plans), model.book.registry, prepared.scenario_path
+    )
+
+
+def with_band(spending: pd.DataFrame, low_high: pd.DataFrame) -> pd.DataFrame:
+    """spending.csv with the lowest and highest mean over every combination of readings."""
+    yearly = low_high[low_high["year"].astype(str) != "total"].astype({"year": int})
+    keys = ["jurisdiction", "payer_level", "year", "basis"]
+    merged = spending.merge(yearly, on=keys, how="left")
+    for column in ("readings_low_wan", "readings_high_wan"):
+        merged[column] = merged[column].fillna(0.0)
+    return merged
+
+
+def scenario_header(loaded: LoadedScenario) -> dict[str, Any]:
+    """Who wrote the scenario, what it says it is, and exactly which inputs it ran on."""
+    scenario = loaded.scenario
+    return {
+        "name": scenario.name,
+        "title": scenario.title,
+        "description": scenario.description,
+        "author": scenario.author,
+        "sources": list(scenario.sources),
+        "path": portable(loaded.path),
+        "sha256": loaded.digest,
+        "changes": [{"path": path, "value": value} for path, value in loaded.changes],
+    }
 
 
 def run_scenario(
@@ -92,6 +97,7 @@ def run_scenario(
     panel_out: Path | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    readings_band: bool = False,
     force: bool = False,
 ) -> dict[str, Any]:
     model = prepared.model
@@ -133,15 +139,18 @@ def run_scenario(
         book, results["crossings"], tier_thresholds(book), locations, scenario.population.start_year
     )
     calibration = calibration_table(prepared, results["population"])
+    band = None
+    if readings_band:
+        from fiscalsim.comparison.readings_band import readings_band as band_of
+
+        band = band_of(prepared.loaded, workers=workers)
+        spending = with_band(spending, band.low_high)
     ledger_table = ledger_frame(prepared, ledger)
     paid_rules = {book.rules[int(r)].id for r in np.unique(ledger["rule"])}
     summary = {
         "fiscalsim_version": __version__,
-        "scenario": {
-            "name": scenario.name,
-            "path": portable(prepared.scenario_path),
-            "sha256": prepared.scenario_hash,
-        },
+        "kind": "run",
+        "scenario": scenario_header(prepared.loaded),
         "seed": scenario.seed,
         "replicates": scenario.replicates,
         "years": [first_year, scenario.horizon],
@@ -170,6 +179,14 @@ def run_scenario(
                 "history": scenario.population.history.source,
             },
         },
+        "uncertainty": budget_spread(
+            ledger,
+            registry,
+            scenario.replicates,
+            first_year,
+            scenario.horizon,
+            scenario.population.replicates_per_start,
+        ),
         "not_costed": [
             {"clause_id": r.id, "kind": r.amount.kind, "notes": r.notes} for _p, r in book.uncosted
         ],
@@ -190,10 +207,28 @@ def run_scenario(
         "ledger.parquet": lambda path: ledger_table.to_parquet(path, index=False),
         "summary.json": json_writer(summary),
         "run.json": json_writer(run_info),
+        "tables.xlsx": xlsx_writer(
+            {
+                "spending": spending,
+                "spending_by_clause": by_clause,
+                "cumulative": cumulative,
+                "population": population,
+                "first_crossings": crossings,
+                "calibration": calibration,
+                "ledger_replicate_0": ledger_table[ledger_table["replicate"] == 0],
+            }
+        ),
     }
+    if band is not None:
+        summary["readings_band"] = {
+            "combinations": int(len(band.readings) // max(len(band.low_high), 1)),
+            "influence": band.influence.to_dict("records"),
+        }
+        writers["readings.csv"] = csv_writer(band.readings)
+        writers["readings_influence.csv"] = csv_writer(band.influence)
     files: dict[Path, Writer] = {}
     if panel_out is not None and results["panel"] is not None:
         panel = results["panel"].sort_values(["year"], kind="stable")
-        files[panel_out] = lambda path: panel.to_csv(path, index=False)
+        files[panel_out] = csv_writer(panel, exact=True)
     write_all(out_dir, writers, files, force=force)
     return {"spending": spending, "summary": summary, "run": run_info, "results": results}

@@ -6,7 +6,6 @@ code holds no number that a finance bureau might want to question.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,7 +23,6 @@ from pydantic import (
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
 from fiscalsim.rules.book import CLASS_CODES
-from fiscalsim.rules.loader import parse_model, read_yaml_mapping
 from fiscalsim.rules.readings import check_reading
 from fiscalsim.rules.schema import Condition, IndustryClass
 
@@ -104,6 +102,18 @@ class Segment(Strict):
     rd_share_of_revenue: Annotated[float, Field(ge=0, le=1)] = 0.0
     rd_share_log_sd: NonNegative = 0.0
     rd_performing_share: Probability = 1.0
+    revenue_total_wan: Positive | None = Field(
+        default=None, description="published or estimated start-year total the draw is held to"
+    )
+    total_from_wan: NonNegative = Field(
+        default=0.0, description="the total counts firms at or above this revenue (规上 totals)"
+    )
+    total_tolerance: Probability = 0.05
+    total_attempts: Annotated[int, Field(ge=1, le=100_000)] = 1
+    known_revenue_wan: list[Positive] = Field(
+        default_factory=list, description="publicly named firms, placed at their published sizes"
+    )
+    known_names: list[str] = Field(default_factory=list)
     source: str
 
     @model_validator(mode="after")
@@ -139,7 +149,12 @@ class History(Strict):
 class Growth(Strict):
     """Annual change of ln(revenue): drift + common shock + size-dependent idiosyncratic shock."""
 
-    drift_by_class: dict[IndustryClass, float | dict[int, float]]
+    drift_by_class: dict[IndustryClass, float | dict[int, float]] = Field(
+        description="expected simple growth of a firm's revenue by class (and year)"
+    )
+    drift_offset_by_city: dict[str, dict[IndustryClass, float]] = Field(
+        default_factory=dict, description="added to the class drift in a city (regional offsets)"
+    )
     sigma0: Positive
     s0_wan: Positive
     beta: Annotated[float, Field(ge=0, le=1)] = 0.0
@@ -252,6 +267,17 @@ class RdIntensity(Strict):
     performing_share: Probability
 
 
+class CalibrationTolerances(Strict):
+    """Pass/fail lines of the calibration report (method parameters, not data)."""
+
+    total_mean: Probability = Field(description="segment total: |mean / target - 1| at most this")
+    total_band: Probability = Field(
+        description="segment total: P5 and P95 within target x (1 +- this)"
+    )
+    counts: Probability = Field(description="firm and above-scale counts: |mean / target - 1|")
+    validation: Probability = Field(description="checks against facts not used in fitting")
+
+
 class Calibrated(Strict):
     """Segments fitted at load time to city-by-class firm counts (firms, above-scale, large)."""
 
@@ -261,7 +287,23 @@ class Calibrated(Strict):
     log_sd: Positive
     floor_wan: Positive
     large_wan: Positive
-    max_wan: Positive
+    max_wan: Positive = Field(
+        description="bound on a synthetic firm where `known_firms` gives no segment bound"
+    )
+    known_firms: str | None = Field(
+        default=None, description="data file of named firms and each segment's upper bound"
+    )
+    total_tolerance: Probability = Field(
+        default=0.05,
+        description="a replicate's segment total stays within this share of its target",
+    )
+    total_attempts: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=200, description="redraws of a segment's unknown firms before rescaling them"
+    )
+    checks: str | None = Field(
+        default=None, description="data file of published facts the report checks against"
+    )
+    tolerances: CalibrationTolerances | None = None
     tail_alpha_bounds: PositivePair = Field(
         description="tail indices outside these bounds mean the three counts do not fit the form"
     )
@@ -290,6 +332,10 @@ class Population(Strict):
     calibrated: Calibrated | None = None
     history: History
     above_scale_wan: Positive
+    replicates_per_start: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=1,
+        description="replicates sharing one start population (M of a K x M nested design)",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Population:
@@ -317,8 +363,10 @@ class Budget(Strict):
 class Scenario(Strict):
     schema_version: Literal[1]
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    title_zh: str
+    title: Annotated[str, Field(min_length=1, max_length=200)]
     description: str
+    author: str | None = None
+    sources: list[str] = Field(default_factory=list)
     policies: list[str] = Field(min_length=1)
     readings: dict[str, str] = Field(default_factory=dict)
     horizon: Annotated[int, Field(ge=2000, le=2100)]
@@ -332,7 +380,10 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         for key, value in self.readings.items():
-            check_reading(key, value, "readings")
+            try:
+                check_reading(key, value, "readings")
+            except InputError as error:  # name the scenario file, not a bare "readings"
+                raise ValueError(f"readings.{key}: {error.problem}") from None
         if self.horizon <= self.population.start_year:
             raise ValueError("horizon must come after population.start_year")
         return self
@@ -341,22 +392,6 @@ class Scenario(Strict):
 class EventsFile(Strict):
     schema_version: Literal[1]
     events: list[EventProcess]
-
-
-def load_scenario(path: Path) -> tuple[Scenario, str]:
-    """A validated scenario and the hash of the files it is built from."""
-    raw = read_yaml_mapping(path)
-    scenario = parse_model(Scenario, raw, path)
-    digest = hashlib.sha256(path.read_bytes())
-    events = list(scenario.dynamics.events)
-    for name in scenario.dynamics.events_files:
-        events_path = (path.parent / name).resolve()
-        events_raw = read_yaml_mapping(events_path)
-        events.extend(parse_model(EventsFile, events_raw, events_path).events)
-        digest.update(events_path.read_bytes())
-    dynamics = scenario.dynamics.model_copy(update={"events": events, "events_files": []})
-    scenario = scenario.model_copy(update={"dynamics": dynamics})
-    return scenario, digest.hexdigest()
 
 
 def with_overrides(scenario: Scenario, updates: dict[str, int]) -> Scenario:

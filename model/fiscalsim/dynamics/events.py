@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 
 from fiscalsim.errors import InputError
+from fiscalsim.rules.book import RuleBook, rule_facts
 from fiscalsim.scenario import Amount, EventProcess
 
 EVENT_TESTABLE_FACTS = frozenset({"revenue_wan", "above_scale", "firm_age_years"})
@@ -93,9 +95,15 @@ def draw_amount(amount: Amount, rng: np.random.Generator, n: int) -> np.ndarray:
 class EventDrawer:
     """Draws every process of one city for one replicate block and year."""
 
-    def __init__(self, processes: list[EventProcess], location_index: dict[str, int]) -> None:
+    def __init__(
+        self,
+        processes: list[EventProcess],
+        location_index: dict[str, int],
+        years: Mapping[str, frozenset[int]],
+    ) -> None:
         self.processes = processes
         self.location_index = location_index
+        self.years = years
         self.picked: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(0, dtype=np.int64))
 
     def _eligible(
@@ -143,7 +151,7 @@ class EventDrawer:
         """Add this block's events to `columns` (rows shifted by `offset`)."""
         busy: dict[str, np.ndarray] = {}
         for process in self.processes:
-            if process.years is not None and not process.years[0] <= year <= process.years[1]:
+            if year not in self.years[process.name]:
                 continue
             rng = rng_for[process.name]
             count = int(rng.poisson(process.per_year))
@@ -180,3 +188,44 @@ def to_sparse(columns: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> Sparse
         first = np.r_[True, rows[1:] != rows[:-1]]
         merged[name] = (rows[first], values[first])
     return merged
+
+
+def event_years(
+    processes: list[EventProcess], book: RuleBook, source: str
+) -> dict[str, frozenset[int]]:
+    """The years each process draws events: its own `years`, or those of the rules it feeds.
+
+    A process feeds a rule when it sets or draws a fact the rule reads and the rule covers one of
+    the places the process picks firms in. Without its own `years` the process runs in every
+    year one of those rules is in force, so extending a document's window extends the events
+    its clauses pay on. A fact that no rule reads is an error, as an unknown panel column is:
+    it would cost nothing and most likely is a misspelt name.
+    """
+    registry = book.registry
+    readers = [(c, rule_facts(c.rule)) for c in book.rules]
+    years: dict[str, frozenset[int]] = {}
+    for process in processes:
+        facts = set(process.sets) | set(process.draws)
+        places = process.locations or [
+            j.id for j in registry.items if registry.covers(process.city, j.id)
+        ]
+        where = np.array([registry.index[p] for p in places], dtype=np.int64)
+        fed = [c for c, used in readers if facts & used]
+        read = set().union(*(used for _, used in readers)) if readers else set()
+        unread = sorted(facts - read)
+        if unread:
+            key = "sets" if unread[0] in process.sets else "draws"
+            raise InputError(
+                source,
+                f"event {process.name}.{key}.{unread[0]}",
+                "no rule reads this fact: check its name against the policy files",
+            )
+        if process.years is not None:
+            years[process.name] = frozenset(range(process.years[0], process.years[1] + 1))
+            continue
+        found: set[int] = set()
+        for compiled in fed:
+            if np.any(compiled.location_ok[where]):
+                found.update(range(compiled.first_year, compiled.last_year + 1))
+        years[process.name] = frozenset(found)
+    return years

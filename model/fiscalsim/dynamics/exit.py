@@ -1,10 +1,16 @@
-"""Exit: an annual hazard by age (peaking in the third year, SAIC 2013), lower for larger firms."""
+"""Exit: an annual hazard by age (peaking in the third year, SAIC 2013), lower for larger firms.
+
+Age is years since founding, 0 in the founding year (dynamics.yaml conventions). A firm of the
+start population or an incumbent faces the hazard of its age in the year exits are drawn; an
+entrant, which joins at the end of its founding year, first survives that year's age-0 hazard.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from fiscalsim.scenario import Exit
+from fiscalsim.simulation.firms import FirmArrays
 
 
 def hazard(exit_spec: Exit, age: np.ndarray, revenue_wan: np.ndarray) -> np.ndarray | float:
@@ -19,3 +25,14 @@ def hazard(exit_spec: Exit, age: np.ndarray, revenue_wan: np.ndarray) -> np.ndar
     )
     modifier = np.maximum(modifier, exit_spec.size_multiplier_min)
     return np.minimum(base * modifier, 1.0)
+
+
+def founding_year_survivors(
+    exit_spec: Exit, entrants: FirmArrays, rng: np.random.Generator
+) -> FirmArrays:
+    """The entrants that survive their founding year (age 0), at their entry size."""
+    if entrants.n == 0:
+        return entrants
+    chance = hazard(exit_spec, np.zeros(entrants.n, dtype=np.int64), entrants.revenue_wan)
+    keep = np.flatnonzero(rng.uniform(size=entrants.n) >= chance)
+    return entrants if keep.size == entrants.n else entrants.take(keep)

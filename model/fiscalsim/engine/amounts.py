@@ -62,8 +62,13 @@ def _with_variants(
     rows: np.ndarray,
     base: np.ndarray,
     result: AmountResult,
+    pay_each: bool = False,
 ) -> AmountResult:
-    """Amount under the rule's own parameters, or the best variant that holds."""
+    """Amount under the rule's own parameters, or the best variant that holds.
+
+    Under the `designations: each` reading every variant that holds is paid (their sum);
+    the basis then shows the largest of them.
+    """
     default_factor = getattr(amount, "rate", None) or getattr(amount, "share", None)
     options: list[tuple[np.ndarray, float | None, float | None, float | None]] = []
     if amount.variants:
@@ -89,12 +94,14 @@ def _with_variants(
             )
         )
     best = np.full(rows.size, -1.0)
+    total = np.zeros(rows.size)
     for position, (holds, flat, factor, cap) in enumerate(options):
         if flat is not None:
             uncapped = np.full(rows.size, flat)
         else:
             uncapped = base * float(factor or 0.0)
         value = _capped(uncapped, cap)
+        total += np.where(holds, np.nan_to_num(value, nan=0.0), 0.0)
         better = holds & (value > best)
         best = np.where(better, value, best)
         result.uncapped_wan = np.where(better, uncapped, result.uncapped_wan)
@@ -103,7 +110,7 @@ def _with_variants(
         )
         if amount.variants:
             result.variant = np.where(better, position, result.variant).astype(np.int16)
-    result.amount_wan = np.maximum(best, 0.0)
+    result.amount_wan = total if pay_each else np.maximum(best, 0.0)
     if not isinstance(amount, Flat):
         result.base = base
     return result
@@ -150,14 +157,30 @@ def compute(
     rows: np.ndarray,
 ) -> AmountResult:
     """The award of one rule at each qualifying row (zero where nothing is due)."""
+    result = _by_kind(compiled, view, state, rows)
+    if compiled.cap_per_window:
+        cap = getattr(compiled.rule.amount, "cap_wan", None)
+        if cap is not None:
+            paid = state.rule_history(compiled.index).paid_for(view.table.firm[rows])
+            result.amount_wan = np.minimum(result.amount_wan, np.maximum(cap - paid, 0.0))
+    return result
+
+
+def _by_kind(
+    compiled: CompiledRule,
+    view: FactView,
+    state: EngineState,
+    rows: np.ndarray,
+) -> AmountResult:
     amount = compiled.rule.amount
     result = _result(rows.size)
+    each = compiled.pay_each_designation
     if isinstance(amount, TieredFirstReach):
         return tiered(compiled, view, state, rows)
     if isinstance(amount, Flat):
-        return _with_variants(amount, view, rows, np.full(rows.size, np.nan), result)
+        return _with_variants(amount, view, rows, np.full(rows.size, np.nan), result, each)
     if isinstance(amount, Rate):
-        return _with_variants(amount, view, rows, view.get(amount.base, rows), result)
+        return _with_variants(amount, view, rows, view.get(amount.base, rows), result, each)
     if isinstance(amount, ShareOfHigherAward):
         given = view.get(amount.base, rows)
         missing = ~(given > 0)
@@ -166,7 +189,7 @@ def compute(
             result.base_assumed = missing
         else:
             base = np.where(missing, 0.0, given)
-        return _with_variants(amount, view, rows, base, result)
+        return _with_variants(amount, view, rows, base, result, each)
     if isinstance(amount, PerPerson):
         persons = view.get(amount.count, rows)
         uncapped = persons * amount.amount_wan_per_person

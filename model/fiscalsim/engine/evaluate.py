@@ -87,11 +87,12 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
 def _forget_before_policy(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
     """Under the since-policy reading, the first year in force wipes what was reached before."""
     for compiled in rules:
-        rule = compiled.rule
-        if compiled.ladder >= 0 and compiled.readings.first_reach == "since_policy":
-            assert rule.years is not None
-            if table.year == rule.years.first:
-                state.reached_tiers[compiled.ladder, table.firm] = 0
+        if (
+            compiled.ladder >= 0
+            and compiled.readings.first_reach == "since_policy"
+            and table.year == compiled.first_year
+        ):
+            state.reached_tiers[compiled.ladder, table.firm] = 0
 
 
 def _apply_quotas(
@@ -213,11 +214,7 @@ def evaluate_year(
     view = FactView(table, state)
     covering = rules if rules is not None else book.covering(table.location)
     _start_new_firms(covering, table, state)
-    active = [
-        c
-        for c in covering
-        if c.rule.years and c.rule.years.first <= table.year <= c.rule.years.last
-    ]
+    active = [c for c in covering if c.in_force(table.year)]
     _forget_before_policy(active, table, state)
 
     rows_parts: list[np.ndarray] = []

@@ -37,6 +37,13 @@ class RuleHistory:
         found = self.firms[position] == firms
         return np.where(found, self.counts[position], 0).astype(np.int32)
 
+    def paid_for(self, firms: np.ndarray) -> np.ndarray:
+        """What the rule has paid each firm so far (万元)."""
+        if self.firms.size == 0 or firms.size == 0:
+            return np.zeros(firms.size)
+        position = np.minimum(np.searchsorted(self.firms, firms), self.firms.size - 1)
+        return np.where(self.firms[position] == firms, self.paid_wan[position], 0.0)
+
     def add(self, firms: np.ndarray, amounts_wan: np.ndarray, year: int) -> None:
         if firms.size == 0:
             return

@@ -1,21 +1,27 @@
-"""Fit a lognormal body with a Pareto tail to three counts: firms, above-scale, and large.
+"""Fit a lognormal body with a bounded Pareto tail to a segment's counts and its total revenue.
 
-The body's log mean is solved so the share above the above-scale line matches; the tail index
-is then set so the share of large firms among above-scale ones matches. Both are closed-form or
-a one-dimensional root, so the fit is exact and repeatable.
+The body's log mean is solved so the share above the above-scale line matches. Where the
+segment has a total revenue (firm_counts.yaml `revenue_total_wan`), the tail index is solved so
+the expected total matches it, given the segment's upper bound and its publicly named firms
+(large_firms.yaml); the large-firm count, an estimate of low confidence, is then a check in the
+calibration report. Without a total the tail index matches the large-firm count, as before.
+Each step is a one-dimensional root, so the fit is exact and repeatable.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import optimize, special, stats
 
 from fiscalsim.datafiles import CountyWeightsFile, FirmCountsFile, read_data_file
 from fiscalsim.errors import InputError
+from fiscalsim.rules.loader import read_yaml_mapping
 from fiscalsim.rules.schema import IndustryClass
 from fiscalsim.scenario import Calibrated, Segment, SizeDistribution
 
@@ -28,12 +34,82 @@ class Target:
     above_scale: int
     large: int
     source: str
+    revenue_total_wan: float | None = None
+    above_scale_revenue_wan: float | None = None
 
 
-def fit_size(target: Target, spec: Calibrated, tail_from_wan: float) -> SizeDistribution:
-    """The size distribution whose shares above `tail_from_wan` and `large_wan` match the target."""
+@dataclass(frozen=True)
+class Known:
+    """Named firms of a segment and the bound on its synthetic firms (large_firms.yaml)."""
+
+    names: tuple[str, ...] = ()
+    revenue_wan: tuple[float, ...] = ()
+    upper_bound_wan: float | None = None
+
+
+def _partial_mean(log_mean: float, log_sd: float, low: float, high: float) -> float:
+    """E[X; low < X < high] for a lognormal X."""
+
+    def cut(x: float) -> float:
+        if x <= 0:
+            return 0.0
+        if math.isinf(x):
+            return 1.0
+        return float(special.ndtr((math.log(x) - log_mean - log_sd**2) / log_sd))
+
+    return math.exp(log_mean + log_sd**2 / 2) * (cut(high) - cut(low))
+
+
+def _pareto_mean(start: float, alpha: float, bound: float | None) -> float:
+    """Mean of a Pareto(start, alpha) truncated above at `bound`."""
+    if bound is None:
+        return math.inf if alpha <= 1 else alpha * start / (alpha - 1)
+    ratio = start / bound
+    if abs(alpha - 1) < 1e-9:
+        return start * math.log(bound / start) / (1 - ratio)
+    scale = alpha * start**alpha / (1 - ratio**alpha)
+    return scale * (bound ** (1 - alpha) - start ** (1 - alpha)) / (1 - alpha)
+
+
+def _solve_alpha(
+    mean_of: Callable[[float], float], wanted: float, low: float, high: float
+) -> float:
+    """The tail index in [low, high] whose mean is `wanted` (means fall as alpha rises)."""
+    if mean_of(low) < wanted:
+        return low  # even the heaviest tail allowed is short of the total
+    if mean_of(high) > wanted:
+        return high  # even the lightest tail allowed is above it
+    return float(optimize.brentq(lambda a: mean_of(a) - wanted, low, high, xtol=1e-8))
+
+
+def mean_revenue(size: SizeDistribution) -> float:
+    """Expected revenue of one firm drawn by `draw_sizes(size, ...)`."""
+    mu, sd = size.log_mean, size.log_sd
+    above_floor = (
+        float(stats.norm.sf((math.log(size.floor_wan) - mu) / sd)) if size.floor_wan else 1
+    )
+    bound = size.max_wan if size.max_wan is not None else math.inf
+    if size.tail_from_wan is None or size.tail_alpha is None:
+        top = float(stats.norm.sf((math.log(bound) - mu) / sd)) if math.isfinite(bound) else 0.0
+        return (_partial_mean(mu, sd, size.floor_wan, bound) + bound * top) / above_floor
+    start = size.tail_from_wan
+    tail = float(stats.norm.sf((math.log(start) - mu) / sd))
+    body = _partial_mean(mu, sd, size.floor_wan, start)
+    return (body + tail * _pareto_mean(start, size.tail_alpha, size.max_wan)) / above_floor
+
+
+def fit_size(
+    target: Target, spec: Calibrated, tail_from_wan: float, known: Known | None = None
+) -> SizeDistribution:
+    """The size distribution of the segment's synthetic (not named) firms."""
+    known = known or Known()
+    k = len(known.revenue_wan)
+    firms = max(target.firms - k, 1)
+    above_scale = max(target.above_scale - k, 0)
+    large = max(target.large - k, 0)
     log_sd, floor_wan, large_wan = spec.log_sd, spec.floor_wan, spec.large_wan
-    share_above = min(max(target.above_scale / max(target.firms, 1), 1e-4), 0.95)
+    bound = known.upper_bound_wan if known.upper_bound_wan is not None else spec.max_wan
+    share_above = min(max(above_scale / firms, 1e-4), 0.95)
 
     def gap(log_mean: float) -> float:
         above = stats.norm.sf((math.log(tail_from_wan) - log_mean) / log_sd)
@@ -41,23 +117,41 @@ def fit_size(target: Target, spec: Calibrated, tail_from_wan: float) -> SizeDist
         return float(above / base - share_above)
 
     log_mean = float(optimize.brentq(gap, -20.0, 30.0, xtol=1e-10))
-    if target.above_scale > 0 and target.large > 0:
-        alpha = math.log(target.large / target.above_scale) / math.log(tail_from_wan / large_wan)
+
+    def size(alpha: float) -> SizeDistribution:
+        return SizeDistribution(
+            log_mean=log_mean,
+            log_sd=log_sd,
+            floor_wan=floor_wan,
+            tail_from_wan=tail_from_wan,
+            tail_alpha=alpha,
+            max_wan=bound,
+        )
+
+    low, high = spec.tail_alpha_bounds
+    if target.above_scale_revenue_wan is not None and above_scale > 0:
+        # the tail above the 规上 line alone carries the published above-scale revenue
+        per_firm = (target.above_scale_revenue_wan - sum(known.revenue_wan)) / above_scale
+        return size(
+            _solve_alpha(lambda a: _pareto_mean(tail_from_wan, a, bound), per_firm, low, high)
+        )
+    if target.revenue_total_wan is not None:
+        wanted = (target.revenue_total_wan - sum(known.revenue_wan)) / firms
+        return size(_solve_alpha(lambda a: mean_revenue(size(a)), wanted, low, high))
+    if above_scale > 0 and large > 0:
+        alpha = math.log(large / above_scale) / math.log(tail_from_wan / large_wan)
     else:
-        alpha = spec.tail_alpha_bounds[1]
-    alpha = min(max(alpha, spec.tail_alpha_bounds[0]), spec.tail_alpha_bounds[1])
-    return SizeDistribution(
-        log_mean=log_mean,
-        log_sd=log_sd,
-        floor_wan=floor_wan,
-        tail_from_wan=tail_from_wan,
-        tail_alpha=alpha,
-        max_wan=spec.max_wan,
-    )
+        alpha = high
+    return size(min(max(alpha, low), high))
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    """A calibration YAML file through the project's strict reader (duplicate keys, limits)."""
+    return read_yaml_mapping(path)
 
 
 def load_targets(path: Path, cities: list[str]) -> list[Target]:
-    """Firm counts of the simulated cities, from a validated firm_counts file."""
+    """Firm counts and published totals of the simulated cities, from a validated file."""
     parsed = read_data_file(FirmCountsFile, path)
     return [
         Target(
@@ -66,7 +160,10 @@ def load_targets(path: Path, cities: list[str]) -> list[Target]:
             firms=entry.firms,
             above_scale=entry.above_scale,
             large=entry.large,
-            source=f"{path.name} {entry.city}/{entry.industry_class}: {entry.kind}, confidence {entry.confidence}",
+            revenue_total_wan=entry.revenue_total_wan,
+            above_scale_revenue_wan=entry.above_scale_revenue_wan,
+            source=f"{path.name} {entry.city}/{entry.industry_class}: {entry.kind}, "
+            f"confidence {entry.confidence}",
         )
         for entry in parsed.firm_counts
         if entry.city in cities
@@ -85,10 +182,51 @@ def load_county_weights(path: Path) -> dict[tuple[str, str], dict[str, float]]:
     return weights
 
 
+def load_known(path: Path) -> dict[tuple[str, str], Known]:
+    """(city, class) -> its named firms and upper bound, from large_firms.yaml."""
+    raw = read_mapping(path)
+    names: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    bounds: dict[tuple[str, str], float] = {}
+    try:
+        firms_raw: list[dict[str, Any]] = list(raw.get("known_firms") or [])
+        bounds_raw: list[dict[str, Any]] = list(raw.get("segment_bounds") or [])
+        for position, entry in enumerate(firms_raw):
+            where = f"known_firms[{position}]"
+            key = (str(entry["city"]), str(entry["class"]))
+            revenue = float(entry["revenue_wan"])
+            if revenue <= 0:
+                raise InputError(path, where, "revenue_wan must be positive")
+            names.setdefault(key, []).append((str(entry["name"]), revenue))
+        for position, entry in enumerate(bounds_raw):
+            bound = float(entry["upper_bound_wan"])
+            if bound <= 0:
+                raise InputError(path, f"segment_bounds[{position}]", "bound must be positive")
+            for code in entry["classes"]:
+                bounds[(str(entry["city"]), str(code))] = bound
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(path, None, f"bad entry: {exc}") from None
+    known: dict[tuple[str, str], Known] = {}
+    for key in set(names) | set(bounds):
+        firms = names.get(key, [])
+        known[key] = Known(
+            names=tuple(n for n, _ in firms),
+            revenue_wan=tuple(r for _, r in firms),
+            upper_bound_wan=bounds.get(key),
+        )
+    return known
+
+
 def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) -> list[Segment]:
-    """Segments for every (city, class) with firms, fitted to the counts."""
+    """Segments for every (city, class) with firms, fitted to the counts and totals."""
     targets = load_targets((base / spec.firm_counts).resolve(), spec.cities)
     weights = load_county_weights((base / spec.county_weights).resolve())
+    known_path = (base / spec.known_firms).resolve() if spec.known_firms else None
+    known_by_segment = load_known(known_path) if known_path else {}
+    fitted = {(t.city, t.industry_class) for t in targets if t.firms > 0}
+    for key, known in known_by_segment.items():
+        if known.names and key[0] in spec.cities and key not in fitted:
+            where = f"known_firms {'/'.join(key)}"
+            raise InputError(known_path or spec.firm_counts, where, "no such segment with firms")
     segments: list[Segment] = []
     for target in targets:
         if target.firms <= 0:
@@ -99,12 +237,28 @@ def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) ->
                 spec.county_weights, f"{target.city}/{target.industry_class}", "no county weights"
             )
         rd = spec.rd_by_class[target.industry_class]
+        known = known_by_segment.get(key, Known())
+        bound = known.upper_bound_wan or spec.max_wan
+        if any(r > bound for r in known.revenue_wan) or len(known.revenue_wan) > target.firms:
+            raise InputError(
+                known_path or spec.firm_counts, "/".join(key), "named firms do not fit"
+            )
         segments.append(
             Segment(
                 city=target.city,
                 industry_class=target.industry_class,
                 firms=target.firms,
-                size=fit_size(target, spec, above_scale_wan),
+                size=fit_size(target, spec, above_scale_wan, known),
+                revenue_total_wan=(
+                    target.above_scale_revenue_wan
+                    if target.above_scale_revenue_wan is not None
+                    else target.revenue_total_wan
+                ),
+                total_from_wan=above_scale_wan if target.above_scale_revenue_wan is not None else 0,
+                total_tolerance=spec.total_tolerance,
+                total_attempts=spec.total_attempts,
+                known_revenue_wan=list(known.revenue_wan),
+                known_names=list(known.names),
                 county_weights=weights[key],
                 rd_share_of_revenue=rd.median_share,
                 rd_share_log_sd=rd.log_sd,
@@ -128,7 +282,13 @@ def draw_sizes(size: SizeDistribution, n: int, rng: np.random.Generator) -> np.n
     if size.tail_from_wan is not None and size.tail_alpha is not None:
         tail = revenue > size.tail_from_wan
         v = rng.uniform(0.0, 1.0, n)
-        pareto = size.tail_from_wan * np.power(1.0 - v, -1.0 / size.tail_alpha)
+        # Pareto above the tail start, truncated at the bound (inverse CDF), not piled on it
+        reach = (
+            1.0
+            if size.max_wan is None
+            else 1.0 - (size.tail_from_wan / size.max_wan) ** size.tail_alpha
+        )
+        pareto = size.tail_from_wan * np.power(1.0 - v * reach, -1.0 / size.tail_alpha)
         revenue = np.where(tail, pareto, revenue)
     if size.max_wan is not None:
         revenue = np.minimum(revenue, size.max_wan)

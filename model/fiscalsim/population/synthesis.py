@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from fiscalsim.jurisdictions import Registry
+from fiscalsim.population.conditioning import start_revenue
 from fiscalsim.population.fit import draw_sizes
 from fiscalsim.scenario import History, Segment
 from fiscalsim.simulation.firms import FirmArrays
-from fiscalsim.simulation.streams import Streams
+from fiscalsim.simulation.streams import Streams, stream
 
 KEY_REPLICATE = 10**9  # firm key = replicate * 1e9 + city * 1e7 + running number
 KEY_CITY = 10**7
@@ -63,6 +64,14 @@ def draw_segment(
     return location, revenue, np.minimum(rd_share, 1.0)
 
 
+def start_stream(
+    streams: Streams, replicate: int, city: str, per_start: int
+) -> np.random.Generator:
+    """The population stream of a replicate: that of its start population, fresh each time so
+    replicates sharing it draw the same firms."""
+    return stream(streams.seed, replicate // per_start, city, "population")
+
+
 def initial_population(
     plans: list[CityPlan],
     history: History,
@@ -70,18 +79,21 @@ def initial_population(
     replicates: list[int],
     streams: Streams,
     registry: Registry,
+    per_start: int = 1,
 ) -> tuple[FirmArrays, np.ndarray]:
-    """Firms of every replicate at the end of the start year, and next key per (city, replicate)."""
+    """Firms of every replicate at the end of the start year, and next key per (city, replicate).
+    Replicates r and r' with r // per_start == r' // per_start start from the same firms."""
     lows, highs, shares = age_bands(history)
     parts: list[FirmArrays] = []
     next_key = np.zeros((len(plans), len(replicates)), dtype=np.int64)
     for plan in plans:
         for position, replicate in enumerate(replicates):
-            rng = streams.get(replicate, plan.city, "population")
+            rng = start_stream(streams, replicate, plan.city, per_start)
             pieces: list[FirmArrays] = []
             for segment in plan.segments:
                 n = segment.firms
                 location, revenue, rd_share = draw_segment(segment, n, rng, registry)
+                revenue = start_revenue(segment, revenue, rng)
                 band = rng.choice(len(shares), size=n, p=shares)
                 age = lows[band] + np.floor(
                     rng.uniform(size=n) * (highs[band] - lows[band] + 1)

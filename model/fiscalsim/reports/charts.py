@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # no screen on a server or in CI
+# No screen on a server or in CI; but a notebook's inline backend (MPLBACKEND) is kept, or its
+# chart cells would show nothing.
+if not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pandas as pd

@@ -42,12 +42,53 @@ class CompiledRule:
     payer_shares: np.ndarray  # float (province, city, county)
     matter_key: int
     ladder: int  # column in the ladder state, -1 when the rule has no tiers
+    first_year: int  # performance years in force, after the signed_year reading
+    last_year: int
+    cap_per_window: bool  # the cap_period reading: a cap on the firm's total over the window
+    pay_each_designation: bool  # the designations reading: every variant held is paid
     thresholds_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tier_amounts_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def id(self) -> str:
         return self.rule.id
+
+    def in_force(self, year: int) -> bool:
+        return self.first_year <= year <= self.last_year
+
+    def signature(self) -> str:
+        """Everything that decides what this rule pays: equal signatures pay alike."""
+        readings = ""
+        if self.ladder >= 0:
+            readings += f"{self.readings.tier_jump},{self.readings.first_reach}"
+        if isinstance(self.rule.amount, BaseAndIncrement):
+            readings += f",{self.readings.base_increment}"
+        return "|".join(
+            (
+                str(self.index),
+                str(self.matter_key),
+                self.rule.model_dump_json(),
+                readings,  # stacking is in the matter key, signed_year in the window
+                f"{self.first_year}-{self.last_year}",
+                f"{self.cap_per_window},{self.pay_each_designation}",
+                self.policy.policy_id,
+            )
+        )
+
+
+def _window(rule: Rule, policy: PolicyFile, readings: ReadingDefaults) -> tuple[int, int]:
+    """The rule's performance years; `signed_year: excluded` drops the year of signing."""
+    assert rule.years is not None  # guaranteed for costed rules by the schema
+    first, last = rule.years.first, rule.years.last
+    issued = policy.document.issued
+    if (
+        "signed_year" in policy.contested
+        and readings.signed_year == "excluded"
+        and issued is not None
+        and first <= issued.year
+    ):
+        first = issued.year + 1
+    return first, last
 
 
 @dataclass(frozen=True)
@@ -217,6 +258,7 @@ def compile_rules(
                 thresholds = np.array([t.threshold_wan for t in rule.amount.tiers])
                 tier_amounts = np.array([t.amount_wan for t in rule.amount.tiers])
             assert rule.payers is not None  # guaranteed for costed rules by the schema
+            first_year, last_year = _window(rule, policy, readings)
             compiled.append(
                 CompiledRule(
                     index=len(compiled),
@@ -229,6 +271,12 @@ def compile_rules(
                     payer_shares=np.array(rule.payers.as_tuple(), dtype=np.float64),
                     matter_key=matters.index(matter),
                     ladder=ladder,
+                    first_year=first_year,
+                    last_year=last_year,
+                    cap_per_window="cap_period" in rule.contested
+                    and readings.cap_period == "per_window",
+                    pay_each_designation="designations" in rule.contested
+                    and readings.designations == "each",
                     thresholds_wan=thresholds,
                     tier_amounts_wan=tier_amounts,
                 )

@@ -116,7 +116,11 @@ def _check_places(policy: PolicyFile, registry: Registry, path: Path) -> None:
 
 
 def load_policy_file(path: Path, registry: Registry) -> PolicyFile:
-    raw = read_yaml_mapping(path)
+    return validate_policy(read_yaml_mapping(path), path, registry)
+
+
+def validate_policy(raw: dict[str, Any], path: Path, registry: Registry) -> PolicyFile:
+    """A policy file's raw mapping (as read, or after a scenario's changes), checked whole."""
     policy = parse_model(PolicyFile, raw, path)
     _check_places(policy, registry, path)
     _check_variants(policy, path)
@@ -141,10 +145,14 @@ def load_policies(paths: Sequence[Path], registry: Registry) -> list[PolicyFile]
     files = policy_paths(paths)
     if not files:
         raise InputError(", ".join(str(p) for p in paths), None, "no policy files (*.yaml) found")
+    return check_unique_rules([(path, load_policy_file(path, registry)) for path in files])
+
+
+def check_unique_rules(loaded: Sequence[tuple[Path, PolicyFile]]) -> list[PolicyFile]:
+    """Rule ids are unique across every loaded file (they key the ledger)."""
     policies: list[PolicyFile] = []
     owner: dict[str, Path] = {}
-    for path in files:
-        policy = load_policy_file(path, registry)
+    for path, policy in loaded:
         for rule in policy.rules:
             if rule.id in owner:
                 raise InputError(path, rule.id, f"rule id also defined in {owner[rule.id]}")

@@ -12,9 +12,12 @@ from typing import get_args
 from fiscalsim.errors import InputError
 from fiscalsim.rules.schema import (
     BaseIncrement,
+    CapPeriod,
+    Designations,
     FirstReach,
     PolicyFile,
     ReadingDefaults,
+    SignedYear,
     Stacking,
     TierJump,
 )
@@ -24,7 +27,15 @@ READING_CHOICES: dict[str, tuple[str, ...]] = {
     "first_reach": get_args(FirstReach),
     "base_increment": get_args(BaseIncrement),
     "stacking": get_args(Stacking),
+    "signed_year": get_args(SignedYear),
+    "cap_period": get_args(CapPeriod),
+    "designations": get_args(Designations),
 }
+
+# Readings that apply only where a document (`contested:` at its top) or a rule (`contested:`
+# in the rule) says its text is ambiguous on that point; the others apply to every rule.
+DOCUMENT_READINGS = frozenset({"signed_year"})
+RULE_READINGS = frozenset({"cap_period", "designations"})
 
 READING_MEANINGS: dict[str, dict[str, str]] = {
     "tier_jump": {
@@ -45,7 +56,28 @@ READING_MEANINGS: dict[str, dict[str, str]] = {
         "highest": "就高不重复: for one firm, one matter and one year only the highest award is paid",
         "cumulative": "awards for the same matter from different documents are all paid (upper bound)",
     },
+    "signed_year": {
+        "counts": "the performance year in which the document was signed is in force",
+        "excluded": "the first performance year in force is the year after the document was signed",
+    },
+    "cap_period": {
+        "per_year": "a cap with no stated period (单个企业最高限额) applies per firm and year",
+        "per_window": "a cap with no stated period applies per firm over the document's whole window",
+    },
+    "designations": {
+        "highest": "a clause listing several designations pays a firm only the highest it holds",
+        "each": "a clause listing several designations pays each designation the firm holds",
+    },
 }
+
+
+def applies(key: str, policy: PolicyFile) -> bool:
+    """Whether a reading can change anything in this document."""
+    if key in DOCUMENT_READINGS:
+        return key in policy.contested
+    if key in RULE_READINGS:
+        return any(key in rule.contested for rule in policy.rules)
+    return True
 
 
 def parse_overrides(pairs: list[str], source: str) -> dict[str, str]:
@@ -86,6 +118,8 @@ def describe(
         readings = resolve(policy.readings, overrides)
         entry: dict[str, object] = {}
         for key in READING_CHOICES:
+            if not applies(key, policy):
+                continue
             value = getattr(readings, key)
             entry[key] = {
                 "value": value,

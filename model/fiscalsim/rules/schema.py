@@ -241,6 +241,9 @@ class Quota(Strict):
     note: str
 
 
+RuleReading = Literal["cap_period", "designations"]
+DocumentReading = Literal["signed_year"]
+
 Recipient = Literal[
     "firm",
     "fund",
@@ -273,6 +276,10 @@ class Rule(Strict):
     # 补贴期不超过N年: paid only in the N years counted from the year of the first award.
     period_years: Annotated[int, Field(ge=1, le=20)] | None = None
     quota: Quota | None = None
+    contested: list[RuleReading] = Field(
+        default_factory=list,
+        description="readings of this clause's own ambiguous text (cap_period, designations)",
+    )
     assumption: bool = False
     assumption_notes: list[str] = Field(default_factory=list)
     notes: str | None = None
@@ -306,6 +313,9 @@ TierJump = Literal["every_tier", "highest_only", "top_up"]
 FirstReach = Literal["ever", "since_policy"]
 BaseIncrement = Literal["split", "whole_plus_rise"]
 Stacking = Literal["highest", "cumulative"]
+SignedYear = Literal["counts", "excluded"]
+CapPeriod = Literal["per_year", "per_window"]
+Designations = Literal["highest", "each"]
 
 
 class ReadingDefaults(Strict):
@@ -315,6 +325,9 @@ class ReadingDefaults(Strict):
     first_reach: FirstReach = "ever"
     base_increment: BaseIncrement = "split"
     stacking: Stacking = "highest"
+    signed_year: SignedYear = "counts"
+    cap_period: CapPeriod = "per_year"
+    designations: Designations = "highest"
     why: dict[str, str] = Field(default_factory=dict)
 
 
@@ -332,9 +345,32 @@ class PolicyFile(Strict):
     schema_version: Literal[1]
     policy_id: FactName
     jurisdiction: FactName
+    years: Window | None = Field(
+        default=None,
+        description="the document's performance years; every rule inherits them unless it sets its own",
+    )
     document: Document
+    contested: list[DocumentReading] = Field(
+        default_factory=list,
+        description="readings of the document's own ambiguous text (signed_year)",
+    )
     readings: ReadingDefaults = Field(default_factory=ReadingDefaults)
     rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rules_inherit_window(cls, data: object) -> object:
+        """A rule without its own `years` is in force for the document's window."""
+        if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+            return data
+        window = data.get("years")
+        if window is None:
+            return data
+        rules = [
+            {**rule, "years": window} if isinstance(rule, dict) and "years" not in rule else rule
+            for rule in data["rules"]
+        ]
+        return {**data, "rules": rules}
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PolicyFile:

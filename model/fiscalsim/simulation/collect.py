@@ -46,6 +46,7 @@ class Collector:
         start_year: int,
         horizon: int,
         panel_replicate: int | None,
+        n_variants: int = 1,
     ) -> None:
         self.book = book
         self.replicates = replicates
@@ -58,25 +59,39 @@ class Collector:
         # population[replicate, year, location, class, metric]: firms, revenue, above-scale firms
         self.population_stats = np.zeros((len(replicates), n_years, n_places, 6, 3))
         self.crossings = np.zeros((len(replicates), n_years, n_places, self.thresholds.size))
-        self.pieces: dict[str, list[np.ndarray]] = {name: [] for name in LEDGER_FIELDS}
+        # One ledger per policy variant; the first variant also gives crossings and the panel.
+        self.pieces: list[dict[str, list[np.ndarray]]] = [
+            {name: [] for name in LEDGER_FIELDS} for _ in range(n_variants)
+        ]
         self.panel_replicate = panel_replicate
         self.panel_rows: list[pd.DataFrame] = []
         self.firm_years = 0  # firms evaluated in simulated years (after exits), for throughput
 
-    def awards(self, world: World, table: FactTable, awards: YearAwards) -> None:
+    def awards(
+        self, world: World, table: FactTable, awards: YearAwards, variants: list[int] | None = None
+    ) -> None:
+        """Book one city-year's awards to the ledgers of `variants` (default: the first)."""
+        variants = variants if variants is not None else [0]
+        rows = awards.row
+        columns = {
+            "replicate": table.group[rows].astype(np.int32),
+            "firm_key": world.firms.key[table.firm[rows]],
+            "rule": awards.rule.astype(np.int32),
+            "location": table.location[rows].astype(np.int32),
+            "performance_year": np.full(rows.size, table.year, dtype=np.int32),
+            "payment_year": awards.payment_year.astype(np.int32),
+            "amount_wan": awards.amount_wan,
+        }
+        for i, level in enumerate(("province", "city", "county")):
+            columns[f"{level}_wan"] = awards.payer_wan[:, i]
+            columns[f"{level}_payer"] = awards.payer[:, i].astype(np.int32)
+        for variant in variants:
+            for name, values in columns.items():
+                self.pieces[variant][name].append(values)
+        if 0 not in variants:
+            return
         if table.year > self.start_year:
             self.firm_years += table.n
-        rows = awards.row
-        self.pieces["replicate"].append(table.group[rows].astype(np.int32))
-        self.pieces["firm_key"].append(world.firms.key[table.firm[rows]])
-        self.pieces["rule"].append(awards.rule.astype(np.int32))
-        self.pieces["location"].append(table.location[rows].astype(np.int32))
-        self.pieces["performance_year"].append(np.full(rows.size, table.year, dtype=np.int32))
-        self.pieces["payment_year"].append(awards.payment_year.astype(np.int32))
-        self.pieces["amount_wan"].append(awards.amount_wan)
-        for i, level in enumerate(("province", "city", "county")):
-            self.pieces[f"{level}_wan"].append(awards.payer_wan[:, i])
-            self.pieces[f"{level}_payer"].append(awards.payer[:, i].astype(np.int32))
         if table.year > self.start_year and self.thresholds.size:
             revenue = table.dense["revenue_wan"]
             before = table.dense["prior_max_revenue_wan"]
@@ -133,14 +148,17 @@ class Collector:
             )
 
     def result(self) -> dict[str, Any]:
-        ledger = {
-            name: np.concatenate(parts) if parts else np.zeros(0)
-            for name, parts in self.pieces.items()
-        }
+        ledgers = [
+            {
+                name: np.concatenate(parts) if parts else np.zeros(0)
+                for name, parts in pieces.items()
+            }
+            for pieces in self.pieces
+        ]
         panel = pd.concat(self.panel_rows, ignore_index=True) if self.panel_rows else None
         return {
             "replicates": np.array(self.replicates),
-            "ledger": ledger,
+            "ledgers": ledgers,
             "population": self.population_stats,
             "crossings": self.crossings,
             "panel": panel,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -19,17 +19,22 @@ import numpy as np
 import pandas as pd
 
 from fiscalsim.datafiles import BudgetFile, FirmCountsFile, read_data_file
-from fiscalsim.dynamics.events import check_event_facts, check_processes, check_rule_facts
+from fiscalsim.dynamics.events import (
+    check_event_facts,
+    check_processes,
+    check_rule_facts,
+    event_years,
+)
 from fiscalsim.errors import InputError
 from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS
-from fiscalsim.jurisdictions import load_registry
+from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.population.fit import calibrated_segments
 from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.rules.book import compile_rules, rule_facts
-from fiscalsim.rules.loader import load_policies
-from fiscalsim.scenario import Scenario, check_cities, load_scenario, resolve, with_overrides
+from fiscalsim.scenario import Scenario, check_cities, resolve, with_overrides
+from fiscalsim.scenario_load import LoadedScenario, load_scenario
 from fiscalsim.simulation.collect import Collector
-from fiscalsim.simulation.world import Model, World
+from fiscalsim.simulation.world import Model, Variant, World
 
 MAX_FIRMS_IN_BATCH = 50_000_000  # start firms x replicates held in memory at once (~10 GB)
 
@@ -39,27 +44,56 @@ class Prepared:
     model: Model
     scenario_path: Path
     scenario_hash: str
+    loaded: LoadedScenario
 
 
-def prepare(
-    path: Path,
-    replicates: int | None = None,
-    seed: int | None = None,
-    batch_replicates: int | None = None,
-) -> Prepared:
-    """Load and check everything a run needs before any output is written."""
-    scenario, digest = load_scenario(path)
-    updates: dict[str, Any] = {}
-    if replicates is not None:
-        updates["replicates"] = replicates
-    if seed is not None:
-        updates["seed"] = seed
-    if batch_replicates is not None:
-        updates["batch_replicates"] = batch_replicates
-    scenario = with_overrides(scenario, updates)
-    registry = load_registry()
-    policies = load_policies([resolve(path, p) for p in scenario.policies], registry)
-    book = compile_rules(policies, registry, scenario.readings)
+@dataclass(frozen=True)
+class VariantSpec:
+    """A scenario to evaluate, under a name, with optional reading overrides on top of its own."""
+
+    name: str
+    loaded: LoadedScenario
+    readings: Mapping[str, str] = field(default_factory=dict)
+
+
+def dynamics_signature(scenario: Scenario) -> str:
+    """Everything that decides the simulated firms: variants that agree share one simulation."""
+    dynamics = scenario.dynamics.model_dump_json(exclude={"events", "events_files"})
+    population = scenario.population.model_dump_json()
+    return f"{scenario.horizon}|{scenario.replicates}|{scenario.seed}|{population}|{dynamics}"
+
+
+def _variant(
+    spec: VariantSpec, registry: Registry, known: dict[str, Mapping[str, frozenset[int]]]
+) -> Variant:
+    """A variant's rules and its event processes' years (computed once per set of windows)."""
+    scenario = spec.loaded.scenario
+    overrides = {**scenario.readings, **spec.readings}
+    book = compile_rules(list(spec.loaded.policies), registry, overrides)
+    events = tuple(scenario.dynamics.events)
+    source = str(spec.loaded.path)
+    check_event_facts(list(events), book.facts_used(), source)
+    check_rule_facts(
+        {c.id: rule_facts(c.rule) for c in book.rules if c.rule.costed},
+        list(events),
+        set(CORE_FACTS) | set(DERIVED_FACTS),
+        source,
+    )
+    key = (
+        "|".join(p.model_dump_json() for p in events)
+        + "#"
+        + ",".join(
+            f"{c.id}:{c.first_year}-{c.last_year}:{sorted(rule_facts(c.rule))}:"
+            f"{c.location_ok.tobytes().hex()}"
+            for c in book.rules
+        )
+    )
+    if key not in known:
+        known[key] = event_years(list(events), book, str(spec.loaded.path))
+    return Variant(name=spec.name, book=book, event_years=known[key], events=events)
+
+
+def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan, ...]:
     population = scenario.population
     segments = list(population.segments)
     if population.calibrated is not None:
@@ -86,15 +120,6 @@ def prepare(
         if segment.city not in cities:
             cities.append(segment.city)
     check_processes(list(scenario.dynamics.events), cities, str(path))
-    check_event_facts(list(scenario.dynamics.events), book.facts_used(), str(path))
-    check_rule_facts(
-        {c.id: rule_facts(c.rule) for c in book.rules if c.rule.costed},
-        list(scenario.dynamics.events),
-        set(CORE_FACTS) | set(DERIVED_FACTS),
-        str(path),
-    )
-    if scenario.budget.file is not None:
-        read_data_file(BudgetFile, resolve(path, scenario.budget.file))
     for city in scenario.dynamics.entry.per_year:
         if city not in cities:
             raise InputError(path, f"dynamics.entry.per_year.{city}", "not a simulated city")
@@ -108,21 +133,103 @@ def prepare(
             f"{firms_in_batch:,} start firms in one batch is more than {MAX_FIRMS_IN_BATCH:,}; "
             "lower batch_replicates or the population",
         )
-    plans = tuple(
+    if scenario.budget.file is not None:  # read now, not after the whole simulation
+        read_data_file(BudgetFile, resolve(path, scenario.budget.file))
+    return tuple(
         CityPlan(city, i, tuple(s for s in segments if s.city == city))
         for i, city in enumerate(cities)
     )
-    model = Model(scenario=scenario, book=book, plans=plans, n_replicates_total=scenario.replicates)
-    return Prepared(model=model, scenario_path=path, scenario_hash=digest)
 
 
-def run_batch(model: Model, replicates: list[int], panel_replicate: int | None) -> dict[str, Any]:
+def build_models(
+    specs: Sequence[VariantSpec], registry: Registry | None = None
+) -> list[tuple[Model, list[int]]]:
+    """Models to simulate, each with the positions (in `specs`) of the variants it evaluates.
+
+    Variants that differ only in policy terms, readings or event processes share one
+    simulation of the firms; variants that change the population or the dynamics get their own,
+    with the same keyed draws for every firm the change does not touch.
+    """
+    registry = registry or load_registry()
+    groups: dict[str, list[int]] = {}
+    for position, spec in enumerate(specs):
+        groups.setdefault(dynamics_signature(spec.loaded.scenario), []).append(position)
+    models: list[tuple[Model, list[int]]] = []
+    known: dict[str, Mapping[str, frozenset[int]]] = {}
+    for members in groups.values():
+        first = specs[members[0]].loaded
+        model = Model(
+            scenario=first.scenario,
+            variants=tuple(_variant(specs[i], registry, known) for i in members),
+            plans=_plans(first.path, first.scenario, registry),
+            n_replicates_total=first.scenario.replicates,
+        )
+        models.append((model, members))
+    return models
+
+
+def with_run_options(
+    loaded: LoadedScenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    batch_replicates: int | None = None,
+) -> LoadedScenario:
+    """The scenario with the command line's replicates, seed and batch size."""
+    updates: dict[str, Any] = {}
+    if replicates is not None:
+        updates["replicates"] = replicates
+    if seed is not None:
+        updates["seed"] = seed
+    if batch_replicates is not None:
+        updates["batch_replicates"] = batch_replicates
+    if not updates:
+        return loaded
+    return replace(loaded, scenario=with_overrides(loaded.scenario, updates))
+
+
+def prepare(
+    path: Path,
+    replicates: int | None = None,
+    seed: int | None = None,
+    batch_replicates: int | None = None,
+    readings: Mapping[str, str] | None = None,
+) -> Prepared:
+    """Load and check everything a run needs before any output is written."""
+    registry = load_registry()
+    loaded = with_run_options(load_scenario(path, registry), replicates, seed, batch_replicates)
+    spec = VariantSpec(loaded.scenario.name, loaded, dict(readings or {}))
+    [(model, _)] = build_models([spec], registry)
+    return Prepared(model=model, scenario_path=path, scenario_hash=loaded.digest, loaded=loaded)
+
+
+# Reduces one variant's ledger of a batch (model, variant position, replicates, ledger) to what
+# the caller needs, so many variants need not keep every award of every replicate.
+Reducer = Callable[[Model, int, list[int], dict[str, np.ndarray]], Any]
+
+
+def run_batch(
+    model: Model,
+    replicates: list[int],
+    panel_replicate: int | None,
+    reduce: Reducer | None = None,
+) -> dict[str, Any]:
     scenario = model.scenario
     collector = Collector(
-        model.book, replicates, scenario.population.start_year, scenario.horizon, panel_replicate
+        model.book,
+        replicates,
+        scenario.population.start_year,
+        scenario.horizon,
+        panel_replicate,
+        n_variants=len(model.variants),
     )
     World(model, replicates, collector).run()
-    return collector.result()
+    result = collector.result()
+    if reduce is not None:
+        result["reduced"] = [
+            reduce(model, v, replicates, ledger) for v, ledger in enumerate(result["ledgers"])
+        ]
+        result["ledgers"] = [{name: values[:0] for name, values in result["ledgers"][0].items()}]
+    return result
 
 
 def batches(scenario: Scenario) -> list[list[int]]:
@@ -138,14 +245,19 @@ def simulate(
     workers: int | None = None,
     panel_replicate: int | None = None,
     progress: Callable[[int], None] | None = None,
+    reduce: Reducer | None = None,
 ) -> dict[str, Any]:
-    """Run every replicate and merge the batches in replicate order."""
+    """Run every replicate and merge the batches in replicate order.
+
+    With `reduce`, each variant's batch ledger is reduced in the worker and `reduced[v]` lists
+    the reduced batches in replicate order; `ledger` is then empty.
+    """
     plan = batches(model.scenario)
     workers = max(1, min(workers or os.cpu_count() or 1, len(plan)))
     results: list[dict[str, Any]] = []
     if workers == 1:
         for replicates in plan:
-            results.append(run_batch(model, replicates, panel_replicate))
+            results.append(run_batch(model, replicates, panel_replicate, reduce))
             if progress:
                 progress(len(replicates))
     else:
@@ -153,7 +265,7 @@ def simulate(
             max_workers=workers, mp_context=get_context("fork"), initializer=_ignore_interrupts
         )
         try:
-            futures = [pool.submit(run_batch, model, r, panel_replicate) for r in plan]
+            futures = [pool.submit(run_batch, model, r, panel_replicate, reduce) for r in plan]
             for future, replicates in zip(futures, plan, strict=True):
                 results.append(future.result())
                 if progress:
@@ -172,19 +284,28 @@ def _ignore_interrupts() -> None:
 
 def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
     results = sorted(results, key=lambda r: int(r["replicates"][0]))
-    ledger = {
-        name: np.concatenate([r["ledger"][name] for r in results]) for name in results[0]["ledger"]
-    }
-    order = np.lexsort(
-        (ledger["firm_key"], ledger["rule"], ledger["performance_year"], ledger["replicate"])
-    )
-    ledger = {name: values[order] for name, values in ledger.items()}
+    ledgers = [
+        _merge_ledger([r["ledgers"][v] for r in results]) for v in range(len(results[0]["ledgers"]))
+    ]
     panels = [r["panel"] for r in results if r["panel"] is not None]
     return {
         "replicates": np.concatenate([r["replicates"] for r in results]),
-        "ledger": ledger,
+        "ledger": ledgers[0],
+        "ledgers": ledgers,
         "population": np.concatenate([r["population"] for r in results]),
         "crossings": np.concatenate([r["crossings"] for r in results]),
         "panel": pd.concat(panels, ignore_index=True) if panels else None,
+        "reduced": [[r["reduced"][v] for r in results] for v in range(len(results[0]["reduced"]))]
+        if "reduced" in results[0]
+        else None,
         "firm_years": sum(int(r["firm_years"]) for r in results),
     }
+
+
+def _merge_ledger(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One variant's ledger from its batches, in a fixed order whatever the batching."""
+    ledger = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    order = np.lexsort(
+        (ledger["firm_key"], ledger["rule"], ledger["performance_year"], ledger["replicate"])
+    )
+    return {name: values[order] for name, values in ledger.items()}

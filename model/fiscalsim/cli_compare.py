@@ -1,0 +1,227 @@
+"""The policymaker's commands: compare, sweep and target. Thin layers over fiscalsim.api."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from fiscalsim import __version__
+from fiscalsim.cli import app, console
+from fiscalsim.errors import InputError
+from fiscalsim.excel import xlsx_writer
+from fiscalsim.output import csv_writer, json_writer, write_all
+
+Replicates = Annotated[int | None, typer.Option("--replicates", min=1, max=100_000)]
+Seed = Annotated[int | None, typer.Option("--seed", min=0)]
+Workers = Annotated[int | None, typer.Option("--workers", min=1)]
+Out = Annotated[Path, typer.Option("--out", help="Output folder.")]
+
+
+def _header(loaded: Any) -> dict[str, Any]:
+    from fiscalsim.run import scenario_header
+
+    return scenario_header(loaded)
+
+
+def _scenario_summary(
+    kind: str, path: Path, replicates: int | None, seed: int | None
+) -> dict[str, Any]:
+    """What a sweep or target ran on: the scenario's header, seed and replicates in force."""
+    from fiscalsim.jurisdictions import load_registry
+    from fiscalsim.scenario_load import load_scenario
+    from fiscalsim.simulation.montecarlo import with_run_options
+
+    loaded = with_run_options(load_scenario(path, load_registry()), replicates, seed)
+    return {
+        "fiscalsim_version": __version__,
+        "kind": kind,
+        "scenario": _header(loaded),
+        "seed": loaded.scenario.seed,
+        "replicates": loaded.scenario.replicates,
+        "command": "fiscalsim " + " ".join(sys.argv[1:]),
+    }
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="BASE.yaml ALT.yaml [ALT2.yaml ...]")],
+    out: Out,
+    replicates: Replicates = None,
+    seed: Seed = None,
+    workers: Workers = None,
+) -> None:
+    """Differences from the first scenario, on the same firms and shocks, with P5–P95."""
+    from fiscalsim.api import compare as run_compare
+
+    if len(scenarios) < 2:
+        raise InputError("compare", None, "give a base scenario and at least one alternative")
+    result = run_compare(scenarios[0], scenarios[1:], replicates, seed, workers)
+    summary = {
+        "fiscalsim_version": __version__,
+        "kind": "compare",
+        "seed": result["seed"],
+        "replicates": result["replicates"],
+        "scenarios": [_header(s) for s in result["scenarios"]],
+        "units": "万元; diff_* = the alternative minus the first scenario, per replicate",
+        "command": "fiscalsim " + " ".join(sys.argv[1:]),
+    }
+    write_all(
+        out,
+        {
+            "differences.csv": csv_writer(result["differences"]),
+            "differences_by_clause.csv": csv_writer(result["differences_by_clause"]),
+            "tables.xlsx": xlsx_writer(
+                {
+                    "differences": result["differences"],
+                    "differences_by_clause": result["differences_by_clause"],
+                }
+            ),
+            "summary.json": json_writer(summary),
+        },
+    )
+    frame = result["differences"]
+    totals = frame[
+        (frame["year"].astype(str) == "total")
+        & (frame["basis"] == "cash")
+        & (frame["scenario"] != result["names"][0])
+        & (frame["diff_mean_wan"].abs() > 0.005)
+    ]
+    table = Table(title="Cash over the whole window: difference from the base (万元)")
+    for column in ("scenario", "jurisdiction", "payer", "diff mean", "diff P5", "diff P95"):
+        table.add_column(column, justify="right" if column.startswith("diff") else "left")
+    for row in totals.itertuples():
+        table.add_row(
+            str(row.scenario),
+            str(row.jurisdiction),
+            str(row.payer_level),
+            f"{row.diff_mean_wan:,.1f}",
+            f"{row.diff_p05_wan:,.1f}",
+            f"{row.diff_p95_wan:,.1f}",
+        )
+    console.print(table)
+    console.print(f"{result['replicates']} replicates, seed {result['seed']} -> {out}")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Out,
+    set_: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="PATH=v1,v2,... (once or twice), e.g. readings.first_reach=ever,since_policy",
+        ),
+    ],
+    replicates: Replicates = None,
+    seed: Seed = None,
+    workers: Workers = None,
+) -> None:
+    """The cost curve over a grid of one or two parameters, on the same firms."""
+    from fiscalsim.comparison.sweep import parse_set
+    from fiscalsim.comparison.sweep import sweep as run_sweep
+
+    sets = [parse_set(option) for option in set_]
+    frame = run_sweep(scenario, sets, replicates, seed, workers)
+    summary = {
+        **_scenario_summary("sweep", scenario, replicates, seed),
+        "grid": {path: values for path, values in sets},
+    }
+    write_all(
+        out,
+        {
+            "sweep.csv": csv_writer(frame),
+            "tables.xlsx": xlsx_writer({"sweep": frame}),
+            "summary.json": json_writer(summary),
+        },
+    )
+    _print_sweep(frame)
+    console.print(f"{len(frame)} rows -> {out}")
+
+
+def _print_sweep(frame: pd.DataFrame) -> None:
+    totals = frame[(frame["year"].astype(str) == "total") & (frame["basis"] == "cash")]
+    pivot = totals.pivot_table(
+        index=["jurisdiction", "payer_level"], columns="value", values="mean_wan", aggfunc="sum"
+    )
+    pivot = pivot[(pivot.abs() > 0.005).any(axis=1)]
+    table = Table(title="Cash over the whole window by parameter value (万元, mean)")
+    table.add_column("jurisdiction")
+    table.add_column("payer")
+    for value in pivot.columns:
+        table.add_column(str(value), justify="right")
+    for index, row in pivot.iterrows():
+        name, level = index if isinstance(index, tuple) else (index, "")
+        table.add_row(str(name), str(level), *[f"{v:,.1f}" for v in row])
+    console.print(table)
+
+
+@app.command()
+def target(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    param: Annotated[
+        str, typer.Option("--param", help="Dotted path of the parameter to solve for.")
+    ],
+    jurisdiction: Annotated[
+        str, typer.Option("--jurisdiction", help="The paying jurisdiction id.")
+    ],
+    payer: Annotated[str, typer.Option("--payer", help="province, city or county.")],
+    ceiling: Annotated[float, typer.Option("--ceiling", help="The budget ceiling, 万元.")],
+    out: Out,
+    year: Annotated[
+        int | None, typer.Option("--year", help="One year (default: the window).")
+    ] = None,
+    window: Annotated[
+        bool, typer.Option("--window", help="The whole window's total (default).")
+    ] = False,
+    quantile: Annotated[float, typer.Option("--quantile")] = 0.9,
+    bracket: Annotated[str | None, typer.Option("--bracket", help="LO,HI")] = None,
+    replicates: Replicates = None,
+    seed: Seed = None,
+    workers: Workers = None,
+) -> None:
+    """The parameter value at which a budget's cost at a quantile equals the ceiling."""
+    from fiscalsim.comparison.sweep import target as run_target
+
+    if year is not None and window:
+        raise InputError("--year", str(year), "give --year or --window, not both")
+    limits: tuple[float, float] | None = None
+    if bracket is not None:
+        try:
+            low, high = (float(v) for v in bracket.split(","))
+        except ValueError:
+            raise InputError("--bracket", bracket, "expected LO,HI (two numbers)") from None
+        limits = (low, high)
+    result = run_target(
+        scenario,
+        param,
+        jurisdiction,
+        payer,
+        ceiling,
+        year=year,
+        quantile=quantile,
+        bracket=limits,
+        replicates=replicates,
+        seed=seed,
+        workers=workers,
+    )
+    summary = _scenario_summary("target", scenario, replicates, seed)
+    write_all(
+        out,
+        {
+            "target.json": json_writer(result.answer),
+            "curve.csv": csv_writer(result.curve),
+            "tables.xlsx": xlsx_writer({"curve": result.curve}),
+            "summary.json": json_writer(summary),
+        },
+    )
+    console.print(result.answer["message"])
+    if "warning" in result.answer:
+        console.print(f"warning: {result.answer['warning']}")
+    console.print(json.dumps({k: result.answer[k] for k in ("value", "cost_wan", "evaluations")}))

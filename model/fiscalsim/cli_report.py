@@ -1,0 +1,38 @@
+"""`fiscalsim report DIR`: an HTML and a PDF report of a run, compare, sweep or target folder."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fiscalsim.cli import app, console
+
+
+class Language(StrEnum):
+    """Report languages (an Enum: typer's Literal support is newer than our lower bound)."""
+
+    zh = "zh"
+    en = "en"
+
+
+@app.command()
+def report(
+    directory: Annotated[
+        Path, typer.Argument(help="Output folder of run, compare, sweep or target.")
+    ],
+    lang: Annotated[
+        Language, typer.Option("--lang", help="Language of the report (default Chinese).")
+    ] = Language.zh,
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option("--jurisdiction", help="One jurisdiction's own budget lines, e.g. xunwu."),
+    ] = None,
+) -> None:
+    """Write DIR/report.html (self-contained) and DIR/report.pdf from the folder's tables."""
+    from fiscalsim.reports.render import write_report
+
+    html, pdf = write_report(directory, "en" if lang is Language.en else "zh", jurisdiction)
+    console.print(f"{html}\n{pdf}")

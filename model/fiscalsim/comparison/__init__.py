@@ -1,0 +1,1 @@
+"""Policy alternatives on the same firms: compare, sweep, target and the band of readings."""

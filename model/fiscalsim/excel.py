@@ -1,0 +1,238 @@
+"""Tables for Excel: one sheet per table, Chinese headers, numbers stored as numbers.
+
+A finance bureau opens the workbook, not the CSVs: headers and codes are translated, each
+jurisdiction id gets its Chinese name beside it, amounts keep a `#,##0.00` format (万元, rounded to
+0.01 as in the CSVs) and the header row stays frozen. Any stage can call `write_tables_xlsx`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from fiscalsim.output import Writer, human_table, is_amount_column
+
+SHEETS_ZH = {
+    "spending": "各级财政支出",
+    "spending_by_clause": "分条款支出",
+    "cumulative": "文件期内累计",
+    "population": "企业群体",
+    "first_crossings": "首次跨档",
+    "calibration": "校准",
+    "readings": "不同解读",
+    "ledger": "奖励明细",
+    "ledger_replicate_0": "奖励明细（第0次模拟）",
+    "dropped": "未计入的行",
+    "differences": "情景差异",
+    "differences_by_clause": "分条款情景差异",
+    "sweep": "参数扫描",
+    "curve": "目标求解曲线",
+}
+
+# Columns holding a jurisdiction id: the id stays (codes join tables), its name goes beside it.
+JURISDICTION_COLUMNS = {
+    "jurisdiction": "地区",
+    "payer": "支付地区",
+    "document_jurisdiction": "发文地区",
+    "city": "城市",
+    "location": "企业所在地",
+    "province_payer": "省级支付主体",
+    "city_payer": "市级支付主体",
+    "county_payer": "县（区）级支付主体",
+}
+
+HEADERS_ZH = {
+    "payer_level": "预算级次",
+    "year": "年度",
+    "basis": "口径",
+    "scenario": "情景",
+    "param": "参数",
+    "value": "取值",
+    "param2": "参数2",
+    "value2": "取值2",
+    "clause_id": "条款编号",
+    "document": "文件",
+    "document_number": "文号",
+    "performance_years": "考核年度范围",
+    "performance_year": "考核年度",
+    "payment_year": "兑付年度",
+    "industry_class": "行业类别",
+    "threshold_wan": "营业收入门槛（万元）",
+    "replicate": "模拟序号",
+    "firm_id": "企业编号",
+    "amount_wan": "奖励金额（万元）",
+    "province_wan": "省级承担（万元）",
+    "city_wan": "市级承担（万元）",
+    "county_wan": "县（区）级承担（万元）",
+    "share_of_expenditure_mean": "占一般公共预算支出比例（均值）",
+    "expenditure_basis": "支出基数来源",
+    "readings_low_wan": "各种解读下最低均值（万元）",
+    "readings_high_wan": "各种解读下最高均值（万元）",
+    "readings": "解读组合",
+    "target_firms": "目标企业数",
+    "target_above_scale_share": "目标规上占比",
+    "synthesized_firms_mean": "合成企业数均值",
+    "synthesized_above_scale_mean": "合成规上企业数均值",
+    "model_share_above_scale": "模型规上占比",
+    "model_share_large": "模型大型企业占比",
+    "log_mean": "对数均值",
+    "log_sd": "对数标准差",
+    "tail_alpha": "尾部指数",
+    "source": "来源",
+    "cost_wan": "成本（万元）",
+    "reason": "原因",
+    "row": "行",
+}
+
+# Summary columns are <metric>_<stat>: the two halves are translated separately.
+METRICS_ZH = {
+    "": "",
+    "awards": "奖励笔数",
+    "firms": "企业数",
+    "revenue_wan": "营业收入",
+    "above_scale_firms": "规上企业数",
+    "first_crossings": "首次跨档企业数",
+    "diff": "与基准之差",
+}
+STATS_ZH = {
+    "mean": "均值",
+    "p05": "P5",
+    "p25": "P25",
+    "p50": "中位数",
+    "p75": "P75",
+    "p95": "P95",
+}
+VALUES_ZH = {
+    "payer_level": {"province": "省级", "city": "市级", "county": "县（区）级"},
+    "basis": {"obligation": "责任口径（考核年度）", "cash": "现金口径（兑付年度）"},
+    "year": {"total": "合计"},
+}
+
+
+@cache
+def _names_zh() -> dict[str, str]:
+    from fiscalsim.jurisdictions import load_registry
+
+    return {j.id: j.name_zh for j in load_registry().items}
+
+
+def header_zh(column: str) -> str:
+    """The Chinese header of a column; unknown columns keep their name."""
+    if column in HEADERS_ZH:
+        return HEADERS_ZH[column]
+    if column in JURISDICTION_COLUMNS:
+        return f"{JURISDICTION_COLUMNS[column]}代码"
+    if column.endswith("_name") and column[:-5] in JURISDICTION_COLUMNS:
+        return JURISDICTION_COLUMNS[column[:-5]]
+    stem = column.removesuffix("_wan")
+    metric, _, stat = stem.rpartition("_")
+    if stat in STATS_ZH and metric in METRICS_ZH:
+        unit = "（万元）" if column.endswith("_wan") or metric.endswith("_wan") else ""
+        return METRICS_ZH[metric] + STATS_ZH[stat] + unit
+    return column
+
+
+def sheet_title(name: str) -> str:
+    """A sheet title Excel accepts: translated if known, at most 31 characters, no []:*?/\\."""
+    title = SHEETS_ZH.get(name, name)
+    for bad in "[]:*?/\\":
+        title = title.replace(bad, "_")
+    return title[:31] or "Sheet"
+
+
+def excel_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rounded as in the CSVs, codes translated, each jurisdiction id followed by its name."""
+    table = human_table(frame)
+    names = _names_zh()
+    for column, mapping in VALUES_ZH.items():
+        if column in table.columns:
+            table[column] = table[column].map(lambda v, m=mapping: m.get(str(v), v))
+    for column in [c for c in table.columns if c in JURISDICTION_COLUMNS]:
+        position = list(table.columns).index(column) + 1
+        labels = table[column].map(lambda v: names.get(str(v), "" if pd.isna(v) else str(v)))
+        table.insert(position, f"{column}_name", labels)
+    return table
+
+
+def number_format(column: str, values: pd.Series) -> str | None:
+    """Excel format by what the column holds: amounts, shares, years, counts, other decimals."""
+    if is_amount_column(column):
+        return "#,##0.00"
+    if "share" in column:
+        return "0.000%"
+    if "year" in column or column in ("replicate", "row"):
+        return "0"
+    if pd.api.types.is_integer_dtype(values):
+        return "#,##0"
+    if pd.api.types.is_float_dtype(values):
+        return "#,##0.0###"
+    return None
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalar -> Python number, stored as a number
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _add_sheet(book: Workbook, name: str, frame: pd.DataFrame) -> None:
+    sheet = book.create_sheet(sheet_title(name))
+    table = excel_frame(frame)
+    headers = [header_zh(str(c)) for c in table.columns]
+    sheet.append(headers)
+    for row in table.itertuples(index=False, name=None):
+        sheet.append([_cell(v) for v in row])
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDE6F0")
+    for index, column in enumerate(table.columns, start=1):
+        header = sheet.cell(row=1, column=index)
+        header.font, header.fill = bold, fill
+        header.alignment = Alignment(wrap_text=True, vertical="center")
+        fmt = number_format(str(column), table[column])
+        if fmt:
+            for (cell,) in sheet.iter_rows(
+                min_row=2, min_col=index, max_col=index, max_row=sheet.max_row
+            ):
+                cell.number_format = fmt
+        sample = [headers[index - 1], *(str(v) for v in table[column].head(200))]
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = min(max(_width(s) for s in sample) + 2, 48)
+    sheet.freeze_panes = "A2"
+    if len(table.columns):
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{sheet.max_row}"
+
+
+def write_tables_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
+    """One sheet per table (keys are table names such as `spending`, or sheet titles)."""
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in sheets.items():
+        _add_sheet(book, name, frame)
+    book.save(path)
+
+
+def xlsx_writer(sheets: Mapping[str, pd.DataFrame]) -> Writer:
+    """`write_tables_xlsx` as a writer for `write_all`."""
+
+    def write(path: Path) -> None:
+        write_tables_xlsx(path, sheets)
+
+    return write

@@ -1,0 +1,280 @@
+"""The calibration report: every target of the start population against what was synthesized.
+
+One row per target: its source and confidence, the synthesized mean and P5–P95 over the run's
+start populations (the same ones the run uses: same seed, same streams; replicates sharing a
+start population, `replicates_per_start`, count once), the error and a
+pass/fail against the tolerance the scenario states. Block `fitted` holds what the fit and the
+conditioning use (counts, segment totals, the published facts behind them); block `validation`
+holds facts not used in fitting (large-firm counts where a total set the tail, county figures,
+GDP ceilings), each marked as such.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fiscalsim.errors import InputError
+from fiscalsim.jurisdictions import Registry
+from fiscalsim.population.fit import Target, load_targets, read_mapping
+from fiscalsim.population.synthesis import CityPlan, initial_population
+from fiscalsim.scenario import CalibrationTolerances, Scenario
+from fiscalsim.simulation.streams import Streams
+
+BATCH = 100  # replicates drawn at once (memory only)
+DEFAULT_TOLERANCES = CalibrationTolerances(
+    total_mean=0.03, total_band=0.10, counts=0.10, validation=0.25
+)
+STATS = ("firms", "above_scale_firms", "large_firms", "revenue_wan", "above_scale_revenue_wan")
+
+
+def start_statistics(
+    scenario: Scenario, plans: list[CityPlan], registry: Registry, replicates: list[int]
+) -> pd.DataFrame:
+    """Per replicate, city, class and place: counts and revenue of the start population, plus the
+    largest firm. Drawn exactly as the run draws them."""
+    population = scenario.population
+    large_wan = population.calibrated.large_wan if population.calibrated else np.inf
+    streams = Streams(scenario.seed)
+    frames: list[pd.DataFrame] = []
+    for start in range(0, len(replicates), BATCH):
+        batch = replicates[start : start + BATCH]
+        firms, _ = initial_population(
+            plans,
+            population.history,
+            population.start_year,
+            batch,
+            streams,
+            registry,
+            population.replicates_per_start,
+        )
+        revenue = firms.revenue_wan
+        above = revenue >= population.above_scale_wan
+        frame = pd.DataFrame(
+            {
+                "replicate": firms.replicate,
+                "city": np.array([p.city for p in plans], dtype=object)[firms.city],
+                "industry_class": np.char.zfill(firms.industry_class.astype(str), 2),
+                "place": np.array([j.id for j in registry.items], dtype=object)[firms.location],
+                "firms": 1,
+                "above_scale_firms": above.astype(int),
+                "large_firms": (revenue >= large_wan).astype(int),
+                "revenue_wan": revenue,
+                "above_scale_revenue_wan": np.where(above, revenue, 0.0),
+                "max_firm_wan": revenue,
+            }
+        )
+        keys = ["replicate", "city", "industry_class", "place"]
+        grouped = frame.groupby(keys, sort=True)
+        summed = grouped[list(STATS)].sum()
+        summed["max_firm_wan"] = grouped["max_firm_wan"].max()
+        frames.append(summed.reset_index())
+    return pd.concat(frames, ignore_index=True)
+
+
+def _per_replicate(
+    stats: pd.DataFrame,
+    replicates: list[int],
+    city: str,
+    classes: list[str],
+    metric: str,
+    places: list[str] | None = None,
+) -> np.ndarray:
+    rows = stats[(stats["city"] == city) & stats["industry_class"].isin(classes)]
+    if places:
+        rows = rows[rows["place"].isin(places)]
+    how = "max" if metric == "max_firm_wan" else "sum"
+    series = rows.groupby("replicate")[metric].agg(how)
+    return series.reindex(replicates, fill_value=0.0).to_numpy(dtype=np.float64)
+
+
+def _row(
+    block: str, target_id: str, values: np.ndarray, target: float, **fields: Any
+) -> dict[str, Any]:
+    mean = float(values.mean())
+    p5, p95 = (float(v) for v in np.percentile(values, [5, 95]))
+    return {
+        "block": block,
+        "target_id": target_id,
+        **fields,
+        "target": target,
+        "synthesized_mean": mean,
+        "synthesized_p5": p5,
+        "synthesized_p95": p95,
+        "error_share": mean / target - 1 if target else np.nan,
+    }
+
+
+def _judge(row: dict[str, Any], rule: str, tolerance: float, band: float | None = None) -> None:
+    target = row["target"]
+    if rule == "upper_limit":
+        row["tolerance"] = "P95 at or below the target"
+        row["pass"] = bool(row["synthesized_p95"] <= target)
+        return
+    ok = abs(row["error_share"]) <= tolerance
+    row["tolerance"] = f"mean within ±{tolerance:.0%}"
+    if band is not None:
+        ok = ok and target * (1 - band) <= row["synthesized_p5"]
+        ok = ok and row["synthesized_p95"] <= target * (1 + band)
+        row["tolerance"] += f"; P5–P95 within ±{band:.0%}"
+    row["pass"] = bool(ok)
+
+
+def segment_rows(
+    plans: list[CityPlan],
+    stats: pd.DataFrame,
+    replicates: list[int],
+    tol: CalibrationTolerances,
+    targets: dict[tuple[str, str], Target],
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for plan in plans:
+        for segment in plan.segments:
+            city, code = segment.city, segment.industry_class
+            base = {"city": city, "industry_class": code, "places": "", "source": segment.source}
+
+            def values(metric: str, c: str = city, k: str = code) -> np.ndarray:
+                return _per_replicate(stats, replicates, c, [k], metric)
+
+            has_total = segment.revenue_total_wan is not None
+            known = targets.get((city, code))
+            counts = (known.above_scale, known.large) if known else (0, 0)
+            wanted = [("firms", segment.firms)] + (
+                [("above_scale_firms", counts[0])] if known else []
+            )
+            for metric, target in wanted:
+                row = _row("fitted", f"{city}/{code}/{metric}", values(metric), target, **base)
+                row.update(metric=metric, kind="count", used_in_fit=True)
+                _judge(row, "target", tol.counts)
+                rows.append(row)
+            if counts[1]:
+                block = "validation" if has_total else "fitted"
+                row = _row(block, f"{city}/{code}/large_firms", values("large_firms"), counts[1])
+                row.update(base, metric="large_firms", kind="count", used_in_fit=not has_total)
+                _judge(row, "target", tol.validation if has_total else tol.counts)
+                rows.append(row)
+            if has_total:
+                total = float(segment.revenue_total_wan or 0)
+                metric = "above_scale_revenue_wan" if segment.total_from_wan else "revenue_wan"
+                row = _row("fitted", f"{city}/{code}/{metric}", values(metric), total)
+                row.update(base, metric=metric, kind="total", used_in_fit=True)
+                _judge(row, "target", tol.total_mean, tol.total_band)
+                rows.append(row)
+            if segment.total_from_wan and known and known.revenue_total_wan is not None:
+                estimate = known.revenue_total_wan
+                row = _row(
+                    "validation", f"{city}/{code}/revenue_wan", values("revenue_wan"), estimate
+                )
+                row.update(base, metric="revenue_wan", kind="total", used_in_fit=False)
+                row["note"] = (
+                    "all firms: the published 规上 total plus an estimated below-scale part"
+                )
+                _judge(row, "target", tol.validation)
+                rows.append(row)
+            bound = segment.size.max_wan
+            if bound is not None:
+                largest = values("max_firm_wan")
+                row = _row("fitted", f"{city}/{code}/max_firm_wan", largest, bound, **base)
+                row.update(metric="max_firm_wan", kind="upper_bound", used_in_fit=True)
+                _judge(row, "upper_limit", 0.0)
+                row["error_share"] = np.nan
+                row["note"] = ", ".join(segment.known_names) and (
+                    "named firms placed: " + ", ".join(segment.known_names)
+                )
+                rows.append(row)
+            if not has_total:
+                rows[0 if not rows else -1]["note"] = (
+                    "no published or estimated total: count-based fit"
+                )
+    return rows
+
+
+def check_rows(
+    path: Path, stats: pd.DataFrame, replicates: list[int], tol: CalibrationTolerances
+) -> list[dict[str, Any]]:
+    """Rows for the published facts in calibration_checks.yaml."""
+    raw = read_mapping(path)
+    rows: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = list(raw.get("checks") or [])
+    for position, entry in enumerate(entries):
+        try:
+            classes = [str(c) for c in entry["classes"]]
+            places = [str(p) for p in entry.get("places", [])]
+            values = _per_replicate(
+                stats, replicates, str(entry["city"]), classes, str(entry["metric"]), places
+            )
+            used = bool(entry["used_in_fit"])
+            row = _row(
+                "fitted" if used else "validation",
+                str(entry["id"]),
+                values,
+                float(entry["value"]),
+                city=str(entry["city"]),
+                industry_class="+".join(classes),
+                places="+".join(places),
+                source=f"facts.yaml {entry['fact']}: {entry['description']}",
+                confidence=str(entry["confidence"]),
+                metric=str(entry["metric"]),
+                kind=str(entry["kind"]),
+                used_in_fit=used,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(path, f"checks[{position}]", f"bad entry: {exc}") from None
+        if row["kind"] not in ("target", "upper_limit"):
+            raise InputError(path, f"checks[{position}].kind", "must be target or upper_limit")
+        _judge(row, str(row["kind"]), tol.total_mean if used else tol.validation)
+        rows.append(row)
+    return rows
+
+
+COLUMNS = [
+    "block",
+    "target_id",
+    "city",
+    "industry_class",
+    "places",
+    "metric",
+    "kind",
+    "used_in_fit",
+    "target",
+    "synthesized_mean",
+    "synthesized_p5",
+    "synthesized_p95",
+    "error_share",
+    "tolerance",
+    "pass",
+    "confidence",
+    "source",
+    "note",
+]
+
+
+def calibration_table(
+    scenario: Scenario,
+    plans: list[CityPlan],
+    registry: Registry,
+    scenario_path: Path,
+    replicates: list[int] | None = None,
+) -> pd.DataFrame:
+    """The whole report: fitted block, then validation block."""
+    replicates = list(range(scenario.replicates)) if replicates is None else replicates
+    per_start = scenario.population.replicates_per_start
+    replicates = sorted({r - r % per_start for r in replicates})  # each start population once
+    spec = scenario.population.calibrated
+    tol = (spec.tolerances if spec else None) or DEFAULT_TOLERANCES
+    stats = start_statistics(scenario, plans, registry, replicates)
+    targets: dict[tuple[str, str], Target] = {}
+    if spec is not None:
+        path = (scenario_path.parent / spec.firm_counts).resolve()
+        targets = {(t.city, t.industry_class): t for t in load_targets(path, spec.cities)}
+    rows = segment_rows(plans, stats, replicates, tol, targets)
+    if spec is not None and spec.checks:
+        rows += check_rows((scenario_path.parent / spec.checks).resolve(), stats, replicates, tol)
+    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    confidence = table["source"].str.extract(r"confidence (\w)", expand=False)
+    table["confidence"] = table["confidence"].fillna(confidence)
+    order = table["block"].map({"fitted": 0, "validation": 1})
+    return table.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")

@@ -1,0 +1,272 @@
+"""`fiscalsim report`: one self-contained HTML page and a PDF of the same HTML (WeasyPrint).
+
+The HTML carries its CSS and its charts (PNG data URIs) and fetches nothing. The PDF is the same
+HTML with one extra stylesheet naming the CJK font file, so Chinese text is embedded in the PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from fiscalsim.errors import InputError
+from fiscalsim.reports import analyses, sections
+from fiscalsim.reports.folder import Folder, load_folder
+from fiscalsim.reports.labels import Lang, Names
+from fiscalsim.reports.texts import METHOD, TEXTS
+
+
+def cjk_font_file() -> Path:
+    """The Noto Sans CJK SC font installed with mplfonts (a dependency), used by charts and PDF."""
+    import mplfonts
+
+    return Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("fiscalsim.reports", "templates"),
+        autoescape=select_autoescape(["html", "j2", "css"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _report_date() -> str:
+    """Today (UTC), or SOURCE_DATE_EPOCH's date for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    return moment.strftime("%Y-%m-%d")
+
+
+def scenario_of(summary: dict[str, Any]) -> dict[str, Any]:
+    """summary.json's scenario: a header object (run) or just the scenario's path (sweep, target)."""
+    scenario = summary.get("scenario")
+    if isinstance(scenario, dict):
+        return scenario
+    return {"path": str(scenario)} if scenario else {}
+
+
+def _command(folder: Folder) -> str:
+    summary = folder.summary
+    if summary.get("command"):
+        return str(summary["command"])
+    if folder.kind == "run" and summary.get("scenario"):
+        return (
+            f"fiscalsim run {scenario_of(summary).get('path', '')} "
+            f"--replicates {summary.get('replicates', '')} --seed {summary.get('seed', '')}"
+        )
+    return ""
+
+
+def footer(folder: Folder) -> dict[str, Any]:
+    summary = folder.summary
+    scenario = scenario_of(summary)
+    hashes = [f"{scenario.get('name', '')}: {scenario['sha256']}"] if scenario.get("sha256") else []
+    for item in summary.get("scenarios", []) or []:
+        if item.get("sha256"):
+            hashes.append(f"{item.get('name', '')}: {item['sha256']}")
+    return {
+        "version": summary.get("fiscalsim_version") or summary.get("version") or "",
+        "seed": summary.get("seed", ""),
+        "replicates": summary.get("replicates", ""),
+        "hashes": hashes,
+        "command": _command(folder),
+        "date": _report_date(),
+        "folder": folder.path.name,
+    }
+
+
+def _scenario_file_title(path_text: str, lang: Lang) -> str:
+    """The title written in the scenario file (the folder may be read long after the run)."""
+    import yaml
+
+    from fiscalsim.paths import REPO_DIR
+
+    for path in (Path(path_text), REPO_DIR / path_text):
+        if path_text and path.is_file():
+            try:
+                raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                return ""
+            if isinstance(raw, dict):
+                return str(
+                    raw.get(f"title_{lang}") or raw.get("title") or raw.get("title_zh") or ""
+                )
+    return ""
+
+
+def _title(folder: Folder, lang: Lang) -> str:
+    summary = folder.summary
+    scenario = scenario_of(summary)
+    for key in (f"title_{lang}", "title"):
+        if summary.get(key):
+            return str(summary[key])
+        if scenario.get(key):
+            return str(scenario[key])
+    listed = summary.get("scenarios") or []
+    if folder.kind == "compare" and len(listed) > 1:
+        titles = [str(s.get("title") or s.get("name")) for s in listed]
+        return TEXTS[lang]["comparison_of"].format(
+            alternatives="；".join(titles[1:]) if lang == "zh" else "; ".join(titles[1:]),
+            base=titles[0],
+        )
+    from_file = _scenario_file_title(str(scenario.get("path") or ""), lang)
+    return from_file or str(scenario.get("name") or folder.path.name)
+
+
+def _field(folder: Folder, key: str) -> Any:
+    """A field of the summary or of its scenario header (`description`, `author`, `sources`)."""
+    return folder.summary.get(key) or scenario_of(folder.summary).get(key) or ""
+
+
+def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, Any]:
+    """Everything the template shows, as rows of strings and chart data URIs."""
+    names = Names(lang)
+    if jurisdiction is not None and jurisdiction not in names.registry:
+        raise InputError("--jurisdiction", None, f"unknown jurisdiction id {jurisdiction!r}")
+    texts = TEXTS[lang]
+    summary = folder.summary
+    ctx: dict[str, Any] = {
+        "lang": lang,
+        "t": texts,
+        "method": METHOD[lang],
+        "kind": folder.kind,
+        "kind_label": texts[f"kind_{folder.kind}"],
+        "title": _title(folder, lang),
+        "description": str(_field(folder, "description")),
+        "author": str(_field(folder, "author")),
+        "sources": [str(s) for s in _field(folder, "sources") or []],
+        "jurisdiction": names.place(jurisdiction) if jurisdiction else "",
+        "replicates": summary.get("replicates", ""),
+        "headline": None,
+        "fans": [],
+        "clauses": None,
+        "compare": None,
+        "sweep": None,
+        "target": None,
+        "assumptions": sections.assumption_rows(summary, names, texts),
+        "not_costed": [
+            {
+                "clause_id": str(x.get("clause_id")),
+                "title": names.clause_title(x.get("clause_id")),
+                "kind": str(x.get("kind", "")),
+                "notes": str(x.get("notes", "")),
+            }
+            for x in summary.get("not_costed", []) or []
+        ],  # fmt: skip
+        "readings": sections.reading_rows(summary, names),
+        "calibration": sections.calibration_rows(folder.table("calibration"), names),
+        "footer": footer(folder),
+    }
+    if folder.kind == "run":
+        spending = sections.select_jurisdiction(folder.tables["spending"], jurisdiction)
+        if spending.empty:
+            raise InputError(
+                folder.path / "spending.csv", None, f"no budget lines for {jurisdiction!r}"
+            )
+        readings = folder.table("readings")
+        if readings is not None:
+            readings = sections.select_jurisdiction(readings, jurisdiction)
+        ctx["headline"] = sections.headline(spending, names, readings)
+        ctx["fans"] = sections.fan_figures(spending, names, texts)
+        by_clause = folder.table("spending_by_clause")
+        ledger_path = folder.path / "ledger.parquet"
+        if (
+            jurisdiction is not None
+            and (by_clause is None or "payer" not in by_clause.columns)
+            and ledger_path.exists()
+            and summary.get("replicates")
+        ):
+            import pandas as pd
+
+            by_clause = sections.ledger_clause_frame(
+                pd.read_parquet(ledger_path), jurisdiction, int(summary["replicates"])
+            )
+        if by_clause is not None:
+            ctx["clauses"] = sections.clause_rows(by_clause, names, jurisdiction)
+        if jurisdiction is not None:
+            paid = set(ctx["clauses"]["ids"]) if ctx["clauses"] else set()
+            ctx["assumptions"] = sections.assumption_rows(summary, names, texts, jurisdiction, paid)
+    elif folder.kind == "compare":
+        ctx["compare"] = analyses.compare_section(folder, names, texts, jurisdiction)
+    elif folder.kind == "sweep":
+        ctx["sweep"] = analyses.sweep_section(folder, names, texts, jurisdiction)
+    else:
+        ctx["target"] = analyses.target_section(folder, names, texts)
+    return ctx
+
+
+def render_html(ctx: dict[str, Any]) -> str:
+    return _environment().get_template("report.html.j2").render(**ctx)
+
+
+def write_pdf(html: str, path: Path) -> None:
+    try:
+        from weasyprint import CSS, HTML
+    except OSError as exc:  # WeasyPrint loads pango when imported
+        raise InputError(
+            path.name,
+            None,
+            f"PDF needs the pango library ({str(exc).splitlines()[0]}): "
+            "run `make system-deps` or apt-get install libpango-1.0-0 libpangoft2-1.0-0",
+        ) from None
+
+    font = cjk_font_file().as_uri()
+    font_css = CSS(
+        string=(
+            f'@font-face {{ font-family: "Noto Sans CJK SC"; src: url("{font}"); }}\n'
+            'body { font-family: "Noto Sans CJK SC", sans-serif; }'
+        )
+    )
+    HTML(string=html, base_url=str(path.parent)).write_pdf(path, stylesheets=[font_css])
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def report_names(lang: Lang, jurisdiction: str | None) -> tuple[str, str]:
+    """report.html / report.pdf for Chinese; report.en.*, report.xunwu.* beside them otherwise."""
+    stem = "report" + (f".{jurisdiction}" if jurisdiction else "") + (".en" if lang == "en" else "")
+    return f"{stem}.html", f"{stem}.pdf"
+
+
+def write_report(
+    directory: Path, lang: Lang = "zh", jurisdiction: str | None = None
+) -> tuple[Path, Path]:
+    """Read the output folder and write the HTML and PDF reports into it (both or neither)."""
+    folder = load_folder(directory)
+    html = render_html(context(folder, lang, jurisdiction))
+    html_name, pdf_name = report_names(lang, jurisdiction)
+    _write_beside(
+        directory,
+        {
+            html_name: lambda path: _write_text(path, html),
+            pdf_name: lambda path: write_pdf(html, path),
+        },
+    )
+    return directory / html_name, directory / pdf_name
+
+
+def _write_beside(directory: Path, writers: dict[str, Callable[[Path], None]]) -> None:
+    """Both files into a scratch folder inside DIR, then moved in: a failure leaves no half report.
+
+    Only the report's own files are replaced; the folder's other files are never touched.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix=".report-", dir=directory))
+    try:
+        for name, writer in writers.items():
+            writer(scratch / name)
+        for name in writers:
+            os.replace(scratch / name, directory / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,370 @@
+"""Sections of a run report: headline table, fan charts, clauses, assumptions, readings, calibration.
+
+Each function turns a table of the output folder into plain rows of strings for the template;
+amounts are rounded here (one unit per table, 万元 or 亿元) so the template only lays them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from fiscalsim.reports.figures import Panel, Series, grid, make_figures
+from fiscalsim.reports.labels import (
+    LEVELS_TEXT,
+    Lang,
+    Names,
+    amount_unit,
+    confidence,
+    fmt_amount,
+    fmt_band,
+    fmt_count,
+)
+
+LEVEL_ORDER = {"province": 0, "city": 1, "county": 2}
+TOP_CLAUSES = 15
+
+
+def _numeric_years(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["year"].map(lambda v: isinstance(v, int))]
+
+
+def records_by(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Rows as dicts keyed by the string values of `keys` (no tuple `.loc` look-ups)."""
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in record.items()} for record in frame.to_dict("records")
+    ]
+    return {tuple(str(record[k]) for k in keys): record for record in records}
+
+
+def select_jurisdiction(frame: pd.DataFrame, jurisdiction: str | None) -> pd.DataFrame:
+    if jurisdiction is None or "jurisdiction" not in frame.columns:
+        return frame
+    return frame[frame["jurisdiction"] == jurisdiction]
+
+
+def budget_order(frame: pd.DataFrame, value: str = "mean_wan") -> list[tuple[str, str]]:
+    """Paying budgets that spend anything: province, city, county, largest first in each."""
+    totals = frame.groupby(["jurisdiction", "payer_level"], sort=False)[value].sum()
+    spent = {(str(k[0]), str(k[1])): float(v) for k, v in totals.items() if v != 0}  # type: ignore[index]
+    return sorted(spent, key=lambda k: (LEVEL_ORDER.get(k[1], 3), -spent[k]))
+
+
+def cash_rows(spending: pd.DataFrame) -> pd.DataFrame:
+    rows = _numeric_years(spending)
+    return rows[rows["basis"] == "cash"] if "basis" in rows.columns else rows
+
+
+def _active_years(rows: pd.DataFrame) -> list[int]:
+    spent = rows.groupby("year")["mean_wan"].apply(lambda s: (s.abs() > 0).any())
+    years = [int(str(y)) for y, any_spent in spent.items() if any_spent]
+    return list(range(min(years), max(years) + 1)) if years else []
+
+
+def readings_totals(readings: pd.DataFrame | None) -> dict[tuple[str, str], tuple[float, float]]:
+    """Lowest and highest window total (cash) per budget across the reading combinations."""
+    if readings is None or readings.empty:
+        return {}
+    known = {"jurisdiction", "payer_level", "year", "basis", "mean_wan"}
+    combination = [c for c in readings.columns if c not in known]  # one column per reading
+    if not combination:
+        return {}
+    cash = readings[readings["basis"] == "cash"] if "basis" in readings.columns else readings
+    written = cash[cash["year"].astype(str) == "total"]
+    rows = written if not written.empty else cash_rows(readings)
+    keys = [*combination, "jurisdiction", "payer_level"]
+    totals = rows.fillna({c: "" for c in combination}).groupby(keys)["mean_wan"].sum()
+    spans = totals.groupby(level=["jurisdiction", "payer_level"]).agg(["min", "max"])
+    return {
+        (str(k[0]), str(k[1])): (float(v["min"]), float(v["max"]))  # type: ignore[index]
+        for k, v in spans.iterrows()
+    }
+
+
+def headline(
+    spending: pd.DataFrame, names: Names, readings: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """What each paying budget must set aside by year: mean over P5–P95, readings band."""
+    rows = cash_rows(spending)
+    budgets = budget_order(rows)
+    years = _active_years(rows)
+    unit_div, unit = amount_unit(list(rows["mean_wan"]) + list(rows["p95_wan"]), names.lang)
+    band_column = "readings_low_wan" in rows.columns and "readings_high_wan" in rows.columns
+    spans = readings_totals(readings)
+    table = []
+    for jurisdiction, level in budgets:
+        own = rows[(rows["jurisdiction"] == jurisdiction) & (rows["payer_level"] == level)]
+        by_year = records_by(own, ["year"])
+        cells = []
+        for year in years:
+            if (str(year),) not in by_year:
+                cells.append({"mean": "—", "band": "", "readings": ""})
+                continue
+            r = by_year[(str(year),)]
+            if r["p05_wan"] == 0 and r["p95_wan"] == 0 and r["mean_wan"] == 0:
+                cells.append({"mean": "0", "band": "", "readings": ""})
+                continue
+            cells.append(
+                {
+                    "mean": fmt_amount(r["mean_wan"], unit_div),
+                    "band": fmt_band(r["p05_wan"], r["p95_wan"], unit_div),
+                    "readings": fmt_band(r["readings_low_wan"], r["readings_high_wan"], unit_div)
+                    if band_column
+                    else "",
+                }
+            )
+        span = spans.get((jurisdiction, level))
+        table.append(
+            {
+                "budget": names.budget(jurisdiction, level),
+                "cells": cells,
+                "total": fmt_amount(own["mean_wan"].sum(), unit_div),
+                "readings_total": fmt_band(span[0], span[1], unit_div) if span else "",
+            }
+        )
+    all_budgets = rows.groupby(["jurisdiction", "payer_level"], sort=False).size().index
+    idle = [names.budget(j, lvl) for j, lvl in all_budgets if (j, lvl) not in budgets]
+    return {
+        "unit": unit,
+        "years": years,
+        "rows": table,
+        "idle": idle,
+        "has_readings": band_column,
+        "has_readings_total": bool(spans),
+    }
+
+
+def fan_figures(spending: pd.DataFrame, names: Names, texts: dict[str, str]) -> list[str]:
+    """Small multiples, province then city then county budgets, each on its own axis."""
+    panels, heading, unit, labels = fan_panels(spending, names, texts)
+    size = (4.0, 2.2) if len(panels) <= 2 else (2.9, 2.15)  # one bureau's report: larger
+    return grid(panels, heading, unit, labels, panel_size=size) if panels else []
+
+
+def fan_charts(
+    spending: pd.DataFrame, lang: Lang = "zh", jurisdiction: str | None = None
+) -> list[Figure]:
+    """The report's fan charts as matplotlib figures (for notebooks): one panel per budget."""
+    from fiscalsim.reports.texts import TEXTS
+
+    names = Names(lang)
+    panels, heading, unit, labels = fan_panels(
+        select_jurisdiction(spending, jurisdiction), names, TEXTS[lang]
+    )
+    return make_figures(panels, heading, unit, labels)
+
+
+def fan_panels(
+    spending: pd.DataFrame, names: Names, texts: dict[str, str]
+) -> tuple[list[Panel], str, str, dict[str, str]]:
+    rows = cash_rows(spending)
+    years = _active_years(rows)
+    rows = rows[rows["year"].isin(years)]
+    quartiles = "p25_wan" in rows.columns and "p75_wan" in rows.columns
+    labels = {"outer": texts["outer"], "inner": texts["inner"], "mean": texts["mean"]}
+    unit_div, unit = amount_unit(list(rows["p95_wan"]), names.lang)
+    panels = []
+    for jurisdiction, level in budget_order(rows):
+        own = rows[(rows["jurisdiction"] == jurisdiction) & (rows["payer_level"] == level)]
+        own = own.sort_values("year")
+        scaled = own[[c for c in own.columns if c.endswith("_wan")]] / unit_div
+        series = Series(
+            label=texts["median"],
+            x=list(own["year"]),
+            mid=list(scaled["p50_wan"]),
+            low=list(scaled["p05_wan"]),
+            high=list(scaled["p95_wan"]),
+            inner_low=list(scaled["p25_wan"]) if quartiles else None,
+            inner_high=list(scaled["p75_wan"]) if quartiles else None,
+            mean=list(scaled["mean_wan"]),
+        )
+        panels.append(Panel(names.budget(jurisdiction, level), [series]))
+    heading = texts["fans"].split("、", 1)[-1].split(". ", 1)[-1]
+    return panels, heading, texts["unit"].format(unit=unit), labels
+
+
+def clause_rows(
+    by_clause: pd.DataFrame, names: Names, jurisdiction: str | None
+) -> dict[str, Any] | None:
+    """Top clauses by obligation over the window, with title, document number and counts."""
+    frame = _numeric_years(by_clause)
+    note = False
+    if jurisdiction is not None:
+        if "payer" in frame.columns:
+            frame = frame[frame["payer"] == jurisdiction]
+        else:
+            registry = names.registry
+            issuers = {
+                j.id
+                for j in registry.items
+                if j.id == jurisdiction or registry.covers(j.id, jurisdiction)
+            }
+            frame = frame[frame["document_jurisdiction"].isin(issuers)]
+            note = True
+    if frame.empty:
+        return None
+    totals = frame.groupby(["clause_id", "basis"])["mean_wan"].sum().unstack(fill_value=0)
+    for basis in ("obligation", "cash"):
+        if basis not in totals.columns:
+            totals[basis] = 0.0
+    obligation = frame[frame["basis"] == "obligation"]
+    awards = obligation.groupby(["clause_id", "year"])["awards_mean"].max().groupby(level=0).sum()
+    levels = frame[frame["mean_wan"] > 0].groupby("clause_id")["payer_level"].unique()
+    totals = totals.sort_values("obligation", ascending=False)
+    totals = totals[(totals["obligation"] != 0) | (totals["cash"] != 0)]
+    unit_div, unit = amount_unit(list(totals["obligation"]) + list(totals["cash"]), names.lang)
+    rows = []
+    for clause_id, values in totals.head(TOP_CLAUSES).iterrows():
+        found = names.clause(clause_id)
+        paid_by = levels.get(clause_id, [])
+        rows.append(
+            {
+                "clause_id": clause_id,
+                "title": names.clause_title(clause_id),
+                "document_number": found.document_number if found else "",
+                "payers": "、".join(
+                    LEVELS_TEXT[names.lang].get(str(x), str(x))
+                    for x in sorted(paid_by, key=lambda x: LEVEL_ORDER.get(str(x), 3))
+                ),
+                "awards": fmt_count(float(awards.get(clause_id, 0.0))),
+                "obligation": fmt_amount(values["obligation"], unit_div),
+                "cash": fmt_amount(values["cash"], unit_div),
+            }
+        )
+    rest = totals.iloc[TOP_CLAUSES:]
+    return {
+        "ids": sorted(str(c) for c in totals.index),
+        "unit": unit,
+        "rows": rows,
+        "rest": len(rest),
+        "rest_obligation": fmt_amount(rest["obligation"].sum(), unit_div),
+        "rest_cash": fmt_amount(rest["cash"].sum(), unit_div),
+        "rest_awards": fmt_count(float(awards.reindex(rest.index).fillna(0).sum())),
+        "total_obligation": fmt_amount(totals["obligation"].sum(), unit_div),
+        "total_cash": fmt_amount(totals["cash"].sum(), unit_div),
+        "note": note,
+    }
+
+
+def ledger_clause_frame(ledger: pd.DataFrame, jurisdiction: str, replicates: int) -> pd.DataFrame:
+    """One budget's spending per clause from the award ledger, in spending_by_clause's columns.
+
+    Used when spending_by_clause.csv names no paying jurisdiction: the ledger knows each share's
+    payer, so a county's report shows its own share, not every county's.
+    """
+    frames = []
+    for level in ("province", "city", "county"):
+        paid = ledger[
+            (ledger[f"{level}_payer"].astype(str) == jurisdiction) & (ledger[f"{level}_wan"] > 0)
+        ]
+        for basis, column in (("obligation", "performance_year"), ("cash", "payment_year")):
+            grouped = paid.groupby(["clause_id", column], observed=True)[f"{level}_wan"]
+            frame = pd.DataFrame(
+                {"mean_wan": grouped.sum() / replicates, "awards_mean": grouped.size() / replicates}
+            ).reset_index()
+            frame = frame.rename(columns={column: "year"})
+            frame["payer_level"], frame["basis"], frame["payer"] = level, basis, jurisdiction
+            frames.append(frame)
+    columns = ["clause_id", "payer_level", "payer", "year", "basis", "mean_wan", "awards_mean"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(frames, ignore_index=True)
+    table["clause_id"] = table["clause_id"].astype(str)
+    table["year"] = table["year"].astype(int).astype(object)
+    return table[columns]
+
+
+def assumption_rows(
+    summary: dict[str, Any],
+    names: Names,
+    texts: dict[str, str],
+    jurisdiction: str | None = None,
+    clause_ids: set[str] | None = None,
+) -> list[dict[str, str]]:
+    """Every assumption summary.json lists, with its source and the confidence it states.
+
+    For one jurisdiction's report: the clauses its budget pays and its own city's population.
+    """
+    found = summary.get("assumptions") or {}
+    rows: list[dict[str, str]] = []
+    registry = names.registry
+
+    def related(place: object) -> bool:
+        key = str(place)
+        if jurisdiction is None or key not in registry:
+            return True
+        return registry.covers(key, jurisdiction) or registry.covers(jurisdiction, key)
+
+    for item in found.get("clauses", []):
+        if clause_ids is not None and str(item.get("clause_id")) not in clause_ids:
+            continue
+        clause = names.clause(item.get("clause_id"))
+        source = f"{clause.document_number} {item.get('clause_id')}" if clause else ""
+        subject = f"{item.get('clause_id')} {names.clause_title(item.get('clause_id'))}"
+        note = str(item.get("note", ""))
+        rows.append(
+            {"kind": texts["a_clause"], "subject": subject, "note": note, "source": source,
+             "confidence": confidence(note)}
+        )  # fmt: skip
+    for item in found.get("events", []):
+        source = str(item.get("source", ""))
+        rows.append(
+            {"kind": texts["a_event"], "subject": str(item.get("process", "")),
+             "note": str(item.get("note", "")), "source": source, "confidence": confidence(source)}
+        )  # fmt: skip
+    for item in found.get("population", []):
+        if not related(item.get("city")):
+            continue
+        source = str(item.get("source", ""))
+        subject = f"{names.place(item.get('city'))} {item.get('class', '')}"
+        rows.append(
+            {"kind": texts["a_population"], "subject": subject, "note": "", "source": source,
+             "confidence": confidence(source)}
+        )  # fmt: skip
+    for key, source in (found.get("dynamics") or {}).items():
+        rows.append(
+            {"kind": texts["a_dynamics"], "subject": texts.get(f"dynamics_{key}", str(key)), "note": "", "source": str(source),
+             "confidence": confidence(str(source))}
+        )  # fmt: skip
+    return rows
+
+
+def reading_rows(summary: dict[str, Any], names: Names) -> list[dict[str, str]]:
+    rows = []
+    for document, readings in (summary.get("readings") or {}).items():
+        for reading, detail in (readings or {}).items():
+            detail = detail if isinstance(detail, dict) else {"value": detail}
+            rows.append(
+                {
+                    "document": names.document(document),
+                    "reading": str(reading),
+                    "value": str(detail.get("value", "")),
+                    "meaning": str(detail.get("meaning", "")),
+                    "source": " ".join(
+                        str(x) for x in (detail.get("source"), detail.get("why_default")) if x
+                    ),
+                }
+            )
+    return rows
+
+
+def calibration_rows(calibration: pd.DataFrame | None, names: Names) -> list[dict[str, str]]:
+    if calibration is None:
+        return []
+    rows = []
+    for r in calibration.to_dict("records"):
+        rows.append(
+            {
+                "city": names.place(r.get("city")),
+                "industry": str(r.get("industry_class", "")),
+                "target": fmt_count(r.get("target_firms")),
+                "synthesized": fmt_count(r.get("synthesized_firms_mean")),
+                "above_scale": fmt_count(r.get("synthesized_above_scale_mean")),
+                "share": f"{100 * float(r.get('model_share_above_scale', 0.0)):.1f}%",
+                "source": str(r.get("source", "")),
+                "confidence": confidence(str(r.get("source", ""))),
+            }
+        )
+    return rows

@@ -1,0 +1,100 @@
+"""Load a scenario with its base, changes, policy files and event files, validated as a whole.
+
+The result is everything a run needs to know about its inputs: the validated scenario (event
+processes merged in), the validated policy files after the reform, and a hash over every file
+read and every change applied, so two runs with the same hash had the same inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fiscalsim.errors import InputError
+from fiscalsim.jurisdictions import Registry
+from fiscalsim.reform import Change, Sources, apply_change, read_sources, touched_by
+from fiscalsim.rules.loader import check_unique_rules, parse_model, validate_policy
+from fiscalsim.rules.schema import PolicyFile
+from fiscalsim.scenario import EventsFile, Scenario
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    path: Path
+    scenario: Scenario
+    policies: tuple[PolicyFile, ...]
+    digest: str
+    changes: tuple[tuple[str, Any], ...]  # every change applied, base's first
+
+
+def _blame(sources: Sources, file: Path, error: InputError) -> InputError:
+    """An invalid file after a change is the change's fault: name the scenario and the path."""
+    change = touched_by(sources, file)
+    if change is None:
+        return error
+    where = f"{error.where}: " if error.where else ""
+    return InputError(
+        sources.path, f"changes.{change}", f"makes {file.name} invalid: {where}{error.problem}"
+    )
+
+
+def validate_sources(sources: Sources, registry: Registry) -> LoadedScenario:
+    raw = {k: v for k, v in sources.scenario.items()}
+    scenario = parse_model(Scenario, raw, sources.path)
+    loaded: list[tuple[Path, PolicyFile]] = []
+    for file, policy_raw in sources.policies.values():
+        try:
+            loaded.append((file, validate_policy(policy_raw, file, registry)))
+        except InputError as error:
+            raise _blame(sources, file, error) from None
+    policies = check_unique_rules(loaded)
+    events = list(scenario.dynamics.events)
+    for file, events_raw in sources.event_files.items():
+        try:
+            events.extend(parse_model(EventsFile, events_raw, file).events)
+        except InputError as error:
+            raise _blame(sources, file, error) from None
+    dynamics = scenario.dynamics.model_copy(update={"events": events, "events_files": []})
+    scenario = scenario.model_copy(update={"dynamics": dynamics})
+    digest = hashlib.sha256()
+    for file in sources.files:
+        digest.update(file.read_bytes())
+    changes = tuple((c.path, c.value) for c in sources.changes)
+    digest.update(json.dumps(changes, sort_keys=True, default=str).encode("utf-8"))
+    return LoadedScenario(
+        path=sources.path,
+        scenario=scenario,
+        policies=tuple(policies),
+        digest=digest.hexdigest(),
+        changes=changes,
+    )
+
+
+def load_scenario(
+    path: Path, registry: Registry, extra: Sequence[tuple[str, Any]] = ()
+) -> LoadedScenario:
+    """A scenario file (with its base and changes) plus `extra` changes, e.g. a sweep's value."""
+    sources = read_sources(path, lambda s: _check_scenario(s))
+    return with_changes(sources, registry, extra)
+
+
+def _check_scenario(sources: Sources) -> None:
+    parse_model(Scenario, sources.scenario, sources.path)
+
+
+def with_changes(
+    sources: Sources, registry: Registry, extra: Sequence[tuple[str, Any]], label: str = "--set"
+) -> LoadedScenario:
+    """Apply further changes to a copy of `sources` and validate the result."""
+    if extra:
+        sources = copy.deepcopy(sources)
+        for path, value in extra:
+            change = Change(path, value, Path(label))
+            apply_change(sources, change)
+            sources.changes.append(change)
+    return validate_sources(sources, registry)

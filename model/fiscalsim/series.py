@@ -1,0 +1,210 @@
+"""Spending per replicate: the rows of the budget tables before any statistic is taken.
+
+A table row (paying budget, year, basis; or clause, paying budget, year, basis) holds one value
+per replicate. The budget tables summarise these; the comparison subtracts them replicate by
+replicate, so the band of a difference is the band of the differences (common random numbers),
+not the difference of two bands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fiscalsim.arrays import scatter_add
+from fiscalsim.jurisdictions import LEVELS
+from fiscalsim.rules.book import RuleBook
+
+BASES = ("obligation", "cash")
+BASIS_YEAR = {"obligation": "performance_year", "cash": "payment_year"}
+
+
+@dataclass(frozen=True)
+class Series:
+    """Row keys and, per row, a value for each replicate (amounts and award counts)."""
+
+    keys: pd.DataFrame
+    amount_wan: np.ndarray  # (rows, replicates)
+    awards: np.ndarray  # (rows, replicates)
+
+    def with_totals(self, by: Sequence[str]) -> Series:
+        """Add one row per group of `by` with `year` = "total": the sum over its years."""
+        keys = self.keys.reset_index(drop=True)
+        groups = keys.groupby(list(by), sort=False, observed=True).indices
+        total_keys = []
+        amounts = []
+        awards = []
+        for key, rows in groups.items():
+            values = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+            total_keys.append({**values, "year": "total"})
+            amounts.append(self.amount_wan[rows].sum(axis=0))
+            awards.append(self.awards[rows].sum(axis=0))
+        if not total_keys:
+            return self
+        both = pd.concat(
+            [keys.astype({"year": object}), pd.DataFrame(total_keys)], ignore_index=True
+        )
+        return Series(
+            keys=both[list(keys.columns)],
+            amount_wan=np.vstack([self.amount_wan, np.array(amounts)]),
+            awards=np.vstack([self.awards, np.array(awards)]),
+        )
+
+
+def year_axis(book: RuleBook, first_year: int, horizon: int) -> range:
+    """Performance years of the projection, extended by the longest payment lag (cash years)."""
+    lag = int(book.lag_table.max()) if book.lag_table.size else 0
+    return range(first_year, horizon + lag + 1)
+
+
+def basis_years(basis: str, first_year: int, horizon: int, years: range) -> range:
+    """Obligations are counted in the projection's years, cash in every year it is paid."""
+    return range(first_year, horizon + 1) if basis == "obligation" else years
+
+
+def possible_payers(book: RuleBook, locations: Sequence[int]) -> list[tuple[int, str]]:
+    """(registry index, level) of every budget a clause could charge for firms in `locations`."""
+    found: set[tuple[int, str]] = set()
+    table = book.registry.payer_index
+    for compiled in book.rules:
+        for place in locations:
+            if not compiled.location_ok[place]:
+                continue
+            for i, level in enumerate(LEVELS):
+                if compiled.payer_shares[i] > 0 and table[place, i] >= 0:
+                    found.add((int(table[place, i]), level))
+    return sorted(found, key=lambda item: (LEVELS.index(item[1]), item[0]))
+
+
+def payer_series(
+    book: RuleBook,
+    ledger: dict[str, np.ndarray],
+    n_replicates: int,
+    locations: Sequence[int],
+    first_year: int,
+    horizon: int,
+) -> Series:
+    """Per paying budget (every one a clause could charge, zeros included), year and basis."""
+    years = year_axis(book, first_year, horizon)
+    n_places = len(book.registry.items)
+    amounts = np.zeros((n_places, 3, len(years), 2, n_replicates))
+    counts = np.zeros_like(amounts)
+    for i, level in enumerate(LEVELS):
+        share = ledger[f"{level}_wan"]
+        paid = share > 0
+        payer = ledger[f"{level}_payer"][paid]
+        for b, basis in enumerate(BASES):
+            year = ledger[BASIS_YEAR[basis]][paid] - years.start
+            where = (payer, i, year, b, ledger["replicate"][paid])
+            scatter_add(amounts, where, share[paid])
+            scatter_add(counts, where, 1.0)
+    names = [j.id for j in book.registry.items]
+    keys: list[dict[str, object]] = []
+    rows_amount: list[np.ndarray] = []
+    rows_count: list[np.ndarray] = []
+    for place, payer_level in possible_payers(book, locations):
+        level_index = LEVELS.index(payer_level)
+        for basis_index, basis in enumerate(BASES):
+            for value in basis_years(basis, first_year, horizon, years):
+                keys.append(
+                    {
+                        "jurisdiction": names[place],
+                        "payer_level": payer_level,
+                        "year": value,
+                        "basis": basis,
+                    }
+                )
+                cell = (place, level_index, value - years.start, basis_index)
+                rows_amount.append(amounts[cell])
+                rows_count.append(counts[cell])
+    return _series(keys, rows_amount, rows_count, n_replicates)
+
+
+def clause_series(
+    book: RuleBook,
+    ledger: dict[str, np.ndarray],
+    n_replicates: int,
+    first_year: int,
+    horizon: int,
+) -> Series:
+    """Per clause and paying budget (its own jurisdiction: Xunwu sees its share), year, basis.
+
+    Only clause-budget pairs that ever paid appear; their years are all listed, zeros included.
+    """
+    years = year_axis(book, first_year, horizon)
+    names = [j.id for j in book.registry.items]
+    keys: list[dict[str, object]] = []
+    rows_amount: list[np.ndarray] = []
+    rows_count: list[np.ndarray] = []
+    for level in LEVELS:
+        share = ledger[f"{level}_wan"]
+        paid = share > 0
+        rule = ledger["rule"][paid].astype(np.int64)
+        payer = ledger[f"{level}_payer"][paid].astype(np.int64)
+        pair = rule * len(names) + payer
+        pairs, pair_index = np.unique(pair, return_inverse=True)
+        for basis in BASES:
+            span = basis_years(basis, first_year, horizon, years)
+            year = ledger[BASIS_YEAR[basis]][paid] - span.start
+            inside = (year >= 0) & (year < len(span))
+            amounts = np.zeros((pairs.size, len(span), n_replicates))
+            counts = np.zeros_like(amounts)
+            where = (pair_index[inside], year[inside], ledger["replicate"][paid][inside])
+            scatter_add(amounts, where, share[paid][inside])
+            scatter_add(counts, where, 1.0)
+            for p, code in enumerate(pairs):
+                compiled = book.rules[int(code // len(names))]
+                for y, value in enumerate(span):
+                    keys.append(
+                        {
+                            "clause_id": compiled.id,
+                            "document_jurisdiction": compiled.policy.jurisdiction,
+                            "payer": names[int(code % len(names))],
+                            "payer_level": level,
+                            "year": value,
+                            "basis": basis,
+                        }
+                    )
+                    rows_amount.append(amounts[p, y])
+                    rows_count.append(counts[p, y])
+    series = _series(keys, rows_amount, rows_count, n_replicates)
+    if series.keys.empty:
+        return series
+    order = series.keys.sort_values(
+        ["clause_id", "payer_level", "payer", "basis", "year"], kind="stable"
+    ).index.to_numpy()
+    return Series(
+        series.keys.iloc[order].reset_index(drop=True),
+        series.amount_wan[order],
+        series.awards[order],
+    )
+
+
+def _series(
+    keys: list[dict[str, object]],
+    amounts: list[np.ndarray],
+    counts: list[np.ndarray],
+    n_replicates: int,
+) -> Series:
+    if not keys:
+        empty = np.zeros((0, n_replicates))
+        return Series(pd.DataFrame(keys), empty, empty.copy())
+    return Series(pd.DataFrame(keys), np.array(amounts), np.array(counts))
+
+
+QUANTILES = (5, 50, 95)
+
+
+def statistics(
+    values: np.ndarray, prefix: str = "", quantiles: Sequence[int] = QUANTILES
+) -> dict[str, np.ndarray]:
+    """Mean and percentiles (P5/P50/P95 unless told) over replicates (the last axis)."""
+    names = [f"{prefix}p{level:02d}" for level in quantiles]
+    if values.shape[-1] == 0:
+        nan = np.full(values.shape[:-1], np.nan)
+        return {f"{prefix}mean": nan, **{name: nan for name in names}}
+    q = np.percentile(values, quantiles, axis=-1)
+    return {f"{prefix}mean": values.mean(axis=-1), **dict(zip(names, q, strict=True))}

@@ -1,0 +1,181 @@
+"""The report as a person sees it: rendered by headless Chromium, and the PDF's pages as images.
+
+Needs Debian's `chromium` and `poppler-utils` (`make test` installs them where apt is available);
+where they cannot be installed the tests skip and say so.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from matplotlib import image
+
+from fiscalsim.paths import SCENARIOS_DIR
+from fiscalsim.reports.render import write_report
+from fiscalsim.run import run_scenario
+from fiscalsim.simulation.montecarlo import prepare
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+POPPLER = all(shutil.which(tool) for tool in ("pdftoppm", "pdftotext", "pdffonts"))
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium: run `make system-deps` (apt-get install chromium)"
+)
+needs_poppler = pytest.mark.skipif(
+    not POPPLER, reason="no poppler-utils: run `make system-deps` (apt-get install poppler-utils)"
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The Chinese report of a real (small) baseline run."""
+    out = tmp_path_factory.mktemp("baseline")
+    prepared = prepare(SCENARIOS_DIR / "baseline.yaml", replicates=3, batch_replicates=3)
+    run_scenario(prepared, out, workers=1)
+    return write_report(out, "zh")
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    profile = tmp_path / "profile"
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def console_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+def ink(path: Path) -> float:
+    """Share of pixels that are not (near) white."""
+    pixels = image.imread(str(path))[..., :3].astype(float)
+    if pixels.max() > 1:
+        pixels = pixels / 255.0
+    return float((pixels.min(axis=2) < 0.9).mean())
+
+
+@needs_chromium
+def test_console_check_would_catch_an_error(tmp_path: Path) -> None:
+    page = tmp_path / "error.html"
+    page.write_text('<script>console.error("boom")</script>', encoding="utf-8")
+    completed = chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert any("boom" in line for line in console_lines(completed.stderr))
+
+
+@needs_chromium
+def test_browser_shows_charts_and_tables_without_console_errors(
+    report: tuple[Path, Path], tmp_path: Path
+) -> None:
+    html, _pdf = report
+    shot = tmp_path / "shot.png"
+    completed = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,2000", html.as_uri())
+    assert shot.exists(), completed.stderr[-2000:]
+    assert console_lines(completed.stderr) == []
+    share = ink(shot)
+    assert 0.02 < share < 0.9, f"screenshot looks blank or solid: {share:.3f} of pixels inked"
+    dom = chromium(tmp_path, "--dump-dom", html.as_uri())
+    assert console_lines(dom.stderr) == []
+    assert dom.stdout.count('<img src="data:image/png;base64,') >= 2
+    assert dom.stdout.count("<table") >= 4
+    assert "各级财政需预留的资金" in dom.stdout and "寻乌县" in dom.stdout
+
+
+@needs_chromium
+def test_charts_decode_to_images_in_the_browser(report: tuple[Path, Path], tmp_path: Path) -> None:
+    """Every chart loads: naturalWidth > 0 is written into the DOM by a tiny inline check."""
+    html, _pdf = report
+    probe = tmp_path / "probe.html"
+    text = html.read_text(encoding="utf-8")
+    check = (
+        "<script>window.addEventListener('load',()=>{const bad=[...document.images]"
+        ".filter(i=>!i.naturalWidth).length;document.title='images:'+document.images.length"
+        "+':broken:'+bad;});</script></body>"
+    )
+    probe.write_text(text.replace("</body>", check), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", "--virtual-time-budget=5000", probe.as_uri())
+    assert "<title>images:" in dom.stdout, dom.stderr[-2000:]
+    title = dom.stdout.split("<title>")[1].split("</title>")[0]
+    count, broken = int(title.split(":")[1]), int(title.split(":")[3])
+    assert count >= 2 and broken == 0
+
+
+def test_chinese_budget_sections_name_no_pinyin_id(report: tuple[Path, Path]) -> None:
+    from fiscalsim.jurisdictions import load_registry
+
+    html = report[0].read_text(encoding="utf-8")
+    body = html[html.index('id="headline"') : html.index('id="assumptions"')]
+    body = re.sub(r'src="data:[^"]*"', "", body)
+    ids = [j.id for j in load_registry().items]
+    found = [i for i in ids if re.search(rf"\b{i}\b", re.sub(r"<[^>]+>", " ", body))]
+    assert found == []
+
+
+def test_a_county_report_books_only_its_own_share_of_each_clause(
+    report: tuple[Path, Path],
+) -> None:
+    """Without a payer column the clause table comes from the ledger: it adds up to the headline."""
+    import pandas as pd
+
+    from fiscalsim.reports.sections import ledger_clause_frame
+
+    folder = report[0].parent
+    ledger = pd.read_parquet(folder / "ledger.parquet")
+    own = ledger_clause_frame(ledger, "xunwu", 3)
+    spending = pd.read_csv(folder / "spending.csv")
+    for basis in ("obligation", "cash"):
+        expected = spending[(spending["jurisdiction"] == "xunwu") & (spending["basis"] == basis)]
+        total = own[own["basis"] == basis]["mean_wan"].sum()
+        assert total == pytest.approx(expected["mean_wan"].sum(), abs=0.01 * len(expected))
+    assert set(own["payer_level"]) == {"county"} and {"XW-1", "GZ-2c"} <= set(own["clause_id"])
+    html, _pdf = write_report(folder, "zh", "xunwu")
+    text = html.read_text(encoding="utf-8")
+    assert "寻府办字〔2022〕51号" in text and "山西省" not in text.split('id="assumptions"')[0]
+
+
+@needs_poppler
+def test_every_pdf_page_has_content_and_chinese_text_extracts(
+    report: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _html, pdf = report
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 4
+    for page in pages:
+        assert ink(page) > 0.002, f"{page.name} is blank"
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for phrase in ("各级财政需预留的资金", "赣州市（市级）", "寻乌县", "赣市发〔2022〕5号", "万元"):
+        assert phrase in text, phrase
+    assert "\ufffd" not in text
+
+
+@needs_poppler
+def test_the_cjk_font_is_embedded(report: tuple[Path, Path]) -> None:
+    _html, pdf = report
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    cjk = [line for line in fonts if "CJK" in line]
+    assert cjk, fonts
+    assert all(line.split()[-5] == "yes" for line in cjk)  # the `emb` column

@@ -1,0 +1,137 @@
+"""Tables people open: CSVs with a BOM and amounts to 0.01 万元, a workbook with typed numbers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from fiscalsim.excel import header_zh, write_tables_xlsx
+from fiscalsim.output import csv_writer
+from fiscalsim.paths import SCENARIOS_DIR
+from fiscalsim.run import run_scenario
+from fiscalsim.simulation.montecarlo import prepare
+from tests.helpers import run_cli
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    prepared = prepare(SCENARIOS_DIR / "baseline.yaml", replicates=3, batch_replicates=3)
+    run_scenario(prepared, out, out / "panel.csv", workers=1)
+    return out
+
+
+def test_every_csv_of_a_run_starts_with_a_bom_and_reads_back(run_dir: Path) -> None:
+    csvs = sorted(run_dir.glob("*.csv"))
+    assert {"spending.csv", "spending_by_clause.csv", "calibration.csv", "panel.csv"} <= {
+        p.name for p in csvs
+    }
+    for path in csvs:
+        raw = path.read_bytes()
+        assert raw.startswith(BOM), path.name
+        assert b"\r\n" not in raw
+        frame = pd.read_csv(path)
+        assert not frame.columns[0].startswith("\ufeff"), path.name
+        assert len(frame) > 0
+    cumulative = pd.read_csv(run_dir / "cumulative.csv", encoding="utf-8-sig")
+    assert "赣市发〔2022〕5号" in set(cumulative["document_number"])
+
+
+def test_amounts_are_rounded_to_a_hundredth_of_a_wan(run_dir: Path) -> None:
+    spending = pd.read_csv(run_dir / "spending.csv")
+    amounts = spending[["mean_wan", "p05_wan", "p25_wan", "p50_wan", "p75_wan", "p95_wan"]]
+    assert (amounts.to_numpy() * 100 - (amounts.to_numpy() * 100).round()).max() < 1e-6
+    as_text = pd.read_csv(run_dir / "spending_by_clause.csv", dtype=str)
+    for column in [c for c in as_text.columns if c.endswith("_wan")]:
+        decimals = as_text[column].str.partition(".")[2].str.len()
+        assert decimals.max() <= 2, column
+    shares = pd.read_csv(run_dir / "spending.csv")["share_of_expenditure_mean"].dropna()
+    assert all(float(f"{x:.6g}") == x for x in shares)  # 6 significant digits
+    ledger = pd.read_parquet(run_dir / "ledger.parquet")
+    assert ledger["amount_wan"].dtype == "float64"
+
+
+def test_the_panel_keeps_full_precision_for_the_calculator(run_dir: Path) -> None:
+    panel = pd.read_csv(run_dir / "panel.csv")
+    revenue = panel["revenue_wan"].to_numpy()
+    assert (abs(revenue * 100 - (revenue * 100).round()) > 1e-6).any()
+
+
+def test_csv_writer_is_byte_stable(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"jurisdiction": ["xunwu"], "mean_wan": [1 / 3], "share": [2 / 3]})
+    csv_writer(frame)(tmp_path / "a.csv")
+    csv_writer(frame.copy())(tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert (
+        tmp_path / "a.csv"
+    ).read_bytes() == BOM + b"jurisdiction,mean_wan,share\nxunwu,0.33,0.666667\n"
+
+
+def test_workbook_has_every_table_with_chinese_headers_and_typed_numbers(run_dir: Path) -> None:
+    book = openpyxl.load_workbook(run_dir / "tables.xlsx")
+    assert book.sheetnames == [
+        "各级财政支出",
+        "分条款支出",
+        "文件期内累计",
+        "企业群体",
+        "首次跨档",
+        "校准",
+        "奖励明细（第0次模拟）",
+    ]
+    sheet = book["各级财政支出"]
+    headers = [c.value for c in sheet[1]]
+    assert headers[:4] == ["地区代码", "地区", "预算级次", "年度"]
+    assert "均值（万元）" in headers and "P25（万元）" in headers
+    assert sheet.freeze_panes == "A2"
+    spending = pd.read_csv(run_dir / "spending.csv")
+    assert sheet.max_row == len(spending) + 1
+    mean = headers.index("均值（万元）") + 1
+    row = 2 + int(spending["mean_wan"].to_numpy().argmax())
+    cell = sheet.cell(row=row, column=mean)
+    assert isinstance(cell.value, float) and cell.number_format == "#,##0.00"
+    assert math.isclose(cell.value, spending["mean_wan"].max())
+    assert isinstance(sheet.cell(row=2, column=4).value, int)
+    names = {c.value for c in sheet["B"][1:]}
+    assert {"寻乌县", "山西省", "赣州市"} <= names
+    levels = {c.value for c in sheet["C"][1:]}
+    assert levels <= {"省级", "市级", "县（区）级"}
+    for title in book.sheetnames:
+        assert book[title].max_row > 1, title
+
+
+def test_write_tables_xlsx_for_any_table(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "scenario": ["base", "raise"],
+            "jurisdiction": ["xunwu", "xunwu"],
+            "year": [2024, "total"],
+            "diff_mean_wan": [0.0, 12.3456],
+        }
+    )
+    write_tables_xlsx(tmp_path / "t.xlsx", {"differences": frame, "自定义/表": frame})
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames == ["情景差异", "自定义_表"]
+    sheet = book["情景差异"]
+    assert [c.value for c in sheet[1]] == [
+        "情景",
+        "地区代码",
+        "地区",
+        "年度",
+        "与基准之差均值（万元）",
+    ]
+    assert sheet["D3"].value == "合计" and sheet["E3"].value == 12.35
+    assert header_zh("revenue_wan_p95") == "营业收入P95（万元）"
+
+
+def test_awards_writes_a_workbook_too(tmp_path: Path) -> None:
+    completed = run_cli("awards", "--panel", "data/demo_panel.csv", "--out", str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "ledger.csv").read_bytes().startswith(BOM)
+    book = openpyxl.load_workbook(tmp_path / "tables.xlsx")
+    assert book.sheetnames[0] == "奖励明细"
