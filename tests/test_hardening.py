@@ -408,10 +408,13 @@ def test_previous_output_is_replaced_whole(
     out = tmp_path / "out"
     assert awards(capsys, out)[0] == 0
     marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
-    assert {"ledger.csv", "dropped.csv", "explanations.jsonl", "summary.json"} <= set(
-        marker["files"]
-    )
-    assert set(marker["files"]) == {p.name for p in out.iterdir()} - {MARKER}
+    assert set(marker["files"]) == {
+        "ledger.csv",
+        "dropped.csv",
+        "explanations.jsonl",
+        "summary.json",
+        "tables.xlsx",
+    }
     first = (out / "summary.json").read_bytes()
     assert awards(capsys, out)[0] == 0
     assert (out / "summary.json").read_bytes() == first
@@ -549,7 +552,6 @@ def test_scratch_needs_no_writable_parent_when_out_exists(
 
     out = tmp_path / "out"
     assert awards(capsys, out)[0] == 0
-    written = sorted(p.name for p in out.iterdir())
     real = fiscalsim.output._writable
     monkeypatch.setattr(fiscalsim.output, "_writable", lambda p: p != tmp_path and real(p))
     (out / "stale.csv").write_text("from an older run", encoding="utf-8")
@@ -558,7 +560,9 @@ def test_scratch_needs_no_writable_parent_when_out_exists(
     (out / MARKER).write_text(json.dumps(marker), encoding="utf-8")
     code, _out, err = awards(capsys, out)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == written  # stale.csv gone, nothing else
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [MARKER, "dropped.csv", "explanations.jsonl", "ledger.csv", "summary.json", "tables.xlsx"]
+    )
 
 
 def test_read_only_parent_is_refused_before_work(

@@ -146,7 +146,9 @@ def test_a_county_report_books_only_its_own_share_of_each_clause(
         expected = spending[(spending["jurisdiction"] == "xunwu") & (spending["basis"] == basis)]
         total = own[own["basis"] == basis]["mean_wan"].sum()
         assert total == pytest.approx(expected["mean_wan"].sum(), abs=0.01 * len(expected))
-    assert set(own["payer_level"]) == {"county"} and {"XW-1", "GZ-2c"} <= set(own["clause_id"])
+    clauses = set(own["clause_id"])
+    assert set(own["payer_level"]) == {"county"} and "XW-1" in clauses
+    assert any(c.startswith("GZ-") for c in clauses)  # Xunwu's half of a Ganzhou clause
     html, _pdf = write_report(folder, "zh", "xunwu")
     text = html.read_text(encoding="utf-8")
     assert "寻府办字〔2022〕51号" in text and "山西省" not in text.split('id="assumptions"')[0]

@@ -113,12 +113,13 @@ def test_startup_rent_period_counts_from_the_first_payment(tmp_path: Path) -> No
     from fiscalsim.paths import POLICIES_DIR
 
     text = (POLICIES_DIR / "shuozhou.yaml").read_text(encoding="utf-8")
-    old = "\nyears: {first: 2023, last: 2025}\n"  # the document's window, inherited by SZ-31
+    old = "    period_years: 3\n"
     assert old in text
     folder = tmp_path / "policies"
     folder.mkdir()
     (folder / "shuozhou.yaml").write_text(
-        text.replace(old, "\nyears: {first: 2023, last: 2027}\n", 1), encoding="utf-8"
+        text.replace(old, "    period_years: 3\n    years: {first: 2023, last: 2027}\n"),
+        encoding="utf-8",
     )
     rows = [rent_year("u", year, 2022) for year in (2023, 2025, 2026)]
     result = awards_for(tmp_path, rows, policies=[folder])

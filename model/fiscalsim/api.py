@@ -37,15 +37,17 @@ def run_scenario(
     out: str | Path | None = None,
     readings_band: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """Simulate a scenario; the tables `fiscalsim run` writes, as DataFrames (and files in `out`)."""
+    """Simulate a scenario: the tables `fiscalsim run` writes, as DataFrames at full precision
+    (the CSV files, written to `out` when given, round amounts to 0.01 万元)."""
     from fiscalsim.run import run_scenario as run
     from fiscalsim.simulation.montecarlo import prepare
 
     prepared = prepare(Path(path), replicates=replicates, seed=seed)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "run"
-        run(prepared, folder, workers=workers, readings_band=readings_band)
-        return {p.stem: pd.read_csv(p, encoding="utf-8-sig") for p in sorted(folder.glob("*.csv"))}
+        result = run(prepared, folder, workers=workers, readings_band=readings_band)
+    tables: dict[str, pd.DataFrame] = result["tables"]
+    return tables
 
 
 def compare(

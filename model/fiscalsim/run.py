@@ -231,4 +231,21 @@ def run_scenario(
         panel = results["panel"].sort_values(["year"], kind="stable")
         files[panel_out] = csv_writer(panel, exact=True)
     write_all(out_dir, writers, files, force=force)
-    return {"spending": spending, "summary": summary, "run": run_info, "results": results}
+    tables = {
+        "spending": spending,
+        "spending_by_clause": by_clause,
+        "cumulative": cumulative,
+        "population": population,
+        "first_crossings": crossings,
+        "calibration": calibration,
+    }
+    if band is not None:
+        tables["readings"] = band.readings
+        tables["readings_influence"] = band.influence
+    return {
+        "spending": spending,
+        "tables": tables,
+        "summary": summary,
+        "run": run_info,
+        "results": results,
+    }
