@@ -115,7 +115,7 @@ def test_folder_given_as_panel(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert_one_line(capsys, tmp_path, args, "is a folder")
 
 
-def test_validate_a_folder_panel(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert_one_line(capsys, tmp_path, ["validate", str(tmp_path / "nothing.csv")], "no such file")
 
 
@@ -590,3 +590,30 @@ def test_unreadable_panel_is_one_line(
     monkeypatch.setattr(Path, "read_bytes", denied)
     args = ["awards", "--panel", str(path), "--out", str(tmp_path / "out")]
     assert_one_line(capsys, tmp_path, args, "cannot read: Permission denied")
+
+
+def test_population_too_large_for_memory_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = scenario_copy(tmp_path, "firms: 10000", "firms: 2000000", name="benchmark.yaml")
+    text = path.read_text(encoding="utf-8").replace(
+        "batch_replicates: 10 ", "batch_replicates: 50 "
+    )
+    write(path, text)  # 2,000,000 firms x 50 replicates in one batch
+    args = ["run", str(path), "--out", str(tmp_path / "out")]
+    assert_one_line(capsys, tmp_path, args, "batch_replicates", "more than 50,000,000")
+
+
+def test_run_summary_is_byte_identical(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same scenario, seed and replicates from two folders: the same summary.json bytes."""
+    scenario = str(SCENARIOS_DIR / "benchmark.yaml")
+    common = ["--replicates", "2", "--workers", "1"]
+    assert run_main(capsys, "run", scenario, *common, "--out", str(tmp_path / "a"))[0] == 0
+    monkeypatch.chdir(tmp_path)
+    assert run_main(capsys, "run", scenario, *common, "--out", "b")[0] == 0
+    first = (tmp_path / "a" / "summary.json").read_bytes()
+    assert first == (tmp_path / "b" / "summary.json").read_bytes()
+    assert b"seconds" not in first and b"/tmp" not in first
+    assert json.loads((tmp_path / "a" / "run.json").read_text(encoding="utf-8"))["workers"] == 1

@@ -36,6 +36,8 @@ from fiscalsim.scenario_load import LoadedScenario, load_scenario
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.world import Model, Variant, World
 
+MAX_FIRMS_IN_BATCH = 50_000_000  # start firms x replicates held in memory at once (~10 GB)
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -121,6 +123,16 @@ def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan
     for city in scenario.dynamics.entry.per_year:
         if city not in cities:
             raise InputError(path, f"dynamics.entry.per_year.{city}", "not a simulated city")
+    firms_in_batch = sum(s.firms for s in segments) * min(
+        scenario.batch_replicates, scenario.replicates
+    )
+    if firms_in_batch > MAX_FIRMS_IN_BATCH:
+        raise InputError(
+            path,
+            "batch_replicates",
+            f"{firms_in_batch:,} start firms in one batch is more than {MAX_FIRMS_IN_BATCH:,}; "
+            "lower batch_replicates or the population",
+        )
     if scenario.budget.file is not None:  # read now, not after the whole simulation
         read_data_file(BudgetFile, resolve(path, scenario.budget.file))
     return tuple(
