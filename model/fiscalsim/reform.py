@@ -72,32 +72,23 @@ def parse_path(path: str, source: Path) -> list[str | int]:
     return steps
 
 
+def _resolved(value: Any, base_dir: Path) -> Any:
+    """A file name (or a list of them) made absolute against `base_dir`; anything else as is."""
+    if isinstance(value, list):
+        return [_resolved(v, base_dir) if isinstance(v, str) else v for v in value]
+    if isinstance(value, str):
+        return str((base_dir / value).resolve())
+    return value
+
+
 def _absolute(raw: dict[str, Any], base_dir: Path) -> None:
     """Make the scenario's file names absolute, so a scenario built on it can live elsewhere."""
-    for keys in _PATH_LISTS:
+    for keys in _PATH_LISTS + _PATH_KEYS:
         node: Any = raw
         for key in keys[:-1]:
             node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get(keys[-1]), list):
-            node[keys[-1]] = [
-                str((base_dir / v).resolve()) if isinstance(v, str) else v for v in node[keys[-1]]
-            ]
-    for keys in _PATH_KEYS:
-        node = raw
-        for key in keys[:-1]:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get(keys[-1]), str):
-            node[keys[-1]] = str((base_dir / node[keys[-1]]).resolve())
-
-
-def _absolute_value(holder: dict[str, Any], base_dir: Path) -> None:
-    value = holder["value"]
-    if isinstance(value, list):
-        holder["value"] = [
-            str((base_dir / v).resolve()) if isinstance(v, str) else v for v in value
-        ]
-    elif isinstance(value, str):
-        holder["value"] = str((base_dir / value).resolve())
+        if isinstance(node, dict) and keys[-1] in node:
+            node[keys[-1]] = _resolved(node[keys[-1]], base_dir)
 
 
 def _read_scenario(
@@ -240,9 +231,9 @@ def apply_change(sources: Sources, change: Change) -> None:
     else:
         node, rest, where = sources.scenario, steps, "the scenario"
         if tuple(steps) in _PATH_LISTS + _PATH_KEYS:  # file names resolve against the file
-            holder = {"value": change.value}
-            _absolute_value(holder, change.source.parent)
-            change = Change(change.path, holder["value"], change.source)
+            change = Change(
+                change.path, _resolved(change.value, change.source.parent), change.source
+            )
     for step in rest[:-1]:
         node = _child(node, step, where, change)
         where = f"{where}.{step}" if isinstance(step, str) else f"{where}[{step}]"

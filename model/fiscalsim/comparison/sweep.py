@@ -24,6 +24,7 @@ from fiscalsim.comparison.tables import levels
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import LEVELS, Registry, load_registry
 from fiscalsim.reform import Sources, parse_path, read_sources
+from fiscalsim.scenario import Scenario
 from fiscalsim.scenario_load import _check_scenario, with_changes
 from fiscalsim.simulation.montecarlo import VariantSpec, with_run_options
 
@@ -178,7 +179,7 @@ def target(
     low, high = bracket if bracket is not None else (base_value * 0.25, base_value * 4.0)
     if not low < high:
         raise InputError("--bracket", f"{low},{high}", "the low end must be below the high end")
-    cities = [p.city for p in _plans_of(runner)]
+    cities = _simulated_cities(runner.base.loaded.scenario)
     needed = _needed_cities(registry, jurisdiction, cities)
     if not needed:
         raise InputError("--jurisdiction", jurisdiction, "no simulated city pays into this budget")
@@ -296,8 +297,9 @@ def target(
     return TargetResult(answer, curve)
 
 
-def _plans_of(runner: Runner) -> list[Any]:
-    from fiscalsim.simulation.montecarlo import build_models
-
-    [(model, _)] = build_models([runner.base], runner.registry)
-    return list(model.plans)
+def _simulated_cities(scenario: Scenario) -> list[str]:
+    """The cities a scenario simulates, read from its population (no model is built)."""
+    population = scenario.population
+    if population.calibrated is not None:
+        return list(population.calibrated.cities)
+    return list(dict.fromkeys(segment.city for segment in population.segments))

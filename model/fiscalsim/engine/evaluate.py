@@ -51,6 +51,26 @@ class YearAwards:
         return int(self.row.size)
 
 
+def _drop_paid(
+    dropped: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]],
+    rows: np.ndarray,
+    result: AmountResult,
+    over: np.ndarray,
+    rule_index: int,
+) -> np.ndarray:
+    """Record the candidates a once-only or period limit stops; returns `over`."""
+    if over.any():
+        dropped.append(
+            (
+                rows[over],
+                result.amount_wan[over],
+                np.full(int(over.sum()), rule_index),
+                DROPPED_ALREADY_PAID,
+            )
+        )
+    return over
+
+
 def _concat_basis(parts: list[AmountResult]) -> AmountResult:
     if not parts:
         empty = np.zeros(0)
@@ -238,30 +258,12 @@ def evaluate_year(
                 start=np.zeros(rows.size, dtype=np.int32),
             )
             over = due & (paid_before >= limit)
-            if over.any():
-                dropped.append(
-                    (
-                        rows[over],
-                        result.amount_wan[over],
-                        np.full(int(over.sum()), compiled.index),
-                        DROPPED_ALREADY_PAID,
-                    )
-                )
-            due &= ~over
+            due &= ~_drop_paid(dropped, rows, result, over, compiled.index)
         period = compiled.rule.period_years
         if period is not None and due.any():
             first = state.rule_history(compiled.index).first_year_for(table.firm[rows])
             over = due & (first >= 0) & (table.year - first >= period)
-            if over.any():
-                dropped.append(
-                    (
-                        rows[over],
-                        result.amount_wan[over],
-                        np.full(int(over.sum()), compiled.index),
-                        DROPPED_ALREADY_PAID,
-                    )
-                )
-            due &= ~over
+            due &= ~_drop_paid(dropped, rows, result, over, compiled.index)
         if not due.any():
             continue
         rows_parts.append(rows[due])
