@@ -114,12 +114,11 @@ class World:
             range(self.scenario.population.start_year, self.scenario.horizon + 1),
             [plan.city for plan in sorted(model.plans, key=lambda p: p.city_index)],
         )
+        self.engine_rows: dict[int, slice] = {}  # city -> its rows at the last evaluation
         self.event_groups: dict[int, list[EventGroup]] = {}
         self.configs: dict[int, list[CityConfig]] = {}
         for plan in model.plans:
             self._configure(plan)
-        for state in self.states:
-            state.ensure(self.firms.n)  # each city's engine holds rows for every firm
 
     def _configure(self, plan: CityPlan) -> None:
         """Share one engine pass among variants whose rules and events agree in this city."""
@@ -155,10 +154,6 @@ class World:
                 )
             configs[key].variants.append(position)
         self.configs[plan.city_index] = list(configs.values())
-
-    @property
-    def states(self) -> list[EngineState]:
-        return [c.state for configs in self.configs.values() for c in configs]
 
     # -- the yearly loop ---------------------------------------------------------------
     def run(self) -> None:
@@ -218,6 +213,10 @@ class World:
     def blocks(self) -> np.ndarray:
         return self.firms.blocks(len(self.model.plans), self.model.n_replicates_total)
 
+    def _city_rows(self, city: int, blocks: np.ndarray) -> slice:
+        n_rep = self.model.n_replicates_total
+        return slice(int(blocks[city * n_rep]), int(blocks[(city + 1) * n_rep]))
+
     def _block(self, city: int, replicate: int, blocks: np.ndarray) -> slice:
         code = city * self.model.n_replicates_total + replicate
         return slice(int(blocks[code]), int(blocks[code + 1]))
@@ -232,9 +231,14 @@ class World:
         order = firms.order(self.model.n_replicates_total)  # entrants were appended last year
         keep = order[survives[order]]
         self.firms = firms.take(keep)
-        for configs in self.configs.values():
+        after = self.blocks()
+        for city, configs in self.configs.items():
+            rows = self._city_rows(city, after)
+            old = self.engine_rows[city]  # where last year's evaluation saw the city's firms
+            source = keep[rows]
+            local = np.where((source >= old.start) & (source < old.stop), source - old.start, -1)
             for config in configs:
-                config.state = reindex(config.state, keep)
+                config.state = reindex(config.state, local)
 
     def grow(self, year: int) -> None:
         """ln S += location(city, class, year, sigma) + common(city, class, year) + sigma * own,
@@ -293,11 +297,9 @@ class World:
 
     def evaluate_awards(self, year: int, events_on: bool) -> None:
         blocks = self.blocks()
-        n_rep = self.model.n_replicates_total
         for plan in self.model.plans:
-            city_rows = slice(
-                int(blocks[plan.city_index * n_rep]), int(blocks[(plan.city_index + 1) * n_rep])
-            )
+            city_rows = self._city_rows(plan.city_index, blocks)
+            self.engine_rows[plan.city_index] = city_rows
             if city_rows.stop == city_rows.start:
                 continue
             facts = self.facts(city_rows, year)
@@ -319,7 +321,7 @@ class World:
             for config in self.configs[plan.city_index]:
                 table = FactTable(
                     year=year,
-                    firm=np.arange(city_rows.start, city_rows.stop, dtype=np.int64),
+                    firm=np.arange(city_rows.stop - city_rows.start, dtype=np.int64),
                     location=facts["location"],
                     industry_class=facts["industry_class"],
                     group=self.firms.replicate[city_rows],
@@ -327,7 +329,9 @@ class World:
                     sparse=sparse[config.events],
                 )
                 awards: YearAwards = evaluate_year(config.book, table, config.state, config.rules)
-                self.collector.awards(self, table, awards, config.variants)
+                self.collector.awards(
+                    self, table, awards, config.variants, self.firms.key[city_rows]
+                )
         firms = self.firms
         firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, firms.revenue_wan)
 
@@ -353,6 +357,4 @@ class World:
                 if new.n:
                     parts.append(new)
         if len(parts) > 1:
-            self.firms = FirmArrays.concat(parts)
-            for state in self.states:
-                state.ensure(self.firms.n)
+            self.firms = FirmArrays.concat(parts)  # the engine first sees them after next exit
