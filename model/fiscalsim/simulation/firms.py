@@ -53,6 +53,12 @@ class FirmArrays:
             rd_share=rd_share,
         )
 
+    def copy_for(self, replicate: int) -> FirmArrays:
+        """The same firms as another replicate's (a shared start population)."""
+        copy = FirmArrays(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+        copy.replicate[:] = replicate
+        return copy
+
     def take(self, index: np.ndarray) -> FirmArrays:
         return FirmArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
