@@ -76,13 +76,13 @@ class Collector:
         keys: np.ndarray | None = None,
     ) -> None:
         """Book one city-year's awards to the ledgers of `variants` (default: the first).
-        `keys` gives the firm key of each of the table's engine rows (default: the world's)."""
+        `keys` gives the firm key of each of the table's rows (default: the world's firms')."""
         keys = world.firms.key if keys is None else keys
         variants = variants if variants is not None else [0]
         rows = awards.row
         columns = {
             "replicate": table.group[rows].astype(np.int32),
-            "firm_key": keys[table.firm[rows]],
+            "firm_key": keys[rows],
             "rule": awards.rule.astype(np.int32),
             "location": table.location[rows].astype(np.int32),
             "performance_year": np.full(rows.size, table.year, dtype=np.int32),
@@ -123,7 +123,7 @@ class Collector:
         names = np.array([j.id for j in self.book.registry.items], dtype=object)
         frame = pd.DataFrame(
             {
-                "firm_id": [f"f{k}" for k in keys[table.firm[mine]]],
+                "firm_id": [f"f{k}" for k in keys[mine]],
                 "location": names[table.location[mine]],
                 "year": table.year,
                 "industry_class": [f"{c:02d}" for c in table.industry_class[mine]],
