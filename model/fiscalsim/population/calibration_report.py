@@ -39,9 +39,13 @@ def start_statistics(
     population = scenario.population
     large_wan = population.calibrated.large_wan if population.calibrated else np.inf
     streams = Streams(scenario.seed)
+    per_start = population.replicates_per_start
+    # Replicates of one start population share its firms: draw each start once (its first
+    # replicate) and give its statistics to every replicate of it.
+    first = sorted({r // per_start * per_start for r in replicates})
     frames: list[pd.DataFrame] = []
-    for start in range(0, len(replicates), BATCH):
-        batch = replicates[start : start + BATCH]
+    for start in range(0, len(first), BATCH):
+        batch = first[start : start + BATCH]
         firms, _ = initial_population(
             plans,
             population.history,
@@ -72,7 +76,11 @@ def start_statistics(
         summed = grouped[list(STATS)].sum()
         summed["max_firm_wan"] = grouped["max_firm_wan"].max()
         frames.append(summed.reset_index())
-    return pd.concat(frames, ignore_index=True)
+    drawn = pd.concat(frames, ignore_index=True)
+    drawn["start"] = drawn.pop("replicate") // per_start
+    wanted = pd.DataFrame({"replicate": replicates, "start": [r // per_start for r in replicates]})
+    merged = wanted.merge(drawn, on="start", how="inner").drop(columns="start")
+    return merged.sort_values(["replicate", "city", "industry_class", "place"], ignore_index=True)
 
 
 def _per_replicate(
