@@ -117,4 +117,6 @@ def run(replicates: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(run(300))
+    import sys
+
+    print(run(int(sys.argv[1]) if len(sys.argv) > 1 else 300))

@@ -39,8 +39,15 @@ def _attributes(
     places = list(segment.county_weights)
     codes = np.array([registry.index[c] for c in places], dtype=np.int32)
     weights = np.array([segment.county_weights[c] for c in places])
-    location = codes[draws.category(u("location"), weights)]
-    revenue = sizes_from_uniforms(size, u("size"), u("size_tail"))
+    n = counter.size
+    # Draws a segment cannot use are skipped; each draw has its own key, so none shifts another.
+    location = (
+        np.full(n, codes[0]) if codes.size == 1 else codes[draws.category(u("location"), weights)]
+    )
+    has_tail = size.tail_from_wan is not None and size.tail_alpha is not None
+    revenue = sizes_from_uniforms(size, u("size"), u("size_tail") if has_tail else None)
+    if segment.rd_share_of_revenue == 0:
+        return location, revenue, np.zeros(n)
     rd_share = segment.rd_share_of_revenue * np.exp(
         segment.rd_share_log_sd * draws.normal(u("rd_share"))
     )

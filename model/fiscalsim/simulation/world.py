@@ -151,7 +151,11 @@ class World:
                 configs[key] = CityConfig(
                     book=variant.book,
                     rules=rules,
-                    state=EngineState(variant.book.n_ladders, variant.book.needs_ladder_paid),
+                    state=EngineState(
+                        variant.book.n_ladders,
+                        variant.book.needs_ladder_paid,
+                        variant.book.needs_previous,
+                    ),
                     events=groups[events_key],
                 )
             configs[key].variants.append(position)
