@@ -21,6 +21,7 @@ from fiscalsim.dynamics.entry import entrants
 from fiscalsim.dynamics.events import CityBlock, EventDrawer
 from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
 from fiscalsim.engine import EngineState, FactTable, YearAwards, evaluate_year
+from fiscalsim.population.calibration_report import start_frame
 from fiscalsim.population.synthesis import KEY_CITY, CityPlan, initial_population
 from fiscalsim.rules.book import CompiledRule, RuleBook
 from fiscalsim.scenario import EventProcess, Scenario
@@ -114,6 +115,11 @@ class World:
         self.appended = self.firms.n  # rows in run order; entrants are appended after them
         self.step_parameters = StepParameters.of(
             self.scenario.dynamics.exit, self.scenario.dynamics.growth
+        )
+        per_start = self.scenario.population.replicates_per_start
+        first = self.firms.replicate % per_start == 0  # each start population once
+        collector.start_statistics = start_frame(
+            self.firms.take(np.flatnonzero(first)), list(model.plans), registry, self.scenario
         )
         # Each city's engine memory has a row per firm ever seen (its slot), given in run order.
         blocks = self.blocks()
