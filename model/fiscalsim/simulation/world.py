@@ -28,6 +28,7 @@ from fiscalsim.rules.book import CompiledRule, RuleBook
 from fiscalsim.scenario import EventProcess, Scenario
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.firms import FirmArrays
+from fiscalsim.simulation.responding import responder
 from fiscalsim.simulation.streams import (
     Streams,
     firm_counter,
@@ -120,6 +121,7 @@ class World:
             self._configure(plan)
         for state in self.states:
             state.ensure(self.firms.n)  # each city's engine holds rows for every firm
+        self.responder = responder(self)  # issue 12 hook: None unless responses are active
 
     def _configure(self, plan: CityPlan) -> None:
         """Share one engine pass among variants whose rules and events agree in this city."""
@@ -239,6 +241,8 @@ class World:
     def grow(self, year: int) -> None:
         """ln S += location(city, class, year, sigma) + common(city, class, year) + sigma * own,
         the location set so that the expected simple growth is the drift (growth.drift_table)."""
+        if self.responder is not None:  # issue 12 hook: revenue back to its underlying path
+            self.responder.before_growth(self, year)
         spec = self.scenario.dynamics.growth
         firms = self.firms
         offset = year - self.scenario.population.start_year
@@ -253,6 +257,8 @@ class World:
             self.common_shocks(year),
         )
         firms.revenue_wan = firms.revenue_wan * np.exp(step)  # ln S grows by `step`
+        if self.responder is not None:  # issue 12 hook: growth response, pay-back, bunching
+            self.responder.after_growth(self, year)
 
     def facts(self, rows: slice, year: int) -> dict[str, np.ndarray]:
         firms = self.firms
@@ -327,6 +333,8 @@ class World:
                     sparse=sparse[config.events],
                 )
                 awards: YearAwards = evaluate_year(config.book, table, config.state, config.rules)
+                if self.responder is not None and 0 in config.variants:  # issue 12 hook
+                    self.responder.awarded(self, table, awards)
                 self.collector.awards(self, table, awards, config.variants)
         firms = self.firms
         firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, firms.revenue_wan)
@@ -352,6 +360,8 @@ class World:
                 new = exits.founding_year_survivors(self.scenario.dynamics.exit, new, rng)
                 if new.n:
                     parts.append(new)
+        if self.responder is not None:  # issue 12 hook: entrants the awards bring
+            parts += self.responder.entrants(self, year)
         if len(parts) > 1:
             self.firms = FirmArrays.concat(parts)
             for state in self.states:
