@@ -225,3 +225,31 @@ def _sensitivity(
         .drop(columns="_o")
         .reset_index(drop=True)
     )
+
+
+def summary(result: ButforResult, command: str) -> dict[str, Any]:
+    """summary.json: what ran, with which responses, and how to read the table."""
+    from fiscalsim import __version__
+    from fiscalsim.run import scenario_header
+
+    low_high = result.induced_share_range
+    return {
+        "fiscalsim_version": __version__,
+        "kind": "butfor",
+        "scenario": scenario_header(result.loaded),
+        "seed": result.loaded.scenario.seed,
+        "replicates": result.loaded.scenario.replicates,
+        "responses_from": result.responses_from,
+        "responses": result.responses.model_dump() if result.responses is not None else None,
+        "induced_share_range": list(low_high) if low_high is not None else None,
+        "induced_share_source": result.induced_share_source,
+        "units": "万元; shares 0-1; counts of crossings and firms per replicate",
+        "reading": (
+            "windfall = award money the policy world pays for what the firm also does without "
+            "the policy (the same award in the world without responses); induced = the "
+            "responding world less the no-policy counterfactual on the same random numbers; "
+            "year 'total' sums crossings and revenue over the window and counts induced firms "
+            "alive at the horizon"
+        ),
+        "command": command,
+    }
