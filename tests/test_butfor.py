@@ -54,7 +54,7 @@ EVERY_FIRM_BUNCHES = """
 """
 ZERO = """
   entry: {semi_elasticity: 0.0, max_uplift: 0.5, source: tests, assumption: true}
-  growth: {award_to_growth: 0.0, source: tests, assumption: true}
+  growth: {award_to_growth: 0.0, max_step: 0.1, source: tests, assumption: true}
   bunching: {band: 0.05, share: 0.0, source: tests, assumption: true}
 """
 ENTRY_ONLY = """

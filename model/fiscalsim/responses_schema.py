@@ -44,6 +44,9 @@ class GrowthResponse(Sourced):
     award_to_growth: Annotated[float, Field(ge=0, le=100)] = Field(
         description="extra ln-growth per unit of award / revenue, the year after the award"
     )
+    max_step: Annotated[float, Field(ge=0, le=5)] = Field(
+        description="cap on the extra ln-growth of one year (an award can exceed revenue)"
+    )
 
 
 class BunchingResponse(Sourced):

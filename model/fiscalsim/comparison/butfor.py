@@ -45,6 +45,7 @@ UNITS = {
     "semi_elasticity": "% more entrants per 1% of revenue paid as awards",
     "max_uplift": "cap on extra entrants, share of the base entry rate",
     "award_to_growth": "extra ln-growth per unit of award / revenue",
+    "max_step": "cap on the extra ln-growth of one year",
     "band": "share of the tier below it within which firms may bunch",
     "share": "probability that a firm in the band bunches",
 }

@@ -32,13 +32,14 @@ def by_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def growth_step(
     spec: GrowthResponse | None, received_wan: np.ndarray, revenue_wan: np.ndarray
 ) -> np.ndarray:
-    """Extra ln-growth of each firm: award_to_growth x (award received / revenue when received)."""
+    """Extra ln-growth of each firm: award_to_growth x (award received / revenue when received),
+    at most max_step (event awards, e.g. for a listing, can exceed a small firm's revenue)."""
     if spec is None or spec.award_to_growth == 0:
         return np.zeros(revenue_wan.size)
     ratio = np.divide(
         received_wan, revenue_wan, out=np.zeros(revenue_wan.size), where=revenue_wan > 0
     )
-    return np.asarray(spec.award_to_growth * ratio)
+    return np.asarray(np.minimum(spec.award_to_growth * ratio, spec.max_step))
 
 
 def bunching_shift(
