@@ -158,6 +158,10 @@ def test_butfor_command_writes_its_tables_and_says_which_responses(tmp_path: Pat
     assert summary["kind"] == "butfor" and summary["responses_from"].endswith("r.yaml")
     grid = pd.read_csv(out / "sensitivity.csv")
     assert set(grid["param"]) == {"bunching.share"} and set(grid["value"]) == {1.0}
+    report = run_cli("report", str(out))
+    assert report.returncode == 0, report.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "奖补资金买到了什么" in html and "全部预算合计" in html and "bunching.share = 1" in html
 
 
 @pytest.mark.parametrize(
