@@ -182,7 +182,7 @@ def butfor(
     table = measures(on, counterfactual, unresponsive)
     grid: pd.DataFrame | None = None
     if sensitivity and responses is not None and data is not None:
-        grid = _sensitivity(runner, responses, data, counterfactual, unresponsive)
+        grid = _sensitivity(runner, responses, data, table, counterfactual, unresponsive)
     return ButforResult(
         table=table,
         elasticities=elasticity_rows(responses),
@@ -199,10 +199,12 @@ def _sensitivity(
     runner: _Runner,
     responses: Responses,
     data: ResponsesFile,
+    table: pd.DataFrame,
     counterfactual: Simulated,
     unresponsive: dict[str, Any],
 ) -> pd.DataFrame:
-    """Window totals (cash) of every budget for each grid value, one parameter at a time."""
+    """Window totals (cash) of every budget for each grid value, one parameter at a time
+    (`table` is the but-for table of the responses in force)."""
     parts: list[pd.DataFrame] = []
     for param, values in data.sensitivity.values.items():
         for value in values:
@@ -210,8 +212,11 @@ def _sensitivity(
                 varied = with_value(responses, param, value)
             except ValueError:
                 continue  # the responses in force have no such block: nothing to vary
-            table = measures(runner.responding(varied), counterfactual, unresponsive)
-            rows = table[(table["year"].astype(str) == "total") & (table["basis"] == "cash")]
+            if varied == responses:  # the value in force: the main table already has it
+                point = table
+            else:
+                point = measures(runner.responding(varied), counterfactual, unresponsive)
+            rows = point[(point["year"].astype(str) == "total") & (point["basis"] == "cash")]
             keep = rows[["jurisdiction", "payer_level", *SENSITIVITY_COLUMNS]].copy()
             keep.insert(0, "value", float(value))
             keep.insert(0, "param", param)
