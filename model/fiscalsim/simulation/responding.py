@@ -44,7 +44,8 @@ class Responder:
     def __init__(self, world: World, spec: Responses) -> None:
         self.spec = spec
         n_cities = len(world.model.plans)
-        self.slot = {r: i for i, r in enumerate(world.replicates)}
+        self.slot_of = np.full(max(world.replicates) + 1, -1, dtype=np.int64)  # replicate -> row
+        self.slot_of[world.replicates] = np.arange(len(world.replicates))
         self.tiers = tier_thresholds(world.model.book)
         empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
         self.adjusted = empty  # reported minus underlying revenue, by key
@@ -117,7 +118,7 @@ class Responder:
         firms = world.firms
         self.grant_keys.append(firms.key[rows])
         self.grant_amounts.append(awards.amount_wan)
-        slots = np.array([self.slot[int(r)] for r in firms.replicate[rows]], dtype=np.int64)
+        slots = self.slot_of[firms.replicate[rows]]
         np.add.at(
             self.granted,
             (firms.city[rows].astype(np.int64), slots, firms.industry_class[rows].astype(np.int64)),
@@ -132,7 +133,7 @@ class Responder:
             return []
         firms = world.firms
         revenue = np.zeros_like(self.granted)
-        slots = np.array([self.slot[int(r)] for r in firms.replicate], dtype=np.int64)
+        slots = self.slot_of[firms.replicate]
         np.add.at(
             revenue,
             (firms.city.astype(np.int64), slots, firms.industry_class.astype(np.int64)),
