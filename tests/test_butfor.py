@@ -232,3 +232,7 @@ def test_a_scenario_that_sets_its_own_responses_is_used_as_written(tmp_path: Pat
     assert "own.yaml dynamics.responses" in result["summary"]["responses_from"]
     assert list(result["elasticities"]["parameter"]) == ["award_to_growth", "max_step"]
     assert result["summary"]["responses"]["growth"]["award_to_growth"] == 2.0
+    done = run_cli("run", str(scenario), "--out", str(tmp_path / "run"), "--replicates", "2")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumptions"]["dynamics"]["response_growth"] == "tests"  # listed as used
