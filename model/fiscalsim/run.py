@@ -181,6 +181,11 @@ def run_scenario(
                 "exit": scenario.dynamics.exit.source,
                 "entry": scenario.dynamics.entry.source,
                 "history": scenario.population.history.source,
+                **{  # issue 12: behavioural responses, only when the scenario sets them
+                    f"response_{part}": block.source
+                    for part in ("entry", "growth", "bunching")
+                    if (block := getattr(scenario.dynamics.responses, part, None)) is not None
+                },
             },
         },
         "uncertainty": budget_spread(

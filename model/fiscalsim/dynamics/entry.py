@@ -64,11 +64,13 @@ def entrants(
     seed: int,
     registry: Registry,
     next_key: np.ndarray,
+    stream: str = "entry",
 ) -> FirmArrays:
     """This year's surviving entrants of one city in every replicate of the batch.
 
     `next_key[position]` is the next serial number of replicate `replicates[position]`; it is
-    advanced past every entrant founded, survivor or not.
+    advanced past every entrant founded, survivor or not. `stream` names the counts' draws (the
+    awards' induced entrants have their own, so they never move the ordinary entrants).
     """
     reps = np.asarray(replicates, dtype=np.int64)
     kinds = [("organic", entry.per_year.get(plan.city, {}), entry.size)]
@@ -82,7 +84,7 @@ def entrants(
             mean = counts.get(segment.industry_class, 0.0)
             if mean <= 0:
                 continue
-            names = (plan.city, year, "entry", kind, segment.industry_class)
+            names = (plan.city, year, stream, kind, segment.industry_class)
             n = draws.poisson(named_uniforms(seed, names, reps), mean)
             total = int(n.sum())
             if total == 0:
