@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fiscalsim import __version__
 from fiscalsim.budget import (
@@ -32,6 +34,13 @@ from fiscalsim.simulation.montecarlo import Prepared, simulate
 from fiscalsim.uncertainty import budget_spread
 
 
+def firm_ids(keys: np.ndarray) -> pd.Series:
+    """"f" + the firm key, as pandas strings (built in Arrow: a Python loop took most of the
+    ledger table's time)."""
+    text = pc.binary_join_element_wise("f", pc.cast(pa.array(keys), pa.string()), "")
+    return pd.Series(text, dtype="string")
+
+
 def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFrame:
     book = prepared.model.book
     names = np.array([j.id for j in book.registry.items] + [""], dtype=object)
@@ -40,7 +49,7 @@ def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFr
     frame = pd.DataFrame(
         {
             "replicate": ledger["replicate"],
-            "firm_id": pd.Series([f"f{k}" for k in ledger["firm_key"]], dtype="string"),
+            "firm_id": firm_ids(ledger["firm_key"]),
             "clause_id": clause,
             "jurisdiction": pd.Categorical(issuer[ledger["rule"]]),
             "location": pd.Categorical(names[ledger["location"]]),
