@@ -29,6 +29,7 @@ BATCH = 100  # replicates drawn at once (memory only)
 DEFAULT_TOLERANCES = CalibrationTolerances(
     total_mean=0.03, total_band=0.10, counts=0.10, validation=0.25
 )
+CLASS_LABELS = np.array([f"{c:02d}" for c in range(10)], dtype=object)
 STATS = ("firms", "above_scale_firms", "large_firms", "revenue_wan", "above_scale_revenue_wan")
 
 
@@ -46,7 +47,7 @@ def start_frame(
         {
             "replicate": firms.replicate,
             "city": np.array([p.city for p in plans], dtype=object)[firms.city],
-            "industry_class": np.char.zfill(firms.industry_class.astype(str), 2),
+            "industry_class": CLASS_LABELS[firms.industry_class],
             "place": np.array([j.id for j in registry.items], dtype=object)[firms.location],
             "firms": 1,
             "above_scale_firms": above.astype(int),
