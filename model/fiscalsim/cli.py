@@ -128,16 +128,34 @@ def run(
             help="'all': also evaluate every combination of contested readings (readings.csv).",
         ),
     ] = "default",
+    appropriation: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--appropriation",
+            help="JURISDICTION=WAN: a paying budget's yearly appropriation (万元), repeatable; "
+            "turns the budget process on.",
+        ),
+    ] = None,
+    process: Annotated[
+        bool | None,
+        typer.Option(
+            "--process/--no-process",
+            help="Run the budget process (applications, reviews, quotas, arrears); "
+            "default: as the scenario says.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario: spending by paying budget, clause and year, with P5–P95 ranges."""
     from rich.progress import Progress
 
     from fiscalsim.output import check_targets
+    from fiscalsim.process.params import parse_appropriation_options
     from fiscalsim.run import run_scenario
     from fiscalsim.simulation.montecarlo import prepare
 
     if readings not in ("default", "all"):
         raise InputError("--readings", readings, "choose 'default' or 'all'")
+    appropriations = parse_appropriation_options(appropriation or [])
     panel_target = {panel_out: "--panel-out"} if panel_out else None
     if out is not None:
         check_targets(out, panel_target, force=force)
@@ -155,6 +173,8 @@ def run(
             lambda n: progress.advance(task, n),
             readings_band=readings == "all",
             force=force,
+            process=process,
+            appropriation=appropriations,
         )
     spending = result["spending"]
     cash = spending[spending["basis"] == "cash"]
