@@ -5,7 +5,9 @@
    in the same run, and their ratio.
 2. The baseline scenario, 1000 replicates, all five jurisdictions, on the machine's cores: wall
    time and peak memory of the whole process tree.
-3. A sweep of ten values of a policy parameter on the baseline (1000 replicates), as a multiple
+3. The baseline with the budget process (SimPy) on and off, whole commands: their ratio
+   (`python benchmarks/run_benchmarks.py process` runs this step alone).
+4. A sweep of ten values of a policy parameter on the baseline (1000 replicates), as a multiple
    of one plain run, and a target search on the baseline: its time and number of evaluations.
 
 Run with `make bench`; results go to benchmarks/results.json.
@@ -124,6 +126,35 @@ def baseline(replicates: int) -> dict[str, Any]:
     }
 
 
+def budget_process(replicates: int) -> dict[str, Any]:
+    """The baseline with the budget process on and off (whole commands, same machine, one after
+    the other), and the process's own seconds from run.json."""
+    runs: dict[str, dict[str, float]] = {}
+    for switch in ("--no-process", "--process"):
+        out = REPO / "outputs" / f"bench-baseline{switch.replace('--', '-')}"
+        seconds, peak = measure(
+            ["run", "scenarios/baseline.yaml", "--replicates", str(replicates), switch]
+            + ["--out", str(out), "--force"]
+        )
+        info = json.loads((out / "run.json").read_text())
+        runs[switch] = {
+            "wall_seconds_whole_command": round(seconds, 1),
+            "simulation_seconds": info["seconds"],
+            "process_seconds": info.get("process_seconds", 0.0),
+            "peak_memory_mb_process_tree": round(peak / 1024),
+        }
+    on, off = runs["--process"], runs["--no-process"]
+    return {
+        "replicates": replicates,
+        "off": off,
+        "on": on,
+        "on_over_off_whole_command": round(
+            on["wall_seconds_whole_command"] / off["wall_seconds_whole_command"], 3
+        ),
+        "target_at_most": 1.3,
+    }
+
+
 GZ2C_FIRST_TIER = "policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan"
 
 
@@ -181,6 +212,13 @@ def comparison(replicates: int, plain_seconds: float) -> dict[str, Any]:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["process"]:
+        path = REPO / "benchmarks" / "results.json"
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        stored["budget_process"] = budget_process(1000)
+        path.write_text(json.dumps(stored, indent=2, ensure_ascii=False) + "\n")
+        print(json.dumps(stored["budget_process"], indent=2))
+        return
     results = {
         "machine": {
             "python": platform.python_version(),
@@ -191,6 +229,7 @@ def main() -> None:
         "benchmark_mesa": mesa(5),
         "baseline": baseline(1000),
     }
+    results["budget_process"] = budget_process(1000)
     results["comparison"] = comparison(1000, results["baseline"]["wall_seconds_whole_command"])
     ratio = (
         results["benchmark_vectorized"]["firm_years_per_second"]

@@ -59,10 +59,36 @@ def yearly_cubes(
         scatter_add(cubes[names[0]], where, source["amount_wan"])
         scatter_add(cubes[names[1]], where, 1.0)
     cubes["arrears"] = np.cumsum(cubes["due"] - cubes["cash"], axis=1)
+    cubes["arrears_awards"] = _open_shares(apps, run, slot, shape, years)
     cubes["arrears"][np.abs(cubes["arrears"]) < 1e-6] = 0.0
     carried = np.concatenate([np.zeros((*shape[:1], 1, n_reps)), cubes["arrears"][:, :-1]], axis=1)
     cubes["need"] = carried + cubes["due"]
     return cubes
+
+
+def _open_shares(
+    apps: Applications,
+    run: ProcessRun,
+    slot: dict[tuple[int, int], int],
+    shape: tuple[int, int, int],
+    years: range,
+) -> np.ndarray:
+    """Per budget, year and replicate: approved shares due and not paid in full by December."""
+    counts = np.zeros(shape)
+    items = run.items
+    if items["row"].size == 0:
+        return counts
+    settled = settled_month(run)
+    settled_year = np.where(settled >= 0, settled // 12, years.stop)
+    due_year = np.minimum(items["due"] // 12, years.stop - 1)
+    where_budget = np.array(
+        [slot[(int(p), int(lv))] for p, lv in zip(items["payer"], items["level"], strict=True)]
+    )
+    reps = apps.replicate[items["row"]]
+    for y, year in enumerate(years):
+        open_ = (due_year <= year) & (settled_year > year)
+        scatter_add(counts[:, y, :], (where_budget[open_], reps[open_]), 1.0)
+    return counts
 
 
 def process_series(
@@ -76,7 +102,7 @@ def process_series(
     for b, (place, level) in enumerate(budgets):
         for basis, amount, count in (
             ("cash", cubes["cash"], cubes["payments"]),
-            ("arrears", cubes["arrears"], None),
+            ("arrears", cubes["arrears"], cubes["arrears_awards"]),
         ):
             for y, year in enumerate(years):
                 keys.append(
@@ -84,7 +110,7 @@ def process_series(
                     | {"basis": basis}
                 )
                 amounts.append(amount[b, y])
-                counts.append(count[b, y] if count is not None else np.zeros(amount.shape[2]))
+                counts.append(count[b, y])
     return Series(pd.DataFrame(keys), np.array(amounts), np.array(counts))
 
 
@@ -162,6 +188,25 @@ def cashflow_table(
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
+def settled_month(run: ProcessRun) -> np.ndarray:
+    """Per approved share (run.items order): the month its last payment made it whole, or -1."""
+    items, pay = run.items, run.payments
+    settled = np.full(items["row"].size, -1, dtype=np.int64)
+    if pay["row"].size == 0:
+        return settled
+    key_items = items["row"] * 4 + items["level"]
+    key_paid = pay["row"] * 4 + pay["level"]
+    order = np.argsort(key_paid, kind="stable")
+    unique, first = np.unique(key_paid[order], return_index=True)
+    totals = np.add.reduceat(pay["amount_wan"][order], first)
+    lasts = np.maximum.reduceat(pay["month"][order], first)
+    position = np.minimum(np.searchsorted(unique, key_items), unique.size - 1)
+    hit = unique[position] == key_items
+    whole = hit & (totals[position] >= items["amount_wan"] - 1e-6)
+    settled[whole] = lasts[position[whole]]
+    return settled
+
+
 def wait_distribution(
     book: RuleBook, apps: Applications, run: ProcessRun, budgets: list[tuple[int, int]]
 ) -> dict[str, Any]:
@@ -170,30 +215,11 @@ def wait_distribution(
     A share paid in January of the next year waited 1 month. Shares not paid in full by the end
     of the process are counted as unpaid, not given a wait.
     """
-    items, pay = run.items, run.payments
+    items = run.items
     names = [j.id for j in book.registry.items]
-    key_items = items["row"] * 4 + items["level"]
-    key_paid = pay["row"] * 4 + pay["level"]
-    order = np.argsort(key_paid, kind="stable")
-    last_month: dict[int, int] = {}
-    paid_total = np.zeros(key_items.size)
-    if key_paid.size:
-        unique, first = np.unique(key_paid[order], return_index=True)
-        ends = np.r_[first[1:], key_paid.size]
-        totals = np.add.reduceat(pay["amount_wan"][order], first)
-        lasts = np.maximum.reduceat(pay["month"][order], first)
-        position = np.searchsorted(unique, key_items)
-        position = np.minimum(position, max(unique.size - 1, 0))
-        hit = unique[position] == key_items
-        paid_total[hit] = totals[position[hit]]
-        last_month = dict(zip(unique.tolist(), lasts.tolist(), strict=True))
-        del ends
-    full = paid_total >= items["amount_wan"] - 1e-6
-    months = (
-        np.array([last_month.get(int(k), -1) for k in key_items[full]], dtype=np.int64)
-        - (apps.performance_year[items["row"][full]] + 1) * 12
-        + 1
-    )
+    settled = settled_month(run)
+    full = settled >= 0
+    months = settled[full] - (apps.performance_year[items["row"][full]] + 1) * 12 + 1
 
     def describe(wait: np.ndarray, unpaid: int) -> dict[str, Any]:
         total = wait.size + unpaid
