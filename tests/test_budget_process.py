@@ -284,4 +284,4 @@ def test_run_writes_arrears_cashflow_and_budget_at_risk(tmp_path: Path) -> None:
     ganzhou = risk[risk["jurisdiction"] == "ganzhou"]
     assert (ganzhou["appropriation_wan"] == 300).all()
     assert summary["budget_process"]["wait_months"]["all"]["shares"] > 0
-    assert (out / "rejected.csv").exists()
+    assert not (out / "rejected.csv").exists()  # approval 1 and no binding quota: none

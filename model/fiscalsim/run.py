@@ -244,7 +244,8 @@ def run_scenario(
         summary["budget_process"] = outcome.summary
         run_info["process_seconds"] = round(process_seconds, 2)
         writers["cashflow.csv"] = csv_writer(outcome.cashflow)
-        writers["rejected.csv"] = csv_writer(outcome.rejected)
+        if len(outcome.rejected):  # applications turned down, if any (counts in summary.json)
+            writers["rejected.csv"] = csv_writer(outcome.rejected)
     if band is not None:
         summary["readings_band"] = {
             "combinations": int(len(band.readings) // max(len(band.low_high), 1)),

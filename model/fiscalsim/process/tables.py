@@ -47,12 +47,7 @@ def yearly_cubes(
     ):
         if source["row"].size == 0:
             continue
-        where_budget = np.array(
-            [
-                slot[(int(p), int(lv))]
-                for p, lv in zip(source["payer"], source["level"], strict=True)
-            ]
-        )
+        where_budget = slot_of(slot, source["payer"], source["level"])
         # a share falling due after the last year counts as arrears at its end
         year = np.clip(source[month_key] // 12 - years.start, 0, len(years) - 1)
         where = (where_budget, year, apps.replicate[source["row"]])
@@ -64,6 +59,17 @@ def yearly_cubes(
     carried = np.concatenate([np.zeros((*shape[:1], 1, n_reps)), cubes["arrears"][:, :-1]], axis=1)
     cubes["need"] = carried + cubes["due"]
     return cubes
+
+
+def slot_of(slot: dict[tuple[int, int], int], payer: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """The position in `slot` of each (payer, level) pair, by one array look-up."""
+    if payer.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    table = np.full((int(payer.max()) + 1, len(LEVELS)), -1, dtype=np.int64)
+    for (place, lv), position in slot.items():
+        if place < table.shape[0]:
+            table[place, lv] = position
+    return table[payer, level]
 
 
 def _open_shares(
@@ -81,9 +87,7 @@ def _open_shares(
     settled = settled_month(run)
     settled_year = np.where(settled >= 0, settled // 12, years.stop)
     due_year = np.minimum(items["due"] // 12, years.stop - 1)
-    where_budget = np.array(
-        [slot[(int(p), int(lv))] for p, lv in zip(items["payer"], items["level"], strict=True)]
-    )
+    where_budget = slot_of(slot, items["payer"], items["level"])
     reps = apps.replicate[items["row"]]
     for y, year in enumerate(years):
         open_ = (due_year <= year) & (settled_year > year)
@@ -160,9 +164,7 @@ def cashflow_table(
     cube = np.zeros((len(budgets), months, n_reps))
     pay = run.payments
     if pay["row"].size:
-        where_budget = np.array(
-            [slot[(int(p), int(lv))] for p, lv in zip(pay["payer"], pay["level"], strict=True)]
-        )
+        where_budget = slot_of(slot, pay["payer"], pay["level"])
         month = pay["month"] - years.start * 12
         inside = (month >= 0) & (month < months)
         scatter_add(
