@@ -228,7 +228,8 @@ def _scenario(tmp_path: Path, body: str) -> Path:
         ),
         ("", ["--appropriation", "atlantis=100"], "'atlantis' is not a jurisdiction"),
         (
-            "budget:\n  file: " + str(BASELINE.parent.parent / "data/calibration/budgets.yaml")
+            "budget:\n  file: "
+            + str(BASELINE.parent.parent / "data/calibration/budgets.yaml")
             + "\n  governments: {atlantis: {appropriation_wan: 10}}\n",
             [],
             "budget.governments.atlantis",
@@ -285,3 +286,31 @@ def test_run_writes_arrears_cashflow_and_budget_at_risk(tmp_path: Path) -> None:
     assert (ganzhou["appropriation_wan"] == 300).all()
     assert summary["budget_process"]["wait_months"]["all"]["shares"] > 0
     assert not (out / "rejected.csv").exists()  # approval 1 and no binding quota: none
+
+
+def test_a_bureaus_own_expenditure_replaces_the_estimate_year_by_year() -> None:
+    from fiscalsim.budget import expenditure_in, load_expenditure
+    from fiscalsim.paths import DATA_DIR
+
+    budgets = DATA_DIR / "calibration" / "budgets.yaml"
+    estimated = load_expenditure(budgets)
+    assert len(estimated["jiangxi"]) > 1  # one figure per year, not the latest for every year
+    assert expenditure_in(estimated["jiangxi"], 2023) == (
+        75006000,
+        "2023 all levels (全辖) (fact, M)",
+    )
+    assert expenditure_in(estimated["jiangxi"], 2029)[1].startswith("2024 ")  # nearest earlier
+    own = {
+        "ganzhou": Government(
+            expenditure_wan={2023: 5_000_000, 2025: 6_000_000}, source="预算报告"
+        ),
+        "xunwu": Government(expenditure_wan=300_000),
+    }
+    figures = load_expenditure(budgets, own)
+    assert expenditure_in(figures["ganzhou"], 2024) == (5_000_000, "2023 scenario: 预算报告")
+    assert expenditure_in(figures["ganzhou"], 2026) == (6_000_000, "2025 scenario: 预算报告")
+    assert expenditure_in(figures["xunwu"], 2030) == (
+        300_000,
+        "scenario, every year: no source given",
+    )
+    assert figures["jiangxi"] == estimated["jiangxi"]
