@@ -314,3 +314,38 @@ def test_a_bureaus_own_expenditure_replaces_the_estimate_year_by_year() -> None:
         "scenario, every year: no source given",
     )
     assert figures["jiangxi"] == estimated["jiangxi"]
+
+
+def test_the_report_shows_the_budget_at_risk_in_chinese() -> None:
+    from fiscalsim.reports.budget_risk import budget_risk_section
+    from fiscalsim.reports.labels import Names
+    from fiscalsim.reports.texts import TEXTS
+
+    row = {"payer_level": "city", "need_mean_wan": 10.0, "p90_wan": 1234.4, "p95_wan": 1500.0}
+    summary = {
+        "budget_process": {
+            "budget_at_risk": {
+                "rows": [
+                    {**row, "jurisdiction": "ganzhou", "year": 2024, "appropriation_wan": 1200.0},
+                    {**row, "jurisdiction": "ganzhou", "year": 2025, "appropriation_wan": None},
+                    {**row, "jurisdiction": "shuozhou", "year": 2024, "need_mean_wan": 0.0},
+                ]
+            },
+            "wait_months": {
+                "all": {
+                    "mean_months": 6.3,
+                    "p50_months": 6.0,
+                    "p95_months": 8.0,
+                    "within_12_months": 1.0,
+                    "unpaid_share": 0.0,
+                }
+            },
+        }
+    }
+    section = budget_risk_section(summary, Names("zh"), TEXTS["zh"], None)
+    assert section is not None
+    assert section["years"] == [2024, 2025]
+    assert [r["budget"] for r in section["rows"]] == ["赣州市（市级）"]  # shuozhou needs nothing
+    assert section["rows"][0]["cells"][0] == {"risk": "1,234 / 1,500", "limit": "1,200"}
+    assert "平均6.3个月" in section["wait"]
+    assert budget_risk_section({}, Names("zh"), TEXTS["zh"], None) is None

@@ -237,6 +237,7 @@ def run_scenario(
                 "calibration": calibration,
                 "ledger_replicate_0": ledger_table[ledger_table["replicate"] == 0],
             }
+            | ({"cashflow": outcome.cashflow} if outcome is not None else {})
         ),
     }
     if outcome is not None:
