@@ -349,3 +349,37 @@ def test_the_report_shows_the_budget_at_risk_in_chinese() -> None:
     assert section["rows"][0]["cells"][0] == {"risk": "1,234 / 1,500", "limit": "1,200"}
     assert "平均6.3个月" in section["wait"]
     assert budget_risk_section({}, Names("zh"), TEXTS["zh"], None) is None
+
+
+def test_every_default_parameter_names_its_source_or_says_it_is_an_assumption() -> None:
+    from fiscalsim.process.params import DEFAULTS_FILE
+    from fiscalsim.process.schema import ProcessFile
+    from fiscalsim.rules.loader import parse_model
+    from fiscalsim.yamlfile import read_yaml_mapping
+
+    defaults = parse_model(ProcessFile, read_yaml_mapping(DEFAULTS_FILE), DEFAULTS_FILE)
+    sources = [
+        defaults.application.source,
+        defaults.review.source,
+        defaults.approval.source,
+        defaults.payment.source,
+        *(q.source for q in defaults.quotas.values()),
+    ]
+    for source in sources:
+        assert source.startswith("assumption:") or "data/documents/" in source, source
+    documents = {
+        "SYS-3": ("004_237f9a542768c521.txt", "每年补助企业30户"),
+        "SZ-14": ("003_84c3439b75763365.txt", "每年遴选1—2个"),
+    }
+    for clause, (file, quote) in documents.items():
+        text = (DEFAULTS_FILE.parent.parent / "documents" / file).read_text(encoding="utf-8")
+        assert quote in text and quote in defaults.quotas[clause].source
+
+
+def test_validate_checks_the_process_parameters(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    scenario = _scenario(tmp_path, "process:\n  quotas: {NOPE-1: {per_year: 3, source: test}}\n")
+    completed = run_cli("validate", str(scenario))
+    assert completed.returncode == 2
+    assert "no clause 'NOPE-1'" in completed.stderr and completed.stderr.count("\n") == 1

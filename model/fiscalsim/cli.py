@@ -225,7 +225,11 @@ def validate(
                     f"ok  {file}: panel, {len(checked.frame)} rows, {len(checked.firm_ids)} firms"
                 )
             elif kind == "scenario":
+                from fiscalsim.process.params import params_for_run
+
                 model = prepare(file).model
+                scenario = model.scenario
+                params_for_run(scenario.process, scenario.budget.governments, model.book, file)
                 console.print(
                     f"ok  {file}: scenario {model.scenario.name}, {len(model.book.rules)} "
                     f"rules, {len(model.scenario.dynamics.events)} event processes"

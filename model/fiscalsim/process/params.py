@@ -113,18 +113,24 @@ def resolve_params(
     approval = settings.approval or defaults.approval
     payment = settings.payment or defaults.payment
     rule_index = {c.id: i for i, c in enumerate(book.rules)}
-    for name in [*settings.quotas, *(approval.by_clause if settings.approval else {})]:
+    named = [f"quotas.{n}" for n in settings.quotas]
+    named += [f"approval.by_clause.{n}" for n in (approval.by_clause if settings.approval else {})]
+    for where in named:
+        name = where.rsplit(".", 1)[1]
         if name not in rule_index:
             raise InputError(
-                scenario_path, f"process: {name}", f"no clause '{name}' in the scenario's policies"
+                scenario_path,
+                f"process.{where}",
+                f"no clause '{name}' in the scenario's policies",
             )
     weights = np.zeros(12)
     for month, share in application.month_weights.items():
         weights[month - 1] = share
     capacity = np.full(len(registry.items), review.capacity_per_month, dtype=np.int64)
-    where = scenario_path if settings.review else defaults_path
+    review_file = scenario_path if settings.review else defaults_path
+    prefix = "process.review" if settings.review else "review"
     for name, value in review.by_bureau.items():
-        capacity[_place(registry, name, where, f"review.by_bureau.{name}")] = value
+        capacity[_place(registry, name, review_file, f"{prefix}.by_bureau.{name}")] = value
     probability = np.full(len(book.rules), approval.probability)
     for name, p in approval.by_clause.items():
         if name in rule_index:
