@@ -191,6 +191,15 @@ def run(
         cells = [f"{r.mean_wan:,.1f}" for r in group.sort_values("year").itertuples()]
         table.add_row(str(name), str(level), *cells)
     wide.print(table)
+    process_summary = result["summary"].get("budget_process")
+    if process_summary:
+        counts = process_summary["applications"]
+        arrears = sum(process_summary["final_arrears_mean_wan"].values())
+        console.print(
+            f"budget process: {counts['approved']:,} of {counts['filed']:,} applications approved, "
+            f"{counts['beyond_quota']:,} beyond a quota; arrears left at the end {arrears:,.1f} "
+            "万元 (mean); budget at risk in summary.json, cash by month in cashflow.csv"
+        )
     console.print(
         f"{model.scenario.replicates} replicates, seed {model.scenario.seed}, "
         f"{result['run']['seconds']} s -> {out_dir}"
