@@ -58,6 +58,7 @@ def _run(
         _locations(prepared),
         first_year,
         scenario.horizon,
+        REPLICATES,
     )
     return outcome, params
 
@@ -128,6 +129,18 @@ def test_a_binding_appropriation_is_never_exceeded_and_nothing_approved_is_lost(
         last = rows[keys.loc[rows, "year"].to_numpy().argmax()]
         paid = cash[rows].sum(axis=0)
         np.testing.assert_allclose(paid + arrears[last], approved, atol=1e-6)
+
+
+def test_a_replicate_without_awards_counts_as_zero_not_as_missing(
+    simulated: tuple[Prepared, dict[str, Any]],
+) -> None:
+    prepared, results = simulated
+    ledger = results["ledger"]
+    keep = ledger["replicate"] != REPLICATES - 1
+    outcome, _ = _run(prepared, {k: v[keep] for k, v in ledger.items()}, ProcessSettings())
+    assert outcome.series.amount_wan.shape[1] == REPLICATES
+    assert np.all(outcome.series.amount_wan[:, -1] == 0)
+    assert outcome.series.amount_wan[:, :-1].sum() > 0
 
 
 def _hand_made(filed: list[float], replicate: list[int]) -> Applications:

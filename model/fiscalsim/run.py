@@ -137,7 +137,14 @@ def run_scenario(
     if process_params is not None:
         process_started = time.perf_counter()
         outcome = run_budget_process(
-            book, ledger, process_params, scenario.seed, locations, first_year, scenario.horizon
+            book,
+            ledger,
+            process_params,
+            scenario.seed,
+            locations,
+            first_year,
+            scenario.horizon,
+            scenario.replicates,
         )
         process_seconds = time.perf_counter() - process_started
     spending = spending_table(

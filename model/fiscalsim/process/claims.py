@@ -33,10 +33,16 @@ class Applications:
     approve: np.ndarray  # bool: passes review (before any quota)
     share_wan: np.ndarray  # (rows, 3) each level's share
     payer: np.ndarray  # (rows, 3) registry index of each level's payer
+    n_replicates: int = 0  # replicates of the run: some may have no award at all
 
     @property
     def n(self) -> int:
         return int(self.replicate.size)
+
+    @property
+    def replicates(self) -> int:
+        """Replicates to report: the run's, and never fewer than the rows name."""
+        return max(self.n_replicates, int(self.replicate.max()) + 1 if self.n else 0)
 
 
 def keyed_draw(seed: int, stage: str, book: RuleBook, ledger: dict[str, np.ndarray]) -> np.ndarray:
@@ -58,7 +64,11 @@ def keyed_draw(seed: int, stage: str, book: RuleBook, ledger: dict[str, np.ndarr
 
 
 def applications(
-    book: RuleBook, ledger: dict[str, np.ndarray], params: ProcessParams, seed: int
+    book: RuleBook,
+    ledger: dict[str, np.ndarray],
+    params: ProcessParams,
+    seed: int,
+    n_replicates: int = 0,
 ) -> Applications:
     """Filing month and approval of every award, from the month weights and approval rates."""
     rule = ledger["rule"].astype(np.int64)
@@ -84,4 +94,5 @@ def applications(
         approve=u_approve < params.approval[rule],
         share_wan=np.stack([ledger[f"{level}_wan"] for level in LEVELS], axis=1),
         payer=np.stack([ledger[f"{level}_payer"] for level in LEVELS], axis=1).astype(np.int64),
+        n_replicates=n_replicates,
     )

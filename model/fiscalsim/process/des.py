@@ -59,7 +59,7 @@ class BudgetProcess:
         self.env = simpy.Environment()
         self.status = np.zeros(apps.n, dtype=np.int8)
         self.decided = np.full(apps.n, -1, dtype=np.int64)
-        self.n_replicates = int(apps.replicate.max()) + 1 if apps.n else 0
+        self.n_replicates = apps.replicates
         self.quota_used: dict[tuple[int, int], np.ndarray] = {}
         payers = np.unique(apps.payer[apps.share_wan > 0]) if apps.n else np.zeros(0, np.int64)
         self.stores = {int(p): simpy.Store(self.env) for p in payers}

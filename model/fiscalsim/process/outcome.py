@@ -49,10 +49,11 @@ def run_budget_process(
     locations: Sequence[int],
     first_year: int,
     horizon: int,
+    n_replicates: int = 0,
 ) -> ProcessOutcome:
     """Applications, reviews, quotas, appropriations and payments for every replicate."""
     years = process_years(book, first_year, horizon)
-    apps = applications(book, ledger, params, seed)
+    apps = applications(book, ledger, params, seed, n_replicates)
     run = run_process(apps, params, years.stop - 1)
     budgets = [
         (p, lv)

@@ -37,7 +37,7 @@ def yearly_cubes(
     apps: Applications, run: ProcessRun, budgets: list[tuple[int, int]], years: range
 ) -> dict[str, np.ndarray]:
     """Per budget, year and replicate: cash paid, payments made, shares falling due, arrears."""
-    n_reps = int(apps.replicate.max()) + 1 if apps.n else 0
+    n_reps = apps.replicates
     slot = {b: i for i, b in enumerate(budgets)}
     shape = (len(budgets), len(years), n_reps)
     cubes = {name: np.zeros(shape) for name in ("cash", "payments", "due", "due_awards")}
@@ -158,7 +158,7 @@ def cashflow_table(
     years: range,
 ) -> pd.DataFrame:
     """Cash by month per paying budget: mean and P5/P50/P95 over replicates (万元)."""
-    n_reps = int(apps.replicate.max()) + 1 if apps.n else 0
+    n_reps = apps.replicates
     slot = {b: i for i, b in enumerate(budgets)}
     months = len(years) * 12
     cube = np.zeros((len(budgets), months, n_reps))
