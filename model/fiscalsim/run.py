@@ -59,12 +59,16 @@ def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFr
     return frame
 
 
-def calibration_table(prepared: Prepared, population: np.ndarray) -> pd.DataFrame:
-    """Each target of the start population against what was synthesized (calibration_report)."""
-    del population  # the report redraws the same start populations, with more statistics
+def calibration_table(prepared: Prepared, start_statistics: pd.DataFrame) -> pd.DataFrame:
+    """Each target of the start population against what was synthesized (calibration_report),
+    from the statistics the simulation took of each start population as it drew it."""
     model = prepared.model
     return report_table(
-        model.scenario, list(model.plans), model.book.registry, prepared.scenario_path
+        model.scenario,
+        list(model.plans),
+        model.book.registry,
+        prepared.scenario_path,
+        stats=start_statistics,
     )
 
 
@@ -165,7 +169,7 @@ def run_scenario(
     crossings = crossings_table(
         book, results["crossings"], tier_thresholds(book), locations, scenario.population.start_year
     )
-    calibration = calibration_table(prepared, results["population"])
+    calibration = calibration_table(prepared, results["start_statistics"])
     band = None
     if readings_band:
         from fiscalsim.comparison.readings_band import readings_band as band_of
