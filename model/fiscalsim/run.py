@@ -77,8 +77,9 @@ def with_band(spending: pd.DataFrame, low_high: pd.DataFrame) -> pd.DataFrame:
     yearly = low_high[low_high["year"].astype(str) != "total"].astype({"year": int})
     keys = ["jurisdiction", "payer_level", "year", "basis"]
     merged = spending.merge(yearly, on=keys, how="left")
+    evaluated = merged["basis"] != "arrears"  # the readings band runs without the process
     for column in ("readings_low_wan", "readings_high_wan"):
-        merged[column] = merged[column].fillna(0.0)
+        merged.loc[evaluated, column] = merged.loc[evaluated, column].fillna(0.0)
     return merged
 
 
