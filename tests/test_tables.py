@@ -83,6 +83,14 @@ def test_workbook_has_every_table_with_chinese_headers_and_typed_numbers(run_dir
         "首次跨档",
         "校准",
         "奖励明细（第0次模拟）",
+        "分月现金流",  # the baseline runs the budget process
+    ]
+    assert [c.value for c in book["分月现金流"][1]][:5] == [
+        "地区代码",
+        "地区",
+        "预算级次",
+        "年度",
+        "月份",
     ]
     sheet = book["各级财政支出"]
     headers = [c.value for c in sheet[1]]

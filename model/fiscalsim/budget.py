@@ -7,7 +7,7 @@ Every table is summed from the one ledger, so the tables always add up to it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pandas as pd
 from fiscalsim.arrays import scatter_add
 from fiscalsim.datafiles import BudgetFile, read_data_file
 from fiscalsim.jurisdictions import LEVELS
+from fiscalsim.process.schema import Government
 from fiscalsim.rules.book import CLASS_CODES, RuleBook
 from fiscalsim.series import (
     QUANTILES,
@@ -35,19 +36,50 @@ def summary_stats(values: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
     return {f"{prefix}_{k}": v for k, v in statistics(np.moveaxis(values, 0, -1)).items()}
 
 
-def load_expenditure(path: Path | None) -> dict[str, tuple[float, str]]:
-    """Latest general public expenditure (万元) per government, preferring its own-level budget."""
-    if path is None:
-        return {}
-    parsed = read_data_file(BudgetFile, path)
-    best: dict[str, tuple[int, int, float, str]] = {}
-    for entry in parsed.budgets:
-        own_level = 1 if "本级" in entry.scope else 0
-        rank = (own_level, entry.year)
-        label = f"{entry.year} {entry.scope} ({entry.kind}, {entry.confidence})"
-        if entry.government not in best or rank > best[entry.government][:2]:
-            best[entry.government] = (*rank, entry.expenditure_wan, label)
-    return {g: (v[2], v[3]) for g, v in best.items()}
+Expenditure = dict[str, dict[int, tuple[float, str]]]  # government -> year -> (万元, basis)
+
+
+def load_expenditure(
+    path: Path | None, governments: Mapping[str, Government] | None = None
+) -> Expenditure:
+    """General public expenditure (万元) per government and year, with what each figure is.
+
+    From the budgets file, one scope per government (its own level, 本级, where the file has
+    it); a scenario's `budget.governments` replaces a government's figures with the bureau's own.
+    """
+    found: Expenditure = {}
+    if path is not None:
+        parsed = read_data_file(BudgetFile, path)
+        own = {e.government for e in parsed.budgets if "本级" in e.scope}
+        for entry in parsed.budgets:
+            if (entry.government in own) != ("本级" in entry.scope):
+                continue
+            label = f"{entry.year} {entry.scope} ({entry.kind}, {entry.confidence})"
+            found.setdefault(entry.government, {})[entry.year] = (entry.expenditure_wan, label)
+    for name, figures in (governments or {}).items():
+        value = figures.expenditure_wan
+        if value is None:
+            continue
+        source = figures.source or "no source given"
+        if isinstance(value, dict):
+            found[name] = {y: (v, f"{y} scenario: {source}") for y, v in value.items()}
+        else:
+            found[name] = {0: (float(value), f"scenario, every year: {source}")}
+    return found
+
+
+def expenditure_in(
+    figures: dict[int, tuple[float, str]] | None, year: object
+) -> tuple[float, str] | None:
+    """The figure of `year`, else of the nearest earlier year, else of the earliest year."""
+    if not figures:
+        return None
+    if 0 in figures:
+        return figures[0]
+    years = sorted(figures)
+    wanted = int(year) if isinstance(year, (int, np.integer)) else years[-1]
+    earlier = [y for y in years if y <= wanted]
+    return figures[earlier[-1] if earlier else years[0]]
 
 
 def spending_table(
@@ -57,17 +89,51 @@ def spending_table(
     locations: Sequence[int],
     first_year: int,
     horizon: int,
-    expenditure: dict[str, tuple[float, str]],
+    expenditure: Expenditure,
+    process: Series | None = None,
 ) -> pd.DataFrame:
-    """Per paying budget, year and basis: mean and P5–P95 of amounts and award counts."""
+    """Per paying budget, year and basis: mean and P5–P95 of amounts and award counts.
+
+    With the budget process (`process`: its cash and arrears rows), cash is what the process
+    paid and `arrears` rows are added; otherwise cash is the obligation shifted by the lag.
+    """
     series = payer_series(book, ledger, n_replicates, locations, first_year, horizon)
+    if process is not None:
+        series = with_process(series, process)
     frame = table_from_series(series, FAN_QUANTILES)
-    budget = frame["jurisdiction"].map(lambda name: expenditure.get(str(name)))
+    budget = [
+        expenditure_in(expenditure.get(str(name)), year)
+        for name, year in zip(frame["jurisdiction"], frame["year"], strict=True)
+    ]
     frame["share_of_expenditure_mean"] = [
         mean / b[0] if b else np.nan for mean, b in zip(frame["mean_wan"], budget, strict=True)
     ]
     frame["expenditure_basis"] = [b[1] if b else "no published figure found" for b in budget]
     return frame
+
+
+BASIS_ORDER = {"obligation": 0, "cash": 1, "arrears": 2}
+
+
+def with_process(series: Series, process: Series) -> Series:
+    """The obligation rows of `series`, then the process's cash and arrears rows, per budget."""
+    keep = (series.keys["basis"] != "cash").to_numpy()
+    keys = pd.concat([series.keys[keep], process.keys], ignore_index=True)
+    amounts = np.vstack([series.amount_wan[keep], process.amount_wan])
+    awards = np.vstack([series.awards[keep], process.awards])
+    budget = list(dict.fromkeys(zip(keys["jurisdiction"], keys["payer_level"], strict=True)))
+    rank = {b: i for i, b in enumerate(budget)}
+    sort = pd.DataFrame(
+        {
+            "budget": [
+                rank[b] for b in zip(keys["jurisdiction"], keys["payer_level"], strict=True)
+            ],
+            "basis": keys["basis"].map(BASIS_ORDER),
+            "year": keys["year"].astype(int),
+        }
+    )
+    order = sort.sort_values(["budget", "basis", "year"], kind="stable").index.to_numpy()
+    return Series(keys.iloc[order].reset_index(drop=True), amounts[order], awards[order])
 
 
 def table_from_series(series: Series, quantiles: Sequence[int] = QUANTILES) -> pd.DataFrame:

@@ -128,16 +128,34 @@ def run(
             help="'all': also evaluate every combination of contested readings (readings.csv).",
         ),
     ] = "default",
+    appropriation: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--appropriation",
+            help="JURISDICTION=WAN: a paying budget's yearly appropriation (万元), repeatable; "
+            "turns the budget process on.",
+        ),
+    ] = None,
+    process: Annotated[
+        bool | None,
+        typer.Option(
+            "--process/--no-process",
+            help="Run the budget process (applications, reviews, quotas, arrears); "
+            "default: as the scenario says.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario: spending by paying budget, clause and year, with P5–P95 ranges."""
     from rich.progress import Progress
 
     from fiscalsim.output import check_targets
+    from fiscalsim.process.params import parse_appropriation_options
     from fiscalsim.run import run_scenario
     from fiscalsim.simulation.montecarlo import prepare
 
     if readings not in ("default", "all"):
         raise InputError("--readings", readings, "choose 'default' or 'all'")
+    appropriations = parse_appropriation_options(appropriation or [])
     panel_target = {panel_out: "--panel-out"} if panel_out else None
     if out is not None:
         check_targets(out, panel_target, force=force)
@@ -155,6 +173,8 @@ def run(
             lambda n: progress.advance(task, n),
             readings_band=readings == "all",
             force=force,
+            process=process,
+            appropriation=appropriations,
         )
     spending = result["spending"]
     cash = spending[spending["basis"] == "cash"]
@@ -171,6 +191,15 @@ def run(
         cells = [f"{r.mean_wan:,.1f}" for r in group.sort_values("year").itertuples()]
         table.add_row(str(name), str(level), *cells)
     wide.print(table)
+    process_summary = result["summary"].get("budget_process")
+    if process_summary:
+        counts = process_summary["applications"]
+        arrears = sum(process_summary["final_arrears_mean_wan"].values())
+        console.print(
+            f"budget process: {counts['approved']:,} of {counts['filed']:,} applications approved, "
+            f"{counts['beyond_quota']:,} beyond a quota; arrears left at the end {arrears:,.1f} "
+            "万元 (mean); budget at risk in summary.json, cash by month in cashflow.csv"
+        )
     console.print(
         f"{model.scenario.replicates} replicates, seed {model.scenario.seed}, "
         f"{result['run']['seconds']} s -> {out_dir}"
@@ -205,7 +234,11 @@ def validate(
                     f"ok  {file}: panel, {len(checked.frame)} rows, {len(checked.firm_ids)} firms"
                 )
             elif kind == "scenario":
+                from fiscalsim.process.params import params_for_run
+
                 model = prepare(file).model
+                scenario = model.scenario
+                params_for_run(scenario.process, scenario.budget.governments, model.book, file)
                 console.print(
                     f"ok  {file}: scenario {model.scenario.name}, {len(model.book.rules)} "
                     f"rules, {len(model.scenario.dynamics.events)} event processes"

@@ -36,6 +36,7 @@ SHEETS_ZH = {
     "differences_by_clause": "分条款情景差异",
     "sweep": "参数扫描",
     "curve": "目标求解曲线",
+    "cashflow": "分月现金流",
 }
 
 # Columns holding a jurisdiction id: the id stays (codes join tables), its name goes beside it.
@@ -91,6 +92,7 @@ HEADERS_ZH = {
     "cost_wan": "成本（万元）",
     "reason": "原因",
     "row": "行",
+    "month": "月份",
 }
 
 # Summary columns are <metric>_<stat>: the two halves are translated separately.
@@ -113,7 +115,11 @@ STATS_ZH = {
 }
 VALUES_ZH = {
     "payer_level": {"province": "省级", "city": "市级", "county": "县（区）级"},
-    "basis": {"obligation": "责任口径（考核年度）", "cash": "现金口径（兑付年度）"},
+    "basis": {
+        "obligation": "责任口径（考核年度）",
+        "cash": "现金口径（兑付年度）",
+        "arrears": "欠款（年末已批准未兑付）",
+    },
     "year": {"total": "合计"},
 }
 

@@ -32,6 +32,7 @@ _SEGMENT = re.compile(r"^([^.\[\]]+)((?:\[\d+\])*)$")
 _PATH_LISTS: tuple[tuple[str, ...], ...] = (("policies",), ("dynamics", "events_files"))
 _PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("budget", "file"),
+    ("process", "file"),
     ("population", "calibrated", "firm_counts"),
     ("population", "calibrated", "county_weights"),
     ("population", "calibrated", "known_firms"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.output import Writer, check_targets, csv_writer, json_writer, write_all
 from fiscalsim.paths import DATA_DIR, portable
 from fiscalsim.population.calibration_report import calibration_table as report_table
+from fiscalsim.process.outcome import run_budget_process
+from fiscalsim.process.params import params_for_run
 from fiscalsim.rules.readings import describe
 from fiscalsim.scenario_load import LoadedScenario
 from fiscalsim.simulation.collect import tier_thresholds
@@ -84,8 +86,9 @@ def with_band(spending: pd.DataFrame, low_high: pd.DataFrame) -> pd.DataFrame:
     yearly = low_high[low_high["year"].astype(str) != "total"].astype({"year": int})
     keys = ["jurisdiction", "payer_level", "year", "basis"]
     merged = spending.merge(yearly, on=keys, how="left")
+    evaluated = merged["basis"] != "arrears"  # the readings band runs without the process
     for column in ("readings_low_wan", "readings_high_wan"):
-        merged[column] = merged[column].fillna(0.0)
+        merged.loc[evaluated, column] = merged.loc[evaluated, column].fillna(0.0)
     return merged
 
 
@@ -112,16 +115,26 @@ def run_scenario(
     progress: Callable[[int], None] | None = None,
     readings_band: bool = False,
     force: bool = False,
+    process: bool | None = None,
+    appropriation: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     model = prepared.model
     scenario = model.scenario
     check_targets(out_dir, {panel_out: "--panel-out"} if panel_out else None, force=force)
+    process_params = params_for_run(
+        scenario.process,
+        scenario.budget.governments,
+        model.book,
+        prepared.scenario_path,
+        process,
+        appropriation,
+    )
     budget_file = (
         (prepared.scenario_path.parent / scenario.budget.file).resolve()
         if scenario.budget.file
         else DATA_DIR / "calibration" / "budgets.yaml"
     )
-    expenditure = load_expenditure(budget_file)
+    expenditure = load_expenditure(budget_file, scenario.budget.governments)
     started = time.perf_counter()
     results = simulate(
         model, workers=workers, panel_replicate=0 if panel_out else None, progress=progress
@@ -134,6 +147,20 @@ def run_scenario(
     )
     first_year = scenario.population.start_year + 1
     ledger = results["ledger"]
+    outcome = None
+    if process_params is not None:
+        process_started = time.perf_counter()
+        outcome = run_budget_process(
+            book,
+            ledger,
+            process_params,
+            scenario.seed,
+            locations,
+            first_year,
+            scenario.horizon,
+            scenario.replicates,
+        )
+        process_seconds = time.perf_counter() - process_started
     spending = spending_table(
         book,
         ledger,
@@ -142,6 +169,7 @@ def run_scenario(
         first_year,
         scenario.horizon,
         expenditure,
+        outcome.series if outcome is not None else None,
     )
     by_clause = clause_table(book, ledger, scenario.replicates, first_year, scenario.horizon)
     cumulative = cumulative_table(book, ledger, scenario.replicates)
@@ -235,8 +263,16 @@ def run_scenario(
                 "calibration": calibration,
                 "ledger_replicate_0": ledger_table[ledger_table["replicate"] == 0],
             }
+            | ({"cashflow": outcome.cashflow} if outcome is not None else {})
         ),
     }
+    if outcome is not None:
+        summary["units"] = f"{summary['units']}; arrears = approved, due, unpaid at the year's end"
+        summary["budget_process"] = outcome.summary
+        run_info["process_seconds"] = round(process_seconds, 2)
+        writers["cashflow.csv"] = csv_writer(outcome.cashflow)
+        if len(outcome.rejected):  # applications turned down, if any (counts in summary.json)
+            writers["rejected.csv"] = csv_writer(outcome.rejected)
     if band is not None:
         summary["readings_band"] = {
             "combinations": int(len(band.readings) // max(len(band.low_high), 1)),
@@ -257,6 +293,8 @@ def run_scenario(
         "first_crossings": crossings,
         "calibration": calibration,
     }
+    if outcome is not None:
+        tables["cashflow"] = outcome.cashflow
     if band is not None:
         tables["readings"] = band.readings
         tables["readings_influence"] = band.influence

@@ -23,6 +23,7 @@ from pydantic import (
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
 from fiscalsim.responses_schema import Responses
+from fiscalsim.process.schema import Government, ProcessSettings
 from fiscalsim.rules.book import CLASS_CODES
 from fiscalsim.rules.readings import check_reading
 from fiscalsim.rules.schema import Condition, IndustryClass
@@ -359,9 +360,14 @@ class Dynamics(Strict):
 
 
 class Budget(Strict):
-    """General public expenditure per paying government, to express spending as a share."""
+    """General public expenditure per paying government, to express spending as a share.
+
+    `governments` holds a bureau's own figures (expenditure, appropriation), which replace the
+    estimates of `file` for the governments it names.
+    """
 
     file: str | None = None
+    governments: dict[str, Government] = Field(default_factory=dict)
 
 
 class Scenario(Strict):
@@ -380,6 +386,9 @@ class Scenario(Strict):
     population: Population
     dynamics: Dynamics
     budget: Budget = Field(default_factory=Budget)
+    process: ProcessSettings | None = Field(
+        default=None, description="the administrative budget process (applications to cash)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from fiscalsim.errors import InputError
 from fiscalsim.reports import analyses, sections
 from fiscalsim.reports.butfor_section import butfor_section
+from fiscalsim.reports.budget_risk import budget_risk_section
 from fiscalsim.reports.folder import Folder, load_folder
 from fiscalsim.reports.labels import Lang, Names
 from fiscalsim.reports.texts import METHOD, TEXTS
@@ -151,6 +152,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         "headline": None,
         "fans": [],
         "clauses": None,
+        "budget_risk": None,
         "compare": None,
         "sweep": None,
         "target": None,
@@ -195,6 +197,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
             )
         if by_clause is not None:
             ctx["clauses"] = sections.clause_rows(by_clause, names, jurisdiction)
+        ctx["budget_risk"] = budget_risk_section(summary, names, texts, jurisdiction)
         if jurisdiction is not None:
             paid = set(ctx["clauses"]["ids"]) if ctx["clauses"] else set()
             ctx["assumptions"] = sections.assumption_rows(summary, names, texts, jurisdiction, paid)
