@@ -22,8 +22,8 @@ from pydantic import (
 
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
-from fiscalsim.responses_schema import Responses
 from fiscalsim.process.schema import Government, ProcessSettings
+from fiscalsim.responses_schema import Responses
 from fiscalsim.rules.book import CLASS_CODES
 from fiscalsim.rules.readings import check_reading
 from fiscalsim.rules.schema import Condition, IndustryClass

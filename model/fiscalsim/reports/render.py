@@ -18,8 +18,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from fiscalsim.errors import InputError
 from fiscalsim.reports import analyses, sections
-from fiscalsim.reports.butfor_section import butfor_section
 from fiscalsim.reports.budget_risk import budget_risk_section
+from fiscalsim.reports.butfor_section import butfor_section
 from fiscalsim.reports.folder import Folder, load_folder
 from fiscalsim.reports.labels import Lang, Names
 from fiscalsim.reports.texts import METHOD, TEXTS
