@@ -65,6 +65,19 @@ def parse_scheduler(value: str | None, where: str = OPTION) -> SchedulerSpec:
     )
 
 
+def checked_scheduler(value: str | None, workers: int | None) -> SchedulerSpec:
+    """The --scheduler of a command that also has --workers (the in-process pool's size)."""
+    spec = parse_scheduler(value)
+    if spec.kind != "inprocess" and workers is not None:
+        raise InputError(
+            "--workers",
+            str(workers),
+            f"sizes the in-process pool; with --scheduler {spec.describe()} the cluster's "
+            "workers do the work (local:N sets their number)",
+        )
+    return spec
+
+
 _ACTIVE: ContextVar[Any | None] = ContextVar("fiscalsim_dask_client", default=None)
 
 
@@ -84,14 +97,24 @@ def use_scheduler(value: str | SchedulerSpec | None) -> Iterator[SchedulerSpec]:
         yield spec
         return
     client, cluster = _connect(spec)
-    token = _ACTIVE.set(client)
     try:
-        yield spec
+        with use_client(client):
+            yield spec
     finally:
-        _ACTIVE.reset(token)
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+@contextmanager
+def use_client(client: Any) -> Iterator[Any]:
+    """Run the simulations inside the block on an open dask.distributed Client (notebooks,
+    tests, or a program that manages its own cluster); the caller closes it."""
+    token = _ACTIVE.set(client)
+    try:
+        yield client
+    finally:
+        _ACTIVE.reset(token)
 
 
 def _connect(spec: SchedulerSpec) -> tuple[Any, Any | None]:
