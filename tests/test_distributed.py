@@ -132,6 +132,18 @@ def test_variants_reduced_on_workers_equal_in_process(client: Any) -> None:
             assert a.payer.awards.tobytes() == b.payer.awards.tobytes()
 
 
+@pytest.mark.slow
+def test_cli_run_on_a_tcp_scheduler(client: Any, tmp_path: Path) -> None:
+    """`fiscalsim run --scheduler tcp://...` against a running scheduler: the in-process files."""
+    address = client.scheduler.address
+    assert address.startswith("tcp://")
+    common = ["run", str(BASELINE), "--replicates", "4"]
+    local = run_cli(*common, "--out", str(tmp_path / "local"))
+    remote = run_cli(*common, "--out", str(tmp_path / "remote"), "--scheduler", address)
+    assert local.returncode == 0 and remote.returncode == 0, remote.stderr
+    assert_same_files(tmp_path / "local", tmp_path / "remote")
+
+
 @pytest.mark.parametrize(
     ("value", "kind"),
     [
