@@ -119,45 +119,85 @@ def simulate_on(
     model_future = client.submit(load_model, pickle.dumps(model), key=f"fiscalsim-model-{run}")
     cities = [plan.city for plan in model.plans]
     split = panel_replicate is None and len(cities) > 1
-    blocks: dict[Any, list[int]] = {}
-    for b, replicates in enumerate(batches(model.scenario)):
-        name = f"{replicates[0]}-{replicates[-1]}"
+    tally = _Tally(progress, len(cities) if split else 0)
+    for replicates in batches(model.scenario):
+        key = f"{run}-{replicates[0]}-{replicates[-1]}"
         if split:
             parts = [
                 client.submit(
-                    run_city,
-                    model_future,
-                    city,
-                    replicates,
-                    key=f"fiscalsim-city-{run}-{name}-{city}",
+                    run_city, model_future, city, replicates, key=f"fiscalsim-city-{key}-{city}"
                 )
                 for city in cities
             ]
-            future = client.submit(
-                join_cities,
-                model_future,
-                replicates,
-                reduce,
-                *parts,
-                key=f"fiscalsim-block-{run}-{b}",
+            block = client.submit(
+                join_cities, model_future, replicates, reduce, *parts, key=f"fiscalsim-block-{key}"
             )
+            tally.add(block, replicates, parts)
         else:
-            future = client.submit(
+            block = client.submit(
                 run_block,
                 model_future,
                 replicates,
                 panel_replicate,
                 reduce,
-                key=f"fiscalsim-block-{run}-{b}",
+                key=f"fiscalsim-block-{key}",
             )
-        blocks[future] = replicates
+            tally.add(block, replicates, [])
     results: list[dict[str, Any]] = []
     try:
-        for future in as_completed(list(blocks)):  # type: ignore[no-untyped-call]
-            results.append(future.result())
-            if progress:
-                progress(len(blocks[future]))
-            future.release()
+        for future in as_completed(tally.futures()):  # type: ignore[no-untyped-call]
+            if future in tally.sizes:
+                results.append(future.result())
+            tally.done(future)
     finally:
-        client.cancel([*blocks, model_future])
+        client.cancel([*(f for f in tally.futures() if f not in tally.seen), model_future])
     return merge(results)  # sorts the blocks by replicate, whatever order they arrived in
+
+
+class _Tally:
+    """Progress in replicates while a run is under way, as for in-process runs.
+
+    A block's replicates are credited in proportion to its finished city tasks (keeping one
+    share back for the task that joins them) and in full when its joined result arrives; each
+    task counts once, even if Dask reruns it after losing a worker."""
+
+    def __init__(self, progress: Callable[[int], None] | None, n_cities: int) -> None:
+        self.progress = progress
+        self.n_cities = n_cities
+        self.sizes: dict[Any, int] = {}  # block future -> replicates
+        self.block_of: dict[Any, Any] = {}  # city future -> block future
+        self.cities_done: dict[Any, int] = {}
+        self.credited: dict[Any, int] = {}
+        self.seen: set[Any] = set()
+
+    def add(self, block: Any, replicates: list[int], parts: list[Any]) -> None:
+        self.sizes[block] = len(replicates)
+        self.cities_done[block] = 0
+        self.credited[block] = 0
+        for part in parts:
+            self.block_of[part] = block
+
+    def futures(self) -> list[Any]:
+        return [*self.block_of, *self.sizes]
+
+    def done(self, future: Any) -> None:
+        if future in self.seen:
+            return
+        self.seen.add(future)
+        if future in self.sizes:
+            self._credit(future, self.sizes[future])
+            future.release()  # the client keeps the result, not the cluster
+            for part in [p for p, b in self.block_of.items() if b is future]:
+                part.release()
+            return
+        block = self.block_of[future]
+        self.cities_done[block] += 1
+        share = self.sizes[block] * self.cities_done[block] // (self.n_cities + 1)
+        self._credit(block, share)
+
+    def _credit(self, block: Any, total: int) -> None:
+        step = total - self.credited[block]
+        if step > 0:
+            self.credited[block] = total
+            if self.progress:
+                self.progress(step)
