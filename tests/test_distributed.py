@@ -39,7 +39,7 @@ def client() -> Iterator[Any]:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.CRITICAL,
     )
     with distributed.Client(cluster) as dask_client:
@@ -133,15 +133,63 @@ def test_variants_reduced_on_workers_equal_in_process(client: Any) -> None:
 
 
 @pytest.mark.slow
-def test_cli_run_on_a_tcp_scheduler(client: Any, tmp_path: Path) -> None:
-    """`fiscalsim run --scheduler tcp://...` against a running scheduler: the in-process files."""
+def test_cli_run_on_a_tcp_scheduler(client: Any, in_process: Path, tmp_path: Path) -> None:
+    """`fiscalsim run --scheduler tcp://...` against a running scheduler: the in-process files
+    (those were made in batches of 5, these in the scenario's batches: batching changes nothing)."""
     address = client.scheduler.address
     assert address.startswith("tcp://")
-    common = ["run", str(BASELINE), "--replicates", "4"]
+    out = tmp_path / "remote"
+    done = run_cli(
+        "run",
+        str(BASELINE),
+        "--replicates",
+        str(REPLICATES),
+        "--out",
+        str(out),
+        "--scheduler",
+        address,
+    )
+    assert done.returncode == 0, done.stderr
+    assert_same_files(in_process, out)
+
+
+@pytest.mark.slow
+def test_cli_sweep_on_a_tcp_scheduler(client: Any, tmp_path: Path) -> None:
+    """sweep (per-replicate totals reduced on the workers) gives the in-process sweep.csv."""
+    common = [
+        "sweep",
+        str(BASELINE),
+        "--replicates",
+        "4",
+        "--set",
+        "readings.tier_jump=every_tier,highest_only",
+    ]
     local = run_cli(*common, "--out", str(tmp_path / "local"))
-    remote = run_cli(*common, "--out", str(tmp_path / "remote"), "--scheduler", address)
+    remote = run_cli(
+        *common, "--out", str(tmp_path / "remote"), "--scheduler", client.scheduler.address
+    )
     assert local.returncode == 0 and remote.returncode == 0, remote.stderr
-    assert_same_files(tmp_path / "local", tmp_path / "remote")
+    expected = (tmp_path / "local" / "sweep.csv").read_bytes()
+    assert (
+        expected == (tmp_path / "remote" / "sweep.csv").read_bytes()
+    )  # summary.json: the command line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["compare", str(BASELINE), str(BASELINE)],
+        ["sweep", str(BASELINE), "--set", "readings.tier_jump=every_tier"],
+        [
+            "target", str(BASELINE), "--param", "readings.tier_jump", "--jurisdiction", "ganzhou",
+            "--payer", "city", "--ceiling", "1",
+        ],
+    ],
+)  # fmt: skip
+def test_comparison_commands_check_the_scheduler_first(tmp_path: Path, command: list[str]) -> None:
+    done = run_cli(*command, "--out", str(tmp_path / "out"), "--scheduler", "local:0")
+    assert done.returncode == 2 and "--scheduler: local:0:" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(

@@ -131,7 +131,7 @@ def _connect(spec: SchedulerSpec) -> tuple[Any, Any | None]:
             n_workers=spec.workers,
             threads_per_worker=1,  # the simulation is numpy code that holds the GIL in places
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never clash with another cluster
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster  # type: ignore[no-untyped-call]
