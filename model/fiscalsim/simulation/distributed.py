@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from fiscalsim.errors import InputError
 from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.simulation.montecarlo import Reducer, batches, merge, run_batch
 from fiscalsim.simulation.world import Model
@@ -113,7 +114,7 @@ def simulate_on(
     reduce: Reducer | None = None,
 ) -> dict[str, Any]:
     """montecarlo.simulate on the cluster behind `client`: the same result dict, the same bits."""
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     run = uuid.uuid4().hex[:12]
     model_future = client.submit(load_model, pickle.dumps(model), key=f"fiscalsim-model-{run}")
@@ -149,6 +150,12 @@ def simulate_on(
             if future in tally.sizes:
                 results.append(future.result())
             tally.done(future)
+    except (KilledWorker, OSError) as error:  # the cluster, not the model, failed
+        raise InputError(
+            "--scheduler",
+            str(client.scheduler.address),
+            f"the Dask cluster failed ({type(error).__name__}: {error}); nothing was written",
+        ) from None
     finally:
         client.cancel([*(f for f in tally.futures() if f not in tally.seen), model_future])
     return merge(results)  # sorts the blocks by replicate, whatever order they arrived in
