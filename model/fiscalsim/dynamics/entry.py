@@ -1,59 +1,107 @@
 """Entry: a Poisson number of new firms a year per city and class, sized like the start population
 (or by the scenario's entrant distribution). Their revenue at entry sets their starting point:
-tiers at or below it count as reached before, exactly as for a panel's first year."""
+tiers at or below it count as reached before, exactly as for a panel's first year.
+
+Every draw is keyed, so one call serves all replicates of a batch at once and a replicate's
+entrants are the same in any batch: the count of a (replicate, city, class, year) is keyed by
+those, and an entrant's location, size, R&D and founding-year survival by its serial number,
+which it keeps for life. Raising one class's entry therefore changes no other firm's draws
+except the serial numbers of the same replicate's later entrants that year.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from fiscalsim.dynamics import draws
+from fiscalsim.dynamics.exit import hazard
 from fiscalsim.jurisdictions import Registry
-from fiscalsim.population.fit import draw_sizes
-from fiscalsim.population.synthesis import KEY_CITY, KEY_REPLICATE, CityPlan, draw_segment
-from fiscalsim.scenario import Entry
+from fiscalsim.population.fit import sizes_from_uniforms
+from fiscalsim.population.synthesis import KEY_CITY, KEY_REPLICATE, CityPlan
+from fiscalsim.scenario import Entry, Exit, Segment, SizeDistribution
 from fiscalsim.simulation.firms import FirmArrays
+from fiscalsim.simulation.streams import firm_counter, named_uniforms
+
+
+def _attributes(
+    segment: Segment,
+    size: SizeDistribution,
+    counter: np.ndarray,
+    seed: int,
+    city: str,
+    registry: Registry,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Location, revenue and R&D share of entrants, from draws keyed by their counters."""
+
+    def u(component: str) -> np.ndarray:
+        return named_uniforms(seed, (city, "entrant", component), counter)
+
+    places = list(segment.county_weights)
+    codes = np.array([registry.index[c] for c in places], dtype=np.int32)
+    weights = np.array([segment.county_weights[c] for c in places])
+    location = codes[draws.category(u("location"), weights)]
+    revenue = sizes_from_uniforms(size, u("size"), u("size_tail"))
+    rd_share = segment.rd_share_of_revenue * np.exp(
+        segment.rd_share_log_sd * draws.normal(u("rd_share"))
+    )
+    rd_share = np.where(u("rd_performing") < segment.rd_performing_share, rd_share, 0.0)
+    return location, revenue, np.minimum(rd_share, 1.0)
 
 
 def entrants(
     entry: Entry,
+    exit_spec: Exit,
     plan: CityPlan,
-    replicate: int,
+    replicates: list[int],
     year: int,
-    rng: np.random.Generator,
+    seed: int,
     registry: Registry,
-    next_key: int,
+    next_key: np.ndarray,
 ) -> FirmArrays:
-    pieces: list[FirmArrays] = []
-    streams = [(entry.per_year.get(plan.city, {}), entry.size)]
+    """This year's surviving entrants of one city in every replicate of the batch.
+
+    `next_key[position]` is the next serial number of replicate `replicates[position]`; it is
+    advanced past every entrant founded, survivor or not.
+    """
+    reps = np.asarray(replicates, dtype=np.int64)
+    kinds = [("organic", entry.per_year.get(plan.city, {}), entry.size)]
     if entry.recruited is not None:
-        streams.append((entry.recruited.per_year.get(plan.city, {}), entry.recruited.size))
-    for (counts, size), segment in ((c, s) for c in streams for s in plan.segments):
-        mean = counts.get(segment.industry_class, 0.0)
-        n = int(rng.poisson(mean)) if mean > 0 else 0
-        if n == 0:
-            continue
-        location, revenue, rd_share = draw_segment(segment, n, rng, registry)
-        if size is not None:
-            revenue = draw_sizes(size, n, rng)
-        founded = np.full(n, year)
-        pieces.append(
-            FirmArrays.block(
-                replicate,
-                plan.city_index,
-                int(segment.industry_class),
-                location,
-                revenue,
-                revenue.copy(),
-                founded,
-                rd_share,
-            )
+        kinds.append(
+            ("recruited", entry.recruited.per_year.get(plan.city, {}), entry.recruited.size)
         )
-    if not pieces:
-        return FirmArrays()
-    block = FirmArrays.concat(pieces)
-    block.key = (
-        replicate * KEY_REPLICATE
-        + plan.city_index * KEY_CITY
-        + next_key
-        + np.arange(block.n, dtype=np.int64)
-    )
-    return block
+    pieces: list[FirmArrays] = []
+    for kind, counts, size in kinds:
+        for segment in plan.segments:
+            mean = counts.get(segment.industry_class, 0.0)
+            if mean <= 0:
+                continue
+            names = (plan.city, year, "entry", kind, segment.industry_class)
+            n = draws.poisson(named_uniforms(seed, names, reps), mean)
+            total = int(n.sum())
+            if total == 0:
+                continue
+            position = np.repeat(np.arange(reps.size), n)
+            within = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
+            serial = next_key[position] + within
+            next_key += n
+            counter = firm_counter(reps[position], serial)
+            location, revenue, rd_share = _attributes(
+                segment, size or segment.size, counter, seed, plan.city, registry
+            )
+            new = FirmArrays(
+                key=reps[position] * KEY_REPLICATE + plan.city_index * KEY_CITY + serial,
+                replicate=reps[position].astype(np.int32),
+                city=np.full(total, plan.city_index, dtype=np.int16),
+                location=location,
+                industry_class=np.full(total, int(segment.industry_class), dtype=np.int8),
+                revenue_wan=revenue,
+                max_revenue_wan=revenue.copy(),
+                founded_year=np.full(total, year, dtype=np.int32),
+                rd_share=rd_share,
+                slot=np.zeros(total, dtype=np.int64),  # given by the simulation
+            )
+            # An entrant joins at the end of its founding year: it first survives age 0.
+            chance = hazard(exit_spec, np.zeros(total, dtype=np.int64), revenue)
+            alive = named_uniforms(seed, (plan.city, "entrant", "exit0"), counter) >= chance
+            pieces.append(new if alive.all() else new.take(np.flatnonzero(alive)))
+    return FirmArrays.concat(pieces) if pieces else FirmArrays()

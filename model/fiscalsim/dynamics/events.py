@@ -1,8 +1,9 @@
 """Events the non-revenue clauses pay for: designations, projects, funding rounds, staff.
 
 Each process draws a Poisson number of events a year per replicate and city and gives them to
-distinct eligible firms, with the amounts the clauses compute on. Draws come from the process's
-own named stream, so adding a process never shifts another's events.
+distinct eligible firms, with the amounts the clauses compute on. Every draw is keyed by the
+process's name (and the firm or replicate it concerns), so adding a process never shifts
+another's events and a firm's chances do not depend on which other firms exist.
 """
 
 from __future__ import annotations
@@ -10,16 +11,22 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from fiscalsim.dynamics import draws
+from fiscalsim.dynamics.sampling import sample_groups
 from fiscalsim.errors import InputError
 from fiscalsim.rules.book import RuleBook, rule_facts
 from fiscalsim.scenario import Amount, EventProcess
+from fiscalsim.simulation.streams import firm_counter, named_uniforms
 
 EVENT_TESTABLE_FACTS = frozenset({"revenue_wan", "above_scale", "firm_age_years"})
 
 SparseColumns = dict[str, tuple[np.ndarray, np.ndarray]]
+PLACE_CLASS = 8  # industry class codes are 1..5
 
 
 def check_processes(processes: list[EventProcess], cities: list[str], source: str) -> None:
@@ -77,14 +84,15 @@ def check_rule_facts(
                 )
 
 
-def draw_amount(amount: Amount, rng: np.random.Generator, n: int) -> np.ndarray:
+def draw_amount(amount: Amount, uniform: np.ndarray) -> np.ndarray:
+    """Amounts by inverse CDF, one uniform each (keyed by the firm that receives it)."""
     if amount.fixed is not None:
-        values = np.full(n, amount.fixed)
+        values = np.full(uniform.size, amount.fixed)
     elif amount.poisson_mean is not None:
-        values = rng.poisson(amount.poisson_mean, n).astype(np.float64)
+        values = draws.poisson(uniform, amount.poisson_mean).astype(np.float64)
     else:
         assert amount.median is not None
-        values = amount.median * np.exp(amount.log_sd * rng.standard_normal(n))
+        values = amount.median * np.exp(amount.log_sd * draws.normal(uniform))
     if amount.minimum is not None:
         values = np.maximum(values, amount.minimum)
     if amount.maximum is not None:
@@ -92,33 +100,59 @@ def draw_amount(amount: Amount, rng: np.random.Generator, n: int) -> np.ndarray:
     return values
 
 
+@dataclass(frozen=True)
+class CityBlock:
+    """The firms of one city in a batch: facts by row, and who each row is."""
+
+    facts: dict[str, np.ndarray]
+    key: np.ndarray  # firm keys (unique in the batch)
+    replicate: np.ndarray
+    serial: np.ndarray  # serial number within the firm's replicate and city
+    replicates: np.ndarray  # the batch's replicates
+
+    @cached_property
+    def place_class(self) -> np.ndarray:
+        """location * PLACE_CLASS + industry class of each row."""
+        location = self.facts["location"].astype(np.int64)
+        return location * PLACE_CLASS + self.facts["industry_class"]
+
+
 class EventDrawer:
-    """Draws every process of one city for one replicate block and year."""
+    """Draws every process of one city for all replicates of a batch, one process at a time.
+
+    Counts are keyed by (city, year, process, replicate); which eligible firms receive the
+    events by draws keyed by (replicate, event number) (dynamics/sampling.py: uniformly, or in
+    proportion to revenue, without replacement); amounts by a uniform keyed by the firm.
+    """
 
     def __init__(
         self,
         processes: list[EventProcess],
         location_index: dict[str, int],
         years: Mapping[str, frozenset[int]],
+        seed: int,
+        city: str,
     ) -> None:
         self.processes = processes
-        self.location_index = location_index
         self.years = years
+        self.seed = seed
+        self.city = city
+        size = max(location_index.values(), default=0) + 1
+        # Whether a (location, class) may receive the process's events: one lookup per firm.
+        self.place_ok: dict[str, np.ndarray] = {}
+        for p in processes:
+            places = np.zeros(size, dtype=bool)
+            places[[location_index[c] for c in p.locations] or slice(None)] = True
+            classes = np.zeros(PLACE_CLASS, dtype=bool)
+            classes[[int(c) for c in p.industry_classes] or slice(None)] = True
+            self.place_ok[p.name] = (places[:, None] & classes[None, :]).reshape(-1)
         self.picked: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(0, dtype=np.int64))
 
     def _eligible(
-        self,
-        process: EventProcess,
-        year: int,
-        facts: dict[str, np.ndarray],
-        keys: np.ndarray,
-        busy: dict[str, np.ndarray],
+        self, process: EventProcess, year: int, block: CityBlock, busy: dict[str, np.ndarray]
     ) -> np.ndarray:
-        ok = np.ones(keys.size, dtype=bool)
-        if process.industry_classes:
-            ok &= np.isin(facts["industry_class"], [int(c) for c in process.industry_classes])
-        if process.locations:
-            ok &= np.isin(facts["location"], [self.location_index[c] for c in process.locations])
+        facts = block.facts
+        ok = self.place_ok[process.name][block.place_class]
         if process.max_firm_age_years is not None:
             ok &= (year - facts["founded_year"]) <= process.max_firm_age_years
         for condition in process.eligible:
@@ -135,46 +169,64 @@ class EventDrawer:
         for name in process.draws:
             if name in busy:
                 ok &= ~busy[name]
-        if process.once_per_firm and self.picked[process.name].size:
-            ok &= ~np.isin(keys, self.picked[process.name])
+        picked = self.picked[process.name]
+        if process.once_per_firm and picked.size:
+            position = np.minimum(np.searchsorted(picked, block.key), picked.size - 1)
+            ok &= picked[position] != block.key
         return np.flatnonzero(ok)
 
-    def draw(
-        self,
-        year: int,
-        facts: dict[str, np.ndarray],
-        keys: np.ndarray,
-        rng_for: dict[str, np.random.Generator],
-        offset: int,
-        columns: dict[str, list[tuple[np.ndarray, np.ndarray]]],
-    ) -> None:
-        """Add this block's events to `columns` (rows shifted by `offset`)."""
+    def _uniforms(self, year: int, process: str, part: str, counter: np.ndarray) -> np.ndarray:
+        return named_uniforms(self.seed, (self.city, year, "event", process, part), counter)
+
+    def _counts(self, process: EventProcess, year: int, block: CityBlock) -> np.ndarray | None:
+        """Events of the process per replicate this year; None if there are none."""
+        counts = draws.poisson(
+            self._uniforms(year, process.name, "count", block.replicates), process.per_year
+        )
+        return None if not counts.any() else counts
+
+    def draw(self, year: int, block: CityBlock) -> SparseColumns:
+        """This year's events of every process, as sparse columns over the block's rows."""
+        columns: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
         busy: dict[str, np.ndarray] = {}
+        slot = np.full(int(block.replicates.max(initial=0)) + 1, -1, dtype=np.int64)
+        slot[block.replicates] = np.arange(block.replicates.size)
         for process in self.processes:
             if year not in self.years[process.name]:
                 continue
-            rng = rng_for[process.name]
-            count = int(rng.poisson(process.per_year))
-            if count == 0:
+            counts = self._counts(process, year, block)
+            if counts is None:
                 continue
-            candidates = self._eligible(process, year, facts, keys, busy)
+            candidates = self._eligible(process, year, block, busy)
             if candidates.size == 0:
                 continue
-            count = min(count, candidates.size)
-            if process.pick == "revenue_weighted":
-                weight = facts["revenue_wan"][candidates]
-                chosen = rng.choice(candidates, size=count, replace=False, p=weight / weight.sum())
-            else:
-                chosen = rng.choice(candidates, size=count, replace=False)
-            chosen = np.sort(chosen)
+            weights = (
+                block.facts["revenue_wan"][candidates]
+                if process.pick == "revenue_weighted"
+                else None
+            )
+
+            def uniforms(part: str, counter: np.ndarray, name: str = process.name) -> np.ndarray:
+                return self._uniforms(year, name, part, counter)
+
+            chosen = candidates[
+                sample_groups(
+                    slot[block.replicate[candidates]], counts, weights, uniforms, block.replicates
+                )
+            ]
+            if chosen.size == 0:
+                continue
+            chosen_counter = firm_counter(block.replicate[chosen], block.serial[chosen])
             for name, value in process.sets.items():
-                columns[name].append((chosen + offset, np.full(count, value)))
+                columns[name].append((chosen, np.full(chosen.size, value)))
             for name, amount in process.draws.items():
-                columns[name].append((chosen + offset, draw_amount(amount, rng, count)))
-                mask = busy.setdefault(name, np.zeros(keys.size, dtype=bool))
+                uniform = self._uniforms(year, process.name, f"amount:{name}", chosen_counter)
+                columns[name].append((chosen, draw_amount(amount, uniform)))
+                mask = busy.setdefault(name, np.zeros(block.key.size, dtype=bool))
                 mask[chosen] = True
             if process.once_per_firm:
-                self.picked[process.name] = np.union1d(self.picked[process.name], keys[chosen])
+                self.picked[process.name] = np.union1d(self.picked[process.name], block.key[chosen])
+        return to_sparse(columns)
 
 
 def to_sparse(columns: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> SparseColumns:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from fiscalsim.scenario import Exit
-from fiscalsim.simulation.firms import FirmArrays
 
 
 def hazard(exit_spec: Exit, age: np.ndarray, revenue_wan: np.ndarray) -> np.ndarray | float:
@@ -25,14 +24,3 @@ def hazard(exit_spec: Exit, age: np.ndarray, revenue_wan: np.ndarray) -> np.ndar
     )
     modifier = np.maximum(modifier, exit_spec.size_multiplier_min)
     return np.minimum(base * modifier, 1.0)
-
-
-def founding_year_survivors(
-    exit_spec: Exit, entrants: FirmArrays, rng: np.random.Generator
-) -> FirmArrays:
-    """The entrants that survive their founding year (age 0), at their entry size."""
-    if entrants.n == 0:
-        return entrants
-    chance = hazard(exit_spec, np.zeros(entrants.n, dtype=np.int64), entrants.revenue_wan)
-    keep = np.flatnonzero(rng.uniform(size=entrants.n) >= chance)
-    return entrants if keep.size == entrants.n else entrants.take(keep)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
+from fiscalsim.dynamics import numerics
 from fiscalsim.scenario import Growth
 
 CLASSES = ("01", "02", "03", "04", "05")
@@ -51,35 +51,19 @@ def drift_table(growth: Growth, years: range, cities: list[str]) -> np.ndarray:
 
 
 def log_mgf(growth: Growth, spread: np.ndarray | float) -> np.ndarray:
-    """ln E[exp(spread * u)] for the unit shock u of `unit_shocks`, exactly, clip included.
-
-    Laplace with unit variance has rate lam = sqrt(2); clipped at +-c,
-      E = lam/2 [(e^((s-lam)c) - 1)/(s-lam) + (1 - e^(-(s+lam)c))/(s+lam)] + e^(-lam c) cosh(s c),
-    which tends to 1/(1 - s^2/2) (= 1/(1 - b^2), b = s/sqrt(2)) as c grows. Normal, clipped:
-      E = e^(s^2/2) [Phi(c - s) - Phi(-c - s)] + (1 - Phi(c)) 2 cosh(s c).
-    """
+    """ln E[exp(spread * u)] for the unit shock u of `unit_shocks`, exactly, clip included
+    (the formula is numerics.log_mgf, shared with the compiled step)."""
     s = np.asarray(spread, dtype=np.float64)
+    laplace, clip = _shape(growth)
+    if laplace and math.isinf(clip) and np.any(s >= math.sqrt(2.0)):
+        raise ValueError("an unclipped Laplace shock of spread >= sqrt(2) has no mean")
+    return numerics.log_mgf_array(laplace, clip, s.reshape(-1)).reshape(s.shape)
+
+
+def _shape(growth: Growth) -> tuple[bool, float]:
+    """(Laplace?, clip in sigmas or infinity): the shock's form as the compiled code takes it."""
     clip = growth.tail_clip_sigmas
-    if growth.shape == "laplace":
-        lam = math.sqrt(2.0)
-        if clip is None:
-            if np.any(s >= lam):
-                raise ValueError("an unclipped Laplace shock of spread >= sqrt(2) has no mean")
-            return np.asarray(-np.log1p(-(s**2) / 2.0))
-        c = clip
-        minus = s - lam
-        near = np.abs(minus) < 1e-9
-        safe = np.where(near, 1.0, minus)
-        upper = np.where(near, c, np.expm1(safe * c) / safe)
-        lower = -np.expm1(-(s + lam) * c) / (s + lam)
-        value = lam / 2 * (upper + lower) + math.exp(-lam * c) * np.cosh(s * c)
-        return np.asarray(np.log(value))
-    if clip is None:
-        return np.asarray(s**2 / 2)
-    c = clip
-    inside = np.exp(s**2 / 2) * (special.ndtr(c - s) - special.ndtr(-c - s))
-    value = inside + special.ndtr(-c) * 2 * np.cosh(s * c)
-    return np.asarray(np.log(value))
+    return growth.shape == "laplace", math.inf if clip is None else float(clip)
 
 
 def _age_multiplier(growth: Growth, age: np.ndarray) -> np.ndarray:
@@ -120,23 +104,15 @@ def log_step(
 
 def normal_from_uniform(uniforms: np.ndarray) -> np.ndarray:
     """Standard normal draws by the inverse CDF of keyed uniforms."""
-    return np.asarray(special.ndtri(uniforms))
+    u = np.asarray(uniforms, dtype=np.float64)
+    return numerics.ndtri_array(u.reshape(-1)).reshape(u.shape)
 
 
 def unit_shocks_from_uniform(growth: Growth, uniforms: np.ndarray) -> np.ndarray:
-    """Shocks with mean 0 and variance 1 from uniforms in (0, 1) by the inverse CDF, clipped.
-
-    The unit-variance Laplace has scale 1/sqrt(2): x = -b sign(u - 1/2) ln(1 - 2|u - 1/2|).
-    The simulation feeds it keyed uniforms (one per firm and year, whatever other firms exist).
-    """
-    if growth.shape == "laplace":
-        centred = uniforms - 0.5
-        shocks = -np.sign(centred) * np.log1p(-2.0 * np.abs(centred)) / np.sqrt(2.0)
-    else:
-        shocks = normal_from_uniform(uniforms)
-    if growth.tail_clip_sigmas is not None:
-        shocks = np.clip(shocks, -growth.tail_clip_sigmas, growth.tail_clip_sigmas)
-    return shocks
+    """Shocks with mean 0 and variance 1 from uniforms in (0, 1) by the inverse CDF, clipped
+    (numerics.unit_shock). The simulation feeds it keyed uniforms, one per firm and year."""
+    u = np.asarray(uniforms, dtype=np.float64)
+    return numerics.unit_shock_array(*_shape(growth), u.reshape(-1)).reshape(u.shape)
 
 
 def unit_shocks(growth: Growth, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -271,17 +271,26 @@ def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) ->
 
 def draw_sizes(size: SizeDistribution, n: int, rng: np.random.Generator) -> np.ndarray:
     """Revenues (万元): lognormal truncated below at the floor, Pareto above the tail start."""
+    u = rng.random(n)
+    v = rng.random(n) if size.tail_from_wan is not None and size.tail_alpha is not None else None
+    return sizes_from_uniforms(size, u, v)
+
+
+def sizes_from_uniforms(
+    size: SizeDistribution, u: np.ndarray, v: np.ndarray | None = None
+) -> np.ndarray:
+    """`draw_sizes` by inverse CDF from uniforms: u for the body, v for the Pareto tail (needed
+    only when the size has a tail)."""
     low = (
         float(special.ndtr((math.log(size.floor_wan) - size.log_mean) / size.log_sd))
         if size.floor_wan > 0
         else 0.0
     )
-    u = rng.uniform(low, 1.0, n)
-    u = np.minimum(u, 1 - 1e-12)
+    u = np.minimum(low + (1.0 - low) * u, 1 - 1e-12)
     revenue = np.exp(size.log_mean + size.log_sd * special.ndtri(u))
     if size.tail_from_wan is not None and size.tail_alpha is not None:
+        assert v is not None, "a size with a Pareto tail needs the tail's uniforms"
         tail = revenue > size.tail_from_wan
-        v = rng.uniform(0.0, 1.0, n)
         # Pareto above the tail start, truncated at the bound (inverse CDF), not piled on it
         reach = (
             1.0

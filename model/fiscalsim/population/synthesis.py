@@ -72,6 +72,44 @@ def start_stream(
     return stream(streams.seed, replicate // per_start, city, "population")
 
 
+def _draw_city(
+    plan: CityPlan,
+    history: History,
+    start_year: int,
+    rng: np.random.Generator,
+    registry: Registry,
+    lows: np.ndarray,
+    highs: np.ndarray,
+    shares: np.ndarray,
+) -> FirmArrays:
+    """One start population of one city (replicate 0's labels; `copy_for` relabels)."""
+    pieces: list[FirmArrays] = []
+    for segment in plan.segments:
+        n = segment.firms
+        location, revenue, rd_share = draw_segment(segment, n, rng, registry)
+        revenue = start_revenue(segment, revenue, rng)
+        band = rng.choice(len(shares), size=n, p=shares)
+        age = lows[band] + np.floor(rng.uniform(size=n) * (highs[band] - lows[band] + 1)).astype(
+            int
+        )
+        declined = rng.uniform(size=n) < history.declined_share
+        uplift = np.exp(rng.exponential(max(history.decline_log_mean, 1e-12), size=n))
+        max_before = np.where(declined, revenue * uplift, revenue)
+        pieces.append(
+            FirmArrays.block(
+                0,
+                plan.city_index,
+                int(segment.industry_class),
+                location,
+                revenue,
+                max_before,
+                start_year - age,
+                rd_share,
+            )
+        )
+    return FirmArrays.concat(pieces) if pieces else FirmArrays()
+
+
 def initial_population(
     plans: list[CityPlan],
     history: History,
@@ -87,41 +125,21 @@ def initial_population(
     parts: list[FirmArrays] = []
     next_key = np.zeros((len(plans), len(replicates)), dtype=np.int64)
     for plan in plans:
+        drawn: dict[int, FirmArrays] = {}  # start population -> its firms, drawn once
         for position, replicate in enumerate(replicates):
-            rng = start_stream(streams, replicate, plan.city, per_start)
-            pieces: list[FirmArrays] = []
-            for segment in plan.segments:
-                n = segment.firms
-                location, revenue, rd_share = draw_segment(segment, n, rng, registry)
-                revenue = start_revenue(segment, revenue, rng)
-                band = rng.choice(len(shares), size=n, p=shares)
-                age = lows[band] + np.floor(
-                    rng.uniform(size=n) * (highs[band] - lows[band] + 1)
-                ).astype(int)
-                declined = rng.uniform(size=n) < history.declined_share
-                uplift = np.exp(rng.exponential(max(history.decline_log_mean, 1e-12), size=n))
-                max_before = np.where(declined, revenue * uplift, revenue)
-                founded = start_year - age
-                pieces.append(
-                    FirmArrays.block(
-                        replicate,
-                        plan.city_index,
-                        int(segment.industry_class),
-                        location,
-                        revenue,
-                        max_before,
-                        founded,
-                        rd_share,
-                    )
+            start = replicate // per_start
+            if start not in drawn:
+                rng = start_stream(streams, replicate, plan.city, per_start)
+                drawn[start] = _draw_city(
+                    plan, history, start_year, rng, registry, lows, highs, shares
                 )
-            block = FirmArrays.concat(pieces) if pieces else FirmArrays()
-            count = block.n
+            block = drawn[start].copy_for(replicate)
             block.key = (
                 replicate * KEY_REPLICATE
                 + plan.city_index * KEY_CITY
-                + np.arange(count, dtype=np.int64)
+                + np.arange(block.n, dtype=np.int64)
             )
-            next_key[plan.city_index, position] = count
+            next_key[plan.city_index, position] = block.n
             parts.append(block)
     firms = FirmArrays.concat(parts)
     return firms.take(firms.order(max(replicates) + 1)), next_key

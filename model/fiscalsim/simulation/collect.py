@@ -68,14 +68,21 @@ class Collector:
         self.firm_years = 0  # firms evaluated in simulated years (after exits), for throughput
 
     def awards(
-        self, world: World, table: FactTable, awards: YearAwards, variants: list[int] | None = None
+        self,
+        world: World,
+        table: FactTable,
+        awards: YearAwards,
+        variants: list[int] | None = None,
+        keys: np.ndarray | None = None,
     ) -> None:
-        """Book one city-year's awards to the ledgers of `variants` (default: the first)."""
+        """Book one city-year's awards to the ledgers of `variants` (default: the first).
+        `keys` gives the firm key of each of the table's rows (default: the world's firms')."""
+        keys = world.firms.key if keys is None else keys
         variants = variants if variants is not None else [0]
         rows = awards.row
         columns = {
             "replicate": table.group[rows].astype(np.int32),
-            "firm_key": world.firms.key[table.firm[rows]],
+            "firm_key": keys[rows],
             "rule": awards.rule.astype(np.int32),
             "location": table.location[rows].astype(np.int32),
             "performance_year": np.full(rows.size, table.year, dtype=np.int32),
@@ -109,14 +116,14 @@ class Collector:
                     1.0,
                 )
         if self.panel_replicate is not None and self.panel_replicate in self.replicates:
-            self.panel_rows.append(self._panel(world, table))
+            self.panel_rows.append(self._panel(table, keys))
 
-    def _panel(self, world: World, table: FactTable) -> pd.DataFrame:
+    def _panel(self, table: FactTable, keys: np.ndarray) -> pd.DataFrame:
         mine = np.flatnonzero(table.group == self.panel_replicate)
         names = np.array([j.id for j in self.book.registry.items], dtype=object)
         frame = pd.DataFrame(
             {
-                "firm_id": [f"f{k}" for k in world.firms.key[table.firm[mine]]],
+                "firm_id": [f"f{k}" for k in keys[mine]],
                 "location": names[table.location[mine]],
                 "year": table.year,
                 "industry_class": [f"{c:02d}" for c in table.industry_class[mine]],

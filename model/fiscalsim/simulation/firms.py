@@ -1,8 +1,9 @@
 """Firms as arrays, not objects: one row per living firm of every replicate in a batch.
 
 Rows are kept sorted by (city, replicate) so each city is one block (one engine call a year)
-and each replicate of a city is a contiguous run (one random stream per run). Exits and
-entrants rebuild the order with a stable sort; the engine state is re-indexed the same way.
+and each replicate of a city is a contiguous run. Exits compact the rows; entrants are merged
+into place. A firm's identity (its key) and its row in the engine's memory (its slot) never
+change, so the engine's memory is never moved.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class FirmArrays:
     max_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # before this year
     founded_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     rd_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # The firm's row in its city's engine memory, for life: exits leave a hole, never a move.
+    slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n(self) -> int:
@@ -51,7 +54,14 @@ class FirmArrays:
             max_revenue_wan=max_revenue_wan,
             founded_year=founded_year.astype(np.int32),
             rd_share=rd_share,
+            slot=np.zeros(n, dtype=np.int64),
         )
+
+    def copy_for(self, replicate: int) -> FirmArrays:
+        """The same firms as another replicate's (a shared start population)."""
+        copy = FirmArrays(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+        copy.replicate[:] = replicate
+        return copy
 
     def take(self, index: np.ndarray) -> FirmArrays:
         return FirmArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})

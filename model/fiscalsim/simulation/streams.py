@@ -81,3 +81,12 @@ def keyed_uniforms(states: np.ndarray, counters: np.ndarray) -> np.ndarray:
 def firm_counter(replicate: np.ndarray, serial: np.ndarray) -> np.ndarray:
     """A firm's counter: its replicate and its serial number within its replicate and city."""
     return (replicate.astype(np.uint64) << np.uint64(40)) | serial.astype(np.uint64)
+
+
+def named_uniforms(seed: int, names: tuple[str | int, ...], counters: np.ndarray) -> np.ndarray:
+    """Uniforms of one named component, one per counter (a replicate, or a firm's counter):
+    e.g. named_uniforms(seed, ("ganzhou", 2024, "entry", "03"), replicates)."""
+    state = np.uint64(stream_state(seed, *names))
+    return keyed_uniforms(
+        np.full(counters.shape, state, dtype=np.uint64), counters.astype(np.uint64)
+    )

@@ -11,18 +11,16 @@ several policy variants evaluated on the same firms see exactly the same firms a
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from fiscalsim.dynamics import exit as exits
 from fiscalsim.dynamics import growth as growths
 from fiscalsim.dynamics.entry import entrants
-from fiscalsim.dynamics.events import EventDrawer, SparseColumns, to_sparse
+from fiscalsim.dynamics.events import CityBlock, EventDrawer
+from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
 from fiscalsim.engine import EngineState, FactTable, YearAwards, evaluate_year
-from fiscalsim.engine.state import reindex
 from fiscalsim.population.synthesis import KEY_CITY, CityPlan, initial_population
 from fiscalsim.rules.book import CompiledRule, RuleBook
 from fiscalsim.scenario import EventProcess, Scenario
@@ -67,10 +65,9 @@ class Model:
 
 @dataclass
 class EventGroup:
-    """Event drawers of one city shared by the variants whose processes and years agree."""
+    """The event drawer of one city shared by the variants whose processes and years agree."""
 
-    drawers: dict[int, EventDrawer]  # replicate -> drawer
-    streams: Streams
+    drawer: EventDrawer
 
 
 @dataclass
@@ -114,12 +111,21 @@ class World:
             range(self.scenario.population.start_year, self.scenario.horizon + 1),
             [plan.city for plan in sorted(model.plans, key=lambda p: p.city_index)],
         )
+        self.appended = self.firms.n  # rows in run order; entrants are appended after them
+        self.step_parameters = StepParameters.of(
+            self.scenario.dynamics.exit, self.scenario.dynamics.growth
+        )
+        # Each city's engine memory has a row per firm ever seen (its slot), given in run order.
+        blocks = self.blocks()
+        self.next_slot = np.zeros(len(model.plans), dtype=np.int64)
+        for plan in model.plans:
+            rows = self._city_rows(plan.city_index, blocks)
+            self.firms.slot[rows] = np.arange(rows.stop - rows.start)
+            self.next_slot[plan.city_index] = rows.stop - rows.start
         self.event_groups: dict[int, list[EventGroup]] = {}
         self.configs: dict[int, list[CityConfig]] = {}
         for plan in model.plans:
             self._configure(plan)
-        for state in self.states:
-            state.ensure(self.firms.n)  # each city's engine holds rows for every firm
 
     def _configure(self, plan: CityPlan) -> None:
         """Share one engine pass among variants whose rules and events agree in this city."""
@@ -135,15 +141,10 @@ class World:
             if events_key not in groups:
                 groups[events_key] = len(self.event_groups[plan.city_index])
                 processes = [p for p in variant.events if p.city == plan.city]
-                self.event_groups[plan.city_index].append(
-                    EventGroup(
-                        drawers={
-                            r: EventDrawer(processes, registry.index, variant.event_years)
-                            for r in self.replicates
-                        },
-                        streams=Streams(self.scenario.seed),
-                    )
+                drawer = EventDrawer(
+                    processes, registry.index, variant.event_years, self.scenario.seed, plan.city
                 )
+                self.event_groups[plan.city_index].append(EventGroup(drawer))
             rules = variant.book.covering(places)
             key = events_key + "#" + "#".join(c.signature() for c in rules)
             if key not in configs:
@@ -156,44 +157,27 @@ class World:
             configs[key].variants.append(position)
         self.configs[plan.city_index] = list(configs.values())
 
-    @property
-    def states(self) -> list[EngineState]:
-        return [c.state for configs in self.configs.values() for c in configs]
-
     # -- the yearly loop ---------------------------------------------------------------
     def run(self) -> None:
         start = self.scenario.population.start_year
         self.evaluate_awards(start, events_on=False)  # the start year sets each firm's memory
         self.collector.population(self)
         for year in self.model.years:
-            self.exit(year)
-            self.grow(year)
+            self.step(year)
             self.evaluate_awards(year, events_on=True)
             self.enter(year)
             self.collector.population(self, year)
 
     # -- draws -------------------------------------------------------------------------
-    def firm_uniforms(self, year: int, component: str) -> np.ndarray:
-        """One uniform per living firm, keyed by (replicate, city, serial number, year, component)."""
-        firms = self.firms
-        states = np.array(
-            [
-                stream_state(self.scenario.seed, plan.city, year, component)
-                for plan in self.model.plans
-            ],
-            dtype=np.uint64,
-        )
-        return keyed_uniforms(
-            states[firms.city], firm_counter(firms.replicate, firms.key % KEY_CITY)
-        )
-
-    def common_shocks(self, year: int) -> np.ndarray:
-        """Shock per firm common to its replicate, city and class (plus the national shock)."""
+    def common_shocks(self, year: int) -> tuple[np.ndarray, np.ndarray]:
+        """Shocks common to a replicate (national) and to its city and class, as tables
+        national[replicate] and by_class[city, replicate, class]."""
         spec = self.scenario.dynamics.growth
-        firms = self.firms
+        n_rep = self.model.n_replicates_total
+        by_class = np.zeros((len(self.model.plans), n_rep, 6))
         if spec.common_shock_sd == 0 and spec.national_shock_sd == 0:
-            return np.zeros(1)
-        replicates = np.arange(self.model.n_replicates_total, dtype=np.int64)
+            return np.zeros(n_rep), by_class
+        replicates = np.arange(n_rep, dtype=np.int64)
         national = spec.national_shock_sd * growths.normal_from_uniform(
             keyed_uniforms(
                 np.full(
@@ -204,55 +188,73 @@ class World:
                 replicates.astype(np.uint64),
             )
         )
-        by_class = np.zeros((len(self.model.plans), replicates.size, 6))
         for plan in self.model.plans:
             state = stream_state(self.scenario.seed, plan.city, year, "common_shock")
             counters = (replicates[:, None] * 8 + np.arange(6)).astype(np.uint64)
             uniforms = keyed_uniforms(np.full(counters.shape, state, dtype=np.uint64), counters)
             by_class[plan.city_index] = spec.common_shock_sd * growths.normal_from_uniform(uniforms)
-        return (
-            national[firms.replicate] + by_class[firms.city, firms.replicate, firms.industry_class]
-        )
+        return national, by_class
 
     # -- steps -------------------------------------------------------------------------
     def blocks(self) -> np.ndarray:
         return self.firms.blocks(len(self.model.plans), self.model.n_replicates_total)
 
+    def _city_rows(self, city: int, blocks: np.ndarray) -> slice:
+        n_rep = self.model.n_replicates_total
+        return slice(int(blocks[city * n_rep]), int(blocks[(city + 1) * n_rep]))
+
     def _block(self, city: int, replicate: int, blocks: np.ndarray) -> slice:
         code = city * self.model.n_replicates_total + replicate
         return slice(int(blocks[code]), int(blocks[code + 1]))
 
-    def exit(self, year: int) -> None:
-        """Each firm exits with its hazard; survivors are kept in (city, replicate) order."""
-        spec = self.scenario.dynamics.exit
+    def step(self, year: int) -> None:
+        """Exit, then growth of the survivors (one compiled pass, dynamics/kernel.py): each firm
+        exits with its hazard; a survivor's ln S grows by location(city, class, year, sigma) +
+        common(city, class, year) + sigma * own shock, the location set so that the expected
+        simple growth is the drift (growth.drift_table). Survivors are kept in (city,
+        replicate) order; the engine's memory stays where it is (firms keep their slots)."""
         firms = self.firms
-        revenue = firms.revenue_wan if spec.size_gamma else np.zeros(0)
-        probability = exits.hazard(spec, year - firms.founded_year, revenue)
-        survives = self.firm_uniforms(year, "exit") >= probability
-        order = firms.order(self.model.n_replicates_total)  # entrants were appended last year
-        keep = order[survives[order]]
-        self.firms = firms.take(keep)
-        for configs in self.configs.values():
-            for config in configs:
-                config.state = reindex(config.state, keep)
-
-    def grow(self, year: int) -> None:
-        """ln S += location(city, class, year, sigma) + common(city, class, year) + sigma * own,
-        the location set so that the expected simple growth is the drift (growth.drift_table)."""
-        spec = self.scenario.dynamics.growth
-        firms = self.firms
-        offset = year - self.scenario.population.start_year
-        own = growths.unit_shocks_from_uniform(spec, self.firm_uniforms(year, "growth"))
-        location = self.drift[firms.city, firms.industry_class, offset]
-        step = growths.log_step(
-            spec,
-            location,
-            firms.revenue_wan,
+        national, by_class = self.common_shocks(year)
+        keep, revenue = exit_and_grow(
+            self.step_parameters,
+            self.run_order(),
+            firm_counter(firms.replicate, firms.key % KEY_CITY),
+            firms.city,
+            firms.industry_class,
             year - firms.founded_year,
-            own,
-            self.common_shocks(year),
+            firms.revenue_wan,
+            self.city_states(year, "exit"),
+            self.city_states(year, "growth"),
+            self.drift[:, :, year - self.scenario.population.start_year],
+            firms.replicate,
+            national,
+            by_class,
         )
-        firms.revenue_wan = firms.revenue_wan * np.exp(step)  # ln S grows by `step`
+        self.firms = firms.take(keep)
+        self.firms.revenue_wan = revenue
+
+    def run_order(self) -> np.ndarray:
+        """Rows in (city, replicate) order: the entrants appended last year merged into place."""
+        if self.appended == self.firms.n:
+            return np.arange(self.firms.n, dtype=np.int64)
+        n_rep = self.model.n_replicates_total
+        code = self.firms.city.astype(np.int64) * n_rep + self.firms.replicate
+        old, new = code[: self.appended], code[self.appended :]
+        new_order = np.argsort(new, kind="stable")
+        at = np.searchsorted(old, new[new_order], side="right") + np.arange(new.size)
+        order = np.empty(code.size, dtype=np.int64)
+        is_new = np.zeros(code.size, dtype=bool)
+        is_new[at] = True
+        order[at] = self.appended + new_order
+        order[~is_new] = np.arange(self.appended)
+        return order
+
+    def city_states(self, year: int, component: str) -> np.ndarray:
+        """The keyed generator's state of each city for one year and component."""
+        return np.array(
+            [stream_state(self.scenario.seed, p.city, year, component) for p in self.model.plans],
+            dtype=np.uint64,
+        )
 
     def facts(self, rows: slice, year: int) -> dict[str, np.ndarray]:
         firms = self.firms
@@ -268,44 +270,22 @@ class World:
             "location": firms.location[rows],
         }
 
-    def _events(
-        self,
-        plan: CityPlan,
-        group: EventGroup,
-        year: int,
-        facts: dict[str, np.ndarray],
-        city_rows: slice,
-        blocks: np.ndarray,
-    ) -> SparseColumns:
-        columns: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
-        for r in self.replicates:
-            rows = self._block(plan.city_index, r, blocks)
-            if rows.stop == rows.start:
-                continue
-            local = slice(rows.start - city_rows.start, rows.stop - city_rows.start)
-            drawer = group.drawers[r]
-            rngs = {
-                p.name: group.streams.get(r, plan.city, "event", p.name) for p in drawer.processes
-            }
-            block_facts = {k: v[local] for k, v in facts.items()}
-            drawer.draw(year, block_facts, self.firms.key[rows], rngs, local.start, columns)
-        return to_sparse(columns)
-
     def evaluate_awards(self, year: int, events_on: bool) -> None:
         blocks = self.blocks()
-        n_rep = self.model.n_replicates_total
         for plan in self.model.plans:
-            city_rows = slice(
-                int(blocks[plan.city_index * n_rep]), int(blocks[(plan.city_index + 1) * n_rep])
-            )
+            city_rows = self._city_rows(plan.city_index, blocks)
             if city_rows.stop == city_rows.start:
                 continue
             facts = self.facts(city_rows, year)
             groups = self.event_groups[plan.city_index]
-            sparse = [
-                self._events(plan, g, year, facts, city_rows, blocks) if events_on else {}
-                for g in groups
-            ]
+            block = CityBlock(
+                facts=facts,
+                key=self.firms.key[city_rows],
+                replicate=self.firms.replicate[city_rows],
+                serial=self.firms.key[city_rows] % KEY_CITY,
+                replicates=np.asarray(self.replicates, dtype=np.int64),
+            )
+            sparse = [g.drawer.draw(year, block) if events_on else {} for g in groups]
             dense = {
                 k: facts[k]
                 for k in (
@@ -319,7 +299,7 @@ class World:
             for config in self.configs[plan.city_index]:
                 table = FactTable(
                     year=year,
-                    firm=np.arange(city_rows.start, city_rows.stop, dtype=np.int64),
+                    firm=self.firms.slot[city_rows],
                     location=facts["location"],
                     industry_class=facts["industry_class"],
                     group=self.firms.replicate[city_rows],
@@ -327,32 +307,30 @@ class World:
                     sparse=sparse[config.events],
                 )
                 awards: YearAwards = evaluate_year(config.book, table, config.state, config.rules)
-                self.collector.awards(self, table, awards, config.variants)
+                self.collector.awards(
+                    self, table, awards, config.variants, self.firms.key[city_rows]
+                )
         firms = self.firms
         firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, firms.revenue_wan)
 
     def enter(self, year: int) -> None:
         """Entrants join at the end; the next exit step puts them in run order."""
-        spec = self.scenario.dynamics.entry
         parts = [self.firms]
-        registry = self.model.book.registry
         for plan in self.model.plans:
-            for position, r in enumerate(self.replicates):
-                rng = self.streams.get(r, plan.city, "entry")
-                new = entrants(
-                    spec,
-                    plan,
-                    r,
-                    year,
-                    rng,
-                    registry,
-                    int(self.next_key[plan.city_index, position]),
-                )
-                self.next_key[plan.city_index, position] += new.n  # keys of all founded
-                new = exits.founding_year_survivors(self.scenario.dynamics.exit, new, rng)
-                if new.n:
-                    parts.append(new)
+            new = entrants(
+                self.scenario.dynamics.entry,
+                self.scenario.dynamics.exit,
+                plan,
+                self.replicates,
+                year,
+                self.scenario.seed,
+                self.model.book.registry,
+                self.next_key[plan.city_index],
+            )
+            if new.n:
+                new.slot = self.next_slot[plan.city_index] + np.arange(new.n, dtype=np.int64)
+                self.next_slot[plan.city_index] += new.n
+                parts.append(new)
+        self.appended = self.firms.n  # rows before these entrants, in run order
         if len(parts) > 1:
-            self.firms = FirmArrays.concat(parts)
-            for state in self.states:
-                state.ensure(self.firms.n)
+            self.firms = FirmArrays.concat(parts)  # the engine first sees them after next exit

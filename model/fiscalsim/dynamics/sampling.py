@@ -1,0 +1,108 @@
+"""Sampling without replacement in many groups at once (one group per replicate).
+
+Events are few and candidates many (every firm of a city in every replicate of a batch), so the
+cost must follow the events, not the candidates. Each event draws a candidate of its group by
+inverse CDF (uniformly, or in proportion to a weight); a draw that repeats a firm already chosen
+is drawn again with a fresh keyed uniform. Rejecting repeats from the full distribution is the
+same as drawing from the firms not yet chosen, so the chosen set is a sample without replacement
+with successive-sampling probabilities, exactly as NumPy's `choice(replace=False, p=...)` defines
+them. Groups that want more than half their candidates, and the rare event still repeating after
+`ROUNDS` tries, take the Efraimidis-Spirakis keys instead (an exponential race: the remaining
+firms ordered by -ln(u)/w), which is the same distribution computed over the whole group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+ROUNDS = 32
+
+# uniforms(part, counters): keyed uniforms of a named part ("draw:3", "race") for counters
+Uniforms = Callable[[str, np.ndarray], np.ndarray]
+
+
+def sample_groups(
+    group: np.ndarray,
+    counts: np.ndarray,
+    weights: np.ndarray | None,
+    uniforms: Uniforms,
+    labels: np.ndarray,
+) -> np.ndarray:
+    """Positions (into `group`, sorted) of the sampled candidates.
+
+    `group[i]` is candidate i's group (non-decreasing); `counts[g]` how many group g wants;
+    `weights` (or None: uniform) the candidates' weights; `labels[g]` a stable number of group g
+    (its replicate) that keys its draws; `labels[g] < 2**24`.
+    """
+    n_groups = counts.size
+    sizes = np.bincount(group, minlength=n_groups)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    want = np.minimum(counts, sizes)
+    if weights is not None:
+        positive = np.bincount(group[weights > 0], minlength=n_groups)
+        want = np.minimum(want, positive)  # a firm of weight 0 is never drawn (as NumPy)
+    cumulative = np.cumsum(weights, dtype=np.float64) if weights is not None else None
+    accepted = np.zeros(0, dtype=np.int64)
+    dense = want * 2 > sizes
+    pending = _events(want, ~dense)
+    for attempt in range(ROUNDS):
+        if pending.size == 0:
+            break
+        g = pending >> np.int64(24)
+        event = pending & np.int64((1 << 24) - 1)
+        u = uniforms(f"draw:{attempt}", (labels[g].astype(np.int64) << 24) | event)
+        if cumulative is None:
+            pick = starts[g] + np.minimum((u * sizes[g]).astype(np.int64), sizes[g] - 1)
+        else:
+            base = np.where(starts[g] > 0, cumulative[starts[g] - 1], 0.0)
+            total = cumulative[ends[g] - 1] - base
+            pick = np.searchsorted(cumulative, base + u * total, side="right")
+            pick = np.clip(pick, starts[g], ends[g] - 1)
+        fresh = np.zeros(pick.size, dtype=bool)
+        fresh[np.unique(pick, return_index=True)[1]] = True  # the first of repeated picks
+        if accepted.size:
+            at = np.minimum(np.searchsorted(accepted, pick), accepted.size - 1)
+            fresh &= accepted[at] != pick
+        accepted = np.union1d(accepted, pick[fresh])
+        pending = pending[~fresh]
+    left = np.bincount(pending >> np.int64(24), minlength=n_groups)
+    need = np.where(dense, want, left)
+    if need.any():
+        accepted = np.union1d(
+            accepted, _race(group, need, weights, accepted, uniforms, labels, starts)
+        )
+    return accepted
+
+
+def _events(want: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """One code per wanted event of the given groups: group << 24 | event number."""
+    n = np.where(groups, want, 0).astype(np.int64)
+    g = np.repeat(np.arange(want.size, dtype=np.int64), n)
+    event = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+    return (g << np.int64(24)) | event
+
+
+def _race(
+    group: np.ndarray,
+    need: np.ndarray,
+    weights: np.ndarray | None,
+    taken: np.ndarray,
+    uniforms: Uniforms,
+    labels: np.ndarray,
+    starts: np.ndarray,
+) -> np.ndarray:
+    """Per group, the `need[g]` winners of an exponential race among candidates not yet taken."""
+    rows = np.flatnonzero(need[group] > 0)
+    rows = rows[~np.isin(rows, taken)]
+    if weights is not None:
+        rows = rows[weights[rows] > 0]
+    g = group[rows]
+    u = uniforms("race", (labels[g].astype(np.int64) << 32) | (rows - starts[g]))
+    score = -np.log(u) if weights is None else -np.log(u) / weights[rows]
+    order = np.lexsort((score, g))
+    ranked, grouped = rows[order], g[order]
+    rank = np.arange(ranked.size) - np.searchsorted(grouped, grouped, side="left")
+    return np.sort(ranked[rank < need[grouped]])
