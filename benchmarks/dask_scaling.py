@@ -52,11 +52,13 @@ def measure(scenario: Path, replicates: int, workers: int) -> tuple[dict[str, An
         client = active_client()
         client.run(prepare, scenario, replicates=2)  # warm the workers' imports, not timed
         load_before = os.getloadavg()[0]
-        cpu_before = sum(client.run(cpu_seconds).values())
+        cpu_before = client.run(cpu_seconds)
         started = time.perf_counter()
         result = simulate(prepared.model, reduce=reduce_to_payers)
         seconds = time.perf_counter() - started
-        worker_cpu = sum(client.run(cpu_seconds).values()) - cpu_before
+        cpu_after = client.run(cpu_seconds)
+        cpu_each = sorted(cpu_after[w] - cpu_before.get(w, 0.0) for w in cpu_after)
+        worker_cpu = sum(cpu_each)
         worker_peaks = sorted(client.run(peak_rss_mb).values())
     firm_years = int(result["firm_years"])
     return {
@@ -67,6 +69,7 @@ def measure(scenario: Path, replicates: int, workers: int) -> tuple[dict[str, An
         "firm_years": firm_years,
         "firm_years_per_second": round(firm_years / seconds),
         "worker_cpu_seconds": round(worker_cpu, 1),
+        "worker_cpu_seconds_each": [round(c, 1) for c in cpu_each],  # balance between workers
         "firm_years_per_worker_cpu_second": round(firm_years / worker_cpu),
         "client_peak_mb": round(peak_rss_mb()),
         "worker_peak_mb": [round(p) for p in worker_peaks],
