@@ -8,7 +8,8 @@ Model (amounts in 万元 = 10,000 yuan): one jurisdiction, one payer, payment la
 obligation). Firms start with ln(revenue) ~ N(5.0, 1.2). A one-time award of 20 / 50 / 100 is paid
 the first year revenue is at or above 1000 / 5000 / 10000; tiers already reached on entry pay
 nothing; crossing several tiers in one year pays each of them. Each year: (1) exit with
-probability 0.06, (2) ln revenue += 0.05 + 0.35 * N(0, 1), (3) awards for newly reached tiers,
+probability 0.06, (2) ln revenue += ln(1.05) - 0.35^2/2 + 0.35 * N(0, 1) (expected simple growth
+5%, as the scenario's drift means since issue 9), (3) awards for newly reached tiers,
 (4) Poisson(600) entrants drawn from the start distribution (their tiers count as reached).
 
 Run ``python benchmarks/mesa_model.py`` for three seeded replicates printed as JSON.
@@ -37,6 +38,7 @@ LN_REV_SD = 1.2
 EXIT_PROB = 0.06
 GROWTH_DRIFT = 0.05
 GROWTH_SD = 0.35
+GROWTH_LOCATION = math.log1p(GROWTH_DRIFT) - GROWTH_SD**2 / 2  # E[S_t / S_t-1] = 1.05
 TIER_THRESHOLDS_WAN: tuple[float, ...] = (1000.0, 5000.0, 10000.0)
 TIER_AWARDS_WAN: tuple[float, ...] = (20.0, 50.0, 100.0)
 # Compare in log space so a firm never needs exp() in its hot path.
@@ -71,7 +73,7 @@ class Firm(mesa.Agent):  # type: ignore[misc]  # mesa ships no type hints
             self.remove()
             return
         model.year_survivors += 1
-        self.ln_revenue += GROWTH_DRIFT + GROWTH_SD * rng.standard_normal()
+        self.ln_revenue += GROWTH_LOCATION + GROWTH_SD * rng.standard_normal()
         k = self.tiers_reached
         if k < _N_TIERS and self.ln_revenue >= _LN_THRESHOLDS[k]:
             # Pay every tier crossed this year, not just the highest.

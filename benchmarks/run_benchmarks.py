@@ -1,8 +1,10 @@
 """Speed and memory of fiscalsim, measured; never asserted in tests.
 
 1. The benchmark scenario (scenarios/benchmark.yaml), 300 replicates on one core: firm-years per
-   second, and the same model written per agent with Mesa (benchmarks/mesa_model.py), measured
-   in the same run, and their ratio.
+   second of CPU time, against the same model as a plain compiled per-firm loop (the ceiling,
+   benchmarks/ceiling.py) and written per agent with Mesa (benchmarks/mesa_model.py), measured
+   in the same run, and the ratios. Also the whole command against the whole ceiling process
+   (CPU time of each process tree), and the first-run overhead of compiling with a cold cache.
 2. The baseline scenario, 1000 replicates, all five jurisdictions, on the machine's cores: wall
    time and peak memory of the whole process tree.
 3. A sweep of ten values of a policy parameter on the baseline (1000 replicates), as a multiple
@@ -16,8 +18,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,17 +35,58 @@ def vectorized(replicates: int) -> dict[str, Any]:
     from fiscalsim.simulation.montecarlo import prepare, simulate
 
     prepared = prepare(REPO / "scenarios" / "benchmark.yaml", replicates=replicates)
-    simulate(prepared.model, workers=1)  # warm-up: imports, allocator
-    started = time.perf_counter()
+    simulate(prepared.model, workers=1)  # warm-up: imports, allocator, compiled code
+    started, cpu = time.perf_counter(), time.process_time()
     result = simulate(prepared.model, workers=1)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     awards = float(result["ledger"]["amount_wan"].sum()) / replicates
     return {
         "replicates": replicates,
         "firm_years": result["firm_years"],
         "seconds": round(seconds, 3),
-        "firm_years_per_second": result["firm_years"] / seconds,
+        "cpu_seconds": round(cpu, 3),
+        "firm_years_per_second": result["firm_years"] / cpu,
         "awards_wan_per_replicate": round(awards, 1),
+    }
+
+
+def ceiling(replicates: int) -> dict[str, Any]:
+    from ceiling import run
+
+    return run(replicates)
+
+
+def process_cpu(command: list[str], env: dict[str, str] | None = None) -> float:
+    """CPU seconds (user + system) of one command's whole process tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def whole_commands(replicates: int) -> dict[str, Any]:
+    """`fiscalsim run` of the benchmark on one worker against the ceiling as a whole process."""
+    python = str(REPO / ".venv" / "bin" / "python")
+    fiscalsim = str(REPO / ".venv" / "bin" / "fiscalsim")
+    run = [
+        fiscalsim, "run", "scenarios/benchmark.yaml", "--replicates", str(replicates),
+        "--workers", "1", "--out", "outputs/bench-benchmark", "--force",
+    ]  # fmt: skip
+    ceiling_cpu = process_cpu([python, "benchmarks/ceiling.py", str(replicates)])
+    run_cpu = process_cpu(run)
+    with tempfile.TemporaryDirectory() as cold:  # an empty numba cache: every function compiles
+        env = {**os.environ, "NUMBA_CACHE_DIR": cold}
+        small = [*run[:4], "10", *run[5:]]
+        cold_cpu = process_cpu(small, env)
+        warm_cpu = process_cpu(small, env)
+    return {
+        "replicates": replicates,
+        "run_command_cpu_seconds": round(run_cpu, 2),
+        "ceiling_process_cpu_seconds": round(ceiling_cpu, 2),
+        "run_over_ceiling": round(run_cpu / ceiling_cpu, 2),
+        "first_run_compile_overhead_cpu_seconds": round(cold_cpu - warm_cpu, 2),
+        "ten_replicates_cold_cache_cpu_seconds": round(cold_cpu, 2),
+        "ten_replicates_warm_cache_cpu_seconds": round(warm_cpu, 2),
     }
 
 
@@ -188,7 +233,9 @@ def main() -> None:
             "cores": os.cpu_count(),
         },
         "benchmark_vectorized": vectorized(300),
+        "benchmark_ceiling": ceiling(300),
         "benchmark_mesa": mesa(5),
+        "whole_commands": whole_commands(300),
         "baseline": baseline(1000),
     }
     results["comparison"] = comparison(1000, results["baseline"]["wall_seconds_whole_command"])
@@ -197,6 +244,11 @@ def main() -> None:
         / results["benchmark_mesa"]["firm_years_per_second"]
     )
     results["speedup_vs_mesa"] = round(ratio, 1)
+    results["share_of_ceiling"] = round(
+        results["benchmark_vectorized"]["firm_years_per_second"]
+        / results["benchmark_ceiling"]["firm_years_per_second"],
+        2,
+    )
     (REPO / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 

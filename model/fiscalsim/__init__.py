@@ -6,7 +6,7 @@ from typing import Any
 
 __version__ = "0.2.0"
 
-_API = ("run_scenario", "compare", "sweep", "target")
+_API = ("run_scenario", "compare", "sweep", "target", "butfor")
 
 
 def __getattr__(name: str) -> Any:

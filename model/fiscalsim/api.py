@@ -4,6 +4,7 @@ import fiscalsim
 tables = fiscalsim.run_scenario("scenarios/baseline.yaml", replicates=100)
 diff = fiscalsim.compare("scenarios/baseline.yaml", ["scenarios/examples/ganzhou_extend_2025.yaml"])
 curve = fiscalsim.sweep("scenarios/baseline.yaml", {"policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan": [500, 1000]})
+but_for = fiscalsim.butfor("scenarios/baseline.yaml", replicates=100)  # windfall, induced
 answer, curve = fiscalsim.target("scenarios/baseline.yaml", param=..., jurisdiction="xunwu",
                                  payer="county", ceiling_wan=300)
 """
@@ -136,3 +137,37 @@ def target(
         workers=workers,
     )
     return result.answer, result.curve
+
+
+def butfor(
+    path: str | Path,
+    responses: str | Path | None = None,
+    no_responses: bool = False,
+    sensitivity: bool = True,
+    replicates: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """What the money buys: the policy (with behavioural responses) against the no-policy
+    counterfactual on the same random numbers. Returns the tables `fiscalsim butfor` writes
+    ('butfor', 'elasticities', 'sensitivity' or None) and 'summary' (what ran, with which
+    responses). Responses: the file given, else the scenario's, else
+    data/calibration/responses.yaml; `no_responses` runs without any (windfall exactly 100%)."""
+    from fiscalsim.comparison.butfor import butfor as run
+    from fiscalsim.comparison.butfor import summary
+
+    result = run(
+        Path(path),
+        responses_file=Path(responses) if responses is not None else None,
+        no_responses=no_responses,
+        sensitivity=sensitivity,
+        replicates=replicates,
+        seed=seed,
+        workers=workers,
+    )
+    return {
+        "butfor": result.table,
+        "elasticities": result.elasticities,
+        "sensitivity": result.sensitivity,
+        "summary": summary(result, "fiscalsim.butfor()"),
+    }

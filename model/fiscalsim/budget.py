@@ -6,6 +6,7 @@ Every table is summed from the one ledger, so the tables always add up to it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,24 +133,19 @@ def population_table(
         {str(registry.items[i].parent) for i in locations if registry.items[i].parent}
     ):
         units.append((city, [i for i in locations if registry.items[i].parent == city]))
-    frames = []
     n_years = population.shape[1]
+    columns: dict[str, list[Any]] = defaultdict(list)  # built whole: one frame, not hundreds
     for name, members in units:
         local = population[:, :, members].sum(axis=2)  # [replicate, year, class, metric]
         for code in [*CLASS_CODES, "all"]:
             block = local[:, :, 1:].sum(axis=2) if code == "all" else local[:, :, int(code)]
-            frame = pd.DataFrame(
-                {
-                    "jurisdiction": name,
-                    "year": range(start_year, start_year + n_years),
-                    "industry_class": code,
-                }
-            )
+            columns["jurisdiction"].append(np.full(n_years, name, dtype=object))
+            columns["year"].append(np.arange(start_year, start_year + n_years))
+            columns["industry_class"].append(np.full(n_years, code, dtype=object))
             for metric, label in ((0, "firms"), (1, "revenue_wan"), (2, "above_scale_firms")):
                 for key, values in summary_stats(block[:, :, metric], label).items():
-                    frame[key] = values
-            frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+                    columns[key].append(np.asarray(values))
+    return pd.DataFrame({key: np.concatenate(parts) for key, parts in columns.items()})
 
 
 def crossings_table(
@@ -161,19 +157,16 @@ def crossings_table(
 ) -> pd.DataFrame:
     """How many firms first reach each revenue tier, per county-level unit and year."""
     names = [j.id for j in book.registry.items]
-    frames = []
+    parts: dict[str, list[Any]] = defaultdict(list)
+    n_years = crossings.shape[1] - 1
     for place in locations:
         for t, threshold in enumerate(thresholds):
-            values = crossings[:, 1:, place, t]
-            frame = pd.DataFrame(
-                {
-                    "jurisdiction": names[place],
-                    "year": range(start_year + 1, start_year + crossings.shape[1]),
-                    "threshold_wan": threshold,
-                }
-            )
-            for key, column in summary_stats(values, "first_crossings").items():
-                frame[key] = column
-            frames.append(frame)
+            parts["jurisdiction"].append(np.full(n_years, names[place], dtype=object))
+            parts["year"].append(np.arange(start_year + 1, start_year + 1 + n_years))
+            parts["threshold_wan"].append(np.full(n_years, threshold))
+            for key, column in summary_stats(crossings[:, 1:, place, t], "first_crossings").items():
+                parts[key].append(np.asarray(column))
     columns = ["jurisdiction", "year", "threshold_wan", "first_crossings_mean"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({key: np.concatenate(values) for key, values in parts.items()})

@@ -326,4 +326,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Further commands live in their own modules and register on `app`.
-from fiscalsim import cli_calibrate, cli_compare, cli_report  # noqa: E402, F401
+from fiscalsim import cli_butfor, cli_calibrate, cli_compare, cli_report  # noqa: E402, F401

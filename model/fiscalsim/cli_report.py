@@ -21,7 +21,7 @@ class Language(StrEnum):
 @app.command()
 def report(
     directory: Annotated[
-        Path, typer.Argument(help="Output folder of run, compare, sweep or target.")
+        Path, typer.Argument(help="Output folder of run, compare, sweep, target or butfor.")
     ],
     lang: Annotated[
         Language, typer.Option("--lang", help="Language of the report (default Chinese).")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -194,36 +195,41 @@ def _width(text: str) -> int:
 
 
 def _add_sheet(book: Workbook, name: str, frame: pd.DataFrame) -> None:
+    """One sheet, streamed row by row (write-only mode: about twice as fast as building cells,
+    and the workbook is never held whole in memory)."""
     sheet = book.create_sheet(sheet_title(name))
     table = excel_frame(frame)
     headers = [header_zh(str(c)) for c in table.columns]
-    sheet.append(headers)
-    for row in table.itertuples(index=False, name=None):
-        sheet.append([_cell(v) for v in row])
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDE6F0")
+    formats = [number_format(str(column), table[column]) for column in table.columns]
     for index, column in enumerate(table.columns, start=1):
-        header = sheet.cell(row=1, column=index)
-        header.font, header.fill = bold, fill
-        header.alignment = Alignment(wrap_text=True, vertical="center")
-        fmt = number_format(str(column), table[column])
-        if fmt:
-            for (cell,) in sheet.iter_rows(
-                min_row=2, min_col=index, max_col=index, max_row=sheet.max_row
-            ):
-                cell.number_format = fmt
         sample = [headers[index - 1], *(str(v) for v in table[column].head(200))]
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = min(max(_width(s) for s in sample) + 2, 48)
     sheet.freeze_panes = "A2"
     if len(table.columns):
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{sheet.max_row}"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table) + 1}"
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDE6F0")
+    wrap = Alignment(wrap_text=True, vertical="center")
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    formatted = [i for i, fmt in enumerate(formats) if fmt]
+    for row in table.itertuples(index=False, name=None):
+        values: list[Any] = [_cell(v) for v in row]
+        for i in formatted:
+            cell = WriteOnlyCell(sheet, value=values[i])
+            cell.number_format = formats[i]
+            values[i] = cell
+        sheet.append(values)
 
 
 def write_tables_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
     """One sheet per table (keys are table names such as `spending`, or sheet titles)."""
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     for name, frame in sheets.items():
         _add_sheet(book, name, frame)
     book.save(path)

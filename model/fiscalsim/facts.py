@@ -92,3 +92,16 @@ DERIVED_FACTS: dict[str, Fact] = {
 
 def describe_fact(name: str) -> Fact | None:
     return CORE_FACTS.get(name) or DERIVED_FACTS.get(name)
+
+
+# Derived facts computed from the firm's previous year: the engine remembers last year's figures
+# only for rule books that read one of them.
+PREVIOUS_YEAR_FACTS = frozenset(
+    {
+        "revenue_prev_wan",
+        "rd_expense_prev_wan",
+        "revenue_increase_wan",
+        "revenue_growth",
+        "newly_above_scale",
+    }
+)

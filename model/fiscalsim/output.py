@@ -9,6 +9,8 @@ previous fiscalsim output is replaced whole. All checks run before any work (`ch
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.process
 import os
 import shutil
 import tempfile
@@ -131,9 +133,17 @@ def write_all(
     os.chmod(scratch, 0o777 & ~_umask())  # mkdtemp makes it private; it becomes out_dir
     temporaries: dict[Path, Path] = {}
     try:
-        for name, writer in all_writers.items():
+        for name in all_writers:
             (scratch / name).parent.mkdir(parents=True, exist_ok=True)
-            writer(scratch / name)
+        slow = [n for n in all_writers if n.endswith(".xlsx")] if (os.cpu_count() or 1) > 1 else []
+        pending = [(n, _in_background(all_writers[n], scratch / n)) for n in slow]
+        for name, writer in all_writers.items():
+            if name not in slow:
+                writer(scratch / name)
+        for name, process in pending:
+            process.join()
+            if process.exitcode != 0:
+                raise RuntimeError(f"writing {name} failed (exit code {process.exitcode})")
         _marker(names)(scratch / MARKER)
         for path, writer in beside.items():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +160,14 @@ def write_all(
         shutil.rmtree(scratch, ignore_errors=True)
         for leftover in temporaries.values():
             leftover.unlink(missing_ok=True)
+
+
+def _in_background(writer: Writer, path: Path) -> multiprocessing.process.BaseProcess:
+    """Run one writer in a forked process: the workbook (the slowest file, pure Python) is
+    written while this process writes the CSV and Parquet files."""
+    process = multiprocessing.get_context("fork").Process(target=writer, args=(path,))
+    process.start()
+    return process
 
 
 def _move_in(scratch: Path, out_dir: Path, names: list[str], *, force: bool) -> None:

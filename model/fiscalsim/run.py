@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fiscalsim import __version__
 from fiscalsim.budget import (
@@ -32,6 +34,13 @@ from fiscalsim.simulation.montecarlo import Prepared, simulate
 from fiscalsim.uncertainty import budget_spread
 
 
+def firm_ids(keys: np.ndarray) -> pd.Series:
+    """"f" + the firm key, as pandas strings (built in Arrow: a Python loop took most of the
+    ledger table's time)."""
+    text = pc.binary_join_element_wise("f", pc.cast(pa.array(keys), pa.string()), "")
+    return pd.Series(text, dtype="string")
+
+
 def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFrame:
     book = prepared.model.book
     names = np.array([j.id for j in book.registry.items] + [""], dtype=object)
@@ -40,7 +49,7 @@ def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFr
     frame = pd.DataFrame(
         {
             "replicate": ledger["replicate"],
-            "firm_id": pd.Series([f"f{k}" for k in ledger["firm_key"]], dtype="string"),
+            "firm_id": firm_ids(ledger["firm_key"]),
             "clause_id": clause,
             "jurisdiction": pd.Categorical(issuer[ledger["rule"]]),
             "location": pd.Categorical(names[ledger["location"]]),
@@ -57,12 +66,16 @@ def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFr
     return frame
 
 
-def calibration_table(prepared: Prepared, population: np.ndarray) -> pd.DataFrame:
-    """Each target of the start population against what was synthesized (calibration_report)."""
-    del population  # the report redraws the same start populations, with more statistics
+def calibration_table(prepared: Prepared, start_statistics: pd.DataFrame) -> pd.DataFrame:
+    """Each target of the start population against what was synthesized (calibration_report),
+    from the statistics the simulation took of each start population as it drew it."""
     model = prepared.model
     return report_table(
-        model.scenario, list(model.plans), model.book.registry, prepared.scenario_path
+        model.scenario,
+        list(model.plans),
+        model.book.registry,
+        prepared.scenario_path,
+        stats=start_statistics,
     )
 
 
@@ -138,7 +151,7 @@ def run_scenario(
     crossings = crossings_table(
         book, results["crossings"], tier_thresholds(book), locations, scenario.population.start_year
     )
-    calibration = calibration_table(prepared, results["population"])
+    calibration = calibration_table(prepared, results["start_statistics"])
     band = None
     if readings_band:
         from fiscalsim.comparison.readings_band import readings_band as band_of
@@ -177,6 +190,11 @@ def run_scenario(
                 "exit": scenario.dynamics.exit.source,
                 "entry": scenario.dynamics.entry.source,
                 "history": scenario.population.history.source,
+                **{  # issue 12: behavioural responses, only when the scenario sets them
+                    f"response_{part}": block.source
+                    for part in ("entry", "growth", "bunching")
+                    if (block := getattr(scenario.dynamics.responses, part, None)) is not None
+                },
             },
         },
         "uncertainty": budget_spread(

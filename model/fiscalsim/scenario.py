@@ -22,6 +22,7 @@ from pydantic import (
 
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
+from fiscalsim.responses_schema import Responses
 from fiscalsim.rules.book import CLASS_CODES
 from fiscalsim.rules.readings import check_reading
 from fiscalsim.rules.schema import Condition, IndustryClass
@@ -352,6 +353,9 @@ class Dynamics(Strict):
     entry: Entry
     events: list[EventProcess] = Field(default_factory=list)
     events_files: list[str] = Field(default_factory=list)
+    responses: Responses | None = Field(
+        default=None, description="behavioural responses to awards (issue 12); off when absent"
+    )
 
 
 class Budget(Strict):

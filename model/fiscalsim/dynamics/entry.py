@@ -39,8 +39,15 @@ def _attributes(
     places = list(segment.county_weights)
     codes = np.array([registry.index[c] for c in places], dtype=np.int32)
     weights = np.array([segment.county_weights[c] for c in places])
-    location = codes[draws.category(u("location"), weights)]
-    revenue = sizes_from_uniforms(size, u("size"), u("size_tail"))
+    n = counter.size
+    # Draws a segment cannot use are skipped; each draw has its own key, so none shifts another.
+    location = (
+        np.full(n, codes[0]) if codes.size == 1 else codes[draws.category(u("location"), weights)]
+    )
+    has_tail = size.tail_from_wan is not None and size.tail_alpha is not None
+    revenue = sizes_from_uniforms(size, u("size"), u("size_tail") if has_tail else None)
+    if segment.rd_share_of_revenue == 0:
+        return location, revenue, np.zeros(n)
     rd_share = segment.rd_share_of_revenue * np.exp(
         segment.rd_share_log_sd * draws.normal(u("rd_share"))
     )
@@ -57,11 +64,13 @@ def entrants(
     seed: int,
     registry: Registry,
     next_key: np.ndarray,
+    stream: str = "entry",
 ) -> FirmArrays:
     """This year's surviving entrants of one city in every replicate of the batch.
 
     `next_key[position]` is the next serial number of replicate `replicates[position]`; it is
-    advanced past every entrant founded, survivor or not.
+    advanced past every entrant founded, survivor or not. `stream` names the counts' draws (the
+    awards' induced entrants have their own, so they never move the ordinary entrants).
     """
     reps = np.asarray(replicates, dtype=np.int64)
     kinds = [("organic", entry.per_year.get(plan.city, {}), entry.size)]
@@ -75,7 +84,7 @@ def entrants(
             mean = counts.get(segment.industry_class, 0.0)
             if mean <= 0:
                 continue
-            names = (plan.city, year, "entry", kind, segment.industry_class)
+            names = (plan.city, year, stream, kind, segment.industry_class)
             n = draws.poisson(named_uniforms(seed, names, reps), mean)
             total = int(n.sum())
             if total == 0:

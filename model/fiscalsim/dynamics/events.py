@@ -169,11 +169,13 @@ class EventDrawer:
         for name in process.draws:
             if name in busy:
                 ok &= ~busy[name]
+        candidates = np.flatnonzero(ok)
         picked = self.picked[process.name]
-        if process.once_per_firm and picked.size:
-            position = np.minimum(np.searchsorted(picked, block.key), picked.size - 1)
-            ok &= picked[position] != block.key
-        return np.flatnonzero(ok)
+        if process.once_per_firm and picked.size and candidates.size:
+            keys = block.key[candidates]
+            position = np.minimum(np.searchsorted(picked, keys), picked.size - 1)
+            candidates = candidates[picked[position] != keys]
+        return candidates
 
     def _uniforms(self, year: int, process: str, part: str, counter: np.ndarray) -> np.ndarray:
         return named_uniforms(self.seed, (self.city, year, "event", process, part), counter)

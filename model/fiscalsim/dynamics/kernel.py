@@ -174,14 +174,16 @@ def _step(
 ) -> int:
     n = 0
     last_band = hazard_by_age.size - 1
+    log_reference, log_s0 = math.log(size_reference_wan), math.log(s0_wan)
     for j in range(order.size):
         i = order[j]
         c = city[i]
         a = age[i]
         revenue = revenue_wan[i]
         chance = hazard_by_age[min(max(a, 0), last_band)]
+        log_size = math.log(max(revenue, 1e-9))  # shared by the exit and spread power laws
         if size_gamma != 0:
-            modifier = (max(revenue, 1e-9) / size_reference_wan) ** -size_gamma
+            modifier = math.exp(-size_gamma * (log_size - log_reference))
             chance = min(chance * max(modifier, size_multiplier_min), 1.0)
         if numerics.keyed_uniform(exit_state[c], counter[i]) < chance:
             continue
@@ -190,7 +192,7 @@ def _step(
         )
         s, m = spread, lmgf
         if math.isnan(s):
-            s = sigma0 * (max(revenue, 1e-9) / s0_wan) ** -beta
+            s = sigma0 * math.exp(-beta * (log_size - log_s0))
             s = min(max(s, sigma_min), sigma_max) * age_multiplier[min(max(a, 0), MAX_AGE)]
             x = s * (1.0 / MGF_STEP)  # linear interpolation in the tabulated log mgf
             at = min(int(x), mgf_table.size - 2)

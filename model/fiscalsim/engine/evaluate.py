@@ -218,9 +218,10 @@ def _remember(
         if ladder >= 0 and state.track_ladder_paid:
             np.add.at(state.ladder_paid_wan[ladder], granted_firms, awards.amount_wan[mine])
     state.last_year[firms] = table.year
-    state.last_revenue_wan[firms] = table.column("revenue_wan")
-    state.last_rd_expense_wan[firms] = table.column("rd_expense_wan")
-    state.last_above_scale[firms] = table.column("above_scale")
+    if state.track_previous:
+        state.last_revenue_wan[firms] = table.column("revenue_wan")
+        state.last_rd_expense_wan[firms] = table.column("rd_expense_wan")
+        state.last_above_scale[firms] = table.column("above_scale")
 
 
 def evaluate_year(

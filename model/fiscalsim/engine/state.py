@@ -79,6 +79,7 @@ class EngineState:
 
     n_ladders: int
     track_ladder_paid: bool = True  # only the top-up reading needs what each ladder paid
+    track_previous: bool = True  # last year's figures, for rules on growth, increments, 新纳统
     capacity: int = 0
     last_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     last_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -116,53 +117,3 @@ class EngineState:
 
     def rule_history(self, rule_index: int) -> RuleHistory:
         return self.history.setdefault(rule_index, RuleHistory())
-
-
-def reindex(state: EngineState, source: np.ndarray) -> EngineState:
-    """The state re-ordered so new row i holds old firm `source[i]` (-1: a firm never seen).
-
-    The simulation keeps firms as compact sorted arrays and drops exits; this keeps the engine's
-    memory aligned with them without a Python loop.
-    """
-    n = int(source.size)
-    capacity = n + n // 8 + 16  # headroom so a year's entrants need no reallocation
-    known = source >= 0
-    every_known = bool(known.all())
-    old = source if every_known else source[known]
-    fresh = EngineState(state.n_ladders, state.track_ladder_paid)
-    for name, fill in {**FIRM_FIELDS, **LADDER_FIELDS}.items():
-        before = getattr(state, name)
-        ladders = before.ndim == 2  # (ladder, firm): re-order the columns
-        shape = (before.shape[0], capacity) if ladders else (capacity,)
-        after = np.empty(shape, dtype=before.dtype)
-        head = after[:, :n] if ladders else after[:n]
-        gathered = before[:, old] if ladders else before[old]
-        if every_known:
-            head[...] = gathered
-        else:
-            head[...] = fill
-            if ladders:
-                head[:, known] = gathered
-            else:
-                head[known] = gathered
-        if ladders:
-            after[:, n:] = fill
-        else:
-            after[n:] = fill
-        setattr(fresh, name, after)
-    fresh.capacity = capacity
-    new_position = np.full(max(state.capacity, 1), -1, dtype=np.int64)
-    new_position[old] = np.flatnonzero(known)
-    for rule_index, history in state.history.items():
-        if history.firms.size == 0:
-            continue
-        moved = new_position[history.firms]
-        keep = moved >= 0
-        order = np.argsort(moved[keep], kind="stable")
-        fresh.history[rule_index] = RuleHistory(
-            firms=moved[keep][order],
-            counts=history.counts[keep][order],
-            paid_wan=history.paid_wan[keep][order],
-            first_year=history.first_year[keep][order],
-        )
-    return fresh

@@ -22,13 +22,46 @@ from fiscalsim.jurisdictions import Registry
 from fiscalsim.population.fit import Target, load_targets, read_mapping
 from fiscalsim.population.synthesis import CityPlan, initial_population
 from fiscalsim.scenario import CalibrationTolerances, Scenario
+from fiscalsim.simulation.firms import FirmArrays
 from fiscalsim.simulation.streams import Streams
 
 BATCH = 100  # replicates drawn at once (memory only)
 DEFAULT_TOLERANCES = CalibrationTolerances(
     total_mean=0.03, total_band=0.10, counts=0.10, validation=0.25
 )
+CLASS_LABELS = np.array([f"{c:02d}" for c in range(10)], dtype=object)
 STATS = ("firms", "above_scale_firms", "large_firms", "revenue_wan", "above_scale_revenue_wan")
+
+
+def start_frame(
+    firms: FirmArrays, plans: list[CityPlan], registry: Registry, scenario: Scenario
+) -> pd.DataFrame:
+    """Per replicate, city, class and place of the given start firms: counts, revenue and the
+    largest firm. The simulation computes this for the first replicate of each start population
+    as it draws it, so the run's report need not draw the start populations again."""
+    population = scenario.population
+    large_wan = population.calibrated.large_wan if population.calibrated else np.inf
+    revenue = firms.revenue_wan
+    above = revenue >= population.above_scale_wan
+    frame = pd.DataFrame(
+        {
+            "replicate": firms.replicate,
+            "city": np.array([p.city for p in plans], dtype=object)[firms.city],
+            "industry_class": CLASS_LABELS[firms.industry_class],
+            "place": np.array([j.id for j in registry.items], dtype=object)[firms.location],
+            "firms": 1,
+            "above_scale_firms": above.astype(int),
+            "large_firms": (revenue >= large_wan).astype(int),
+            "revenue_wan": revenue,
+            "above_scale_revenue_wan": np.where(above, revenue, 0.0),
+            "max_firm_wan": revenue,
+        }
+    )
+    keys = ["replicate", "city", "industry_class", "place"]
+    grouped = frame.groupby(keys, sort=True)
+    summed = grouped[list(STATS)].sum()
+    summed["max_firm_wan"] = grouped["max_firm_wan"].max()
+    return summed.reset_index()
 
 
 def start_statistics(
@@ -37,11 +70,14 @@ def start_statistics(
     """Per replicate, city, class and place: counts and revenue of the start population, plus the
     largest firm. Drawn exactly as the run draws them."""
     population = scenario.population
-    large_wan = population.calibrated.large_wan if population.calibrated else np.inf
     streams = Streams(scenario.seed)
+    per_start = population.replicates_per_start
+    # Replicates of one start population share its firms: draw each start once (its first
+    # replicate) and give its statistics to every replicate of it.
+    first = sorted({r // per_start * per_start for r in replicates})
     frames: list[pd.DataFrame] = []
-    for start in range(0, len(replicates), BATCH):
-        batch = replicates[start : start + BATCH]
+    for start in range(0, len(first), BATCH):
+        batch = first[start : start + BATCH]
         firms, _ = initial_population(
             plans,
             population.history,
@@ -51,28 +87,12 @@ def start_statistics(
             registry,
             population.replicates_per_start,
         )
-        revenue = firms.revenue_wan
-        above = revenue >= population.above_scale_wan
-        frame = pd.DataFrame(
-            {
-                "replicate": firms.replicate,
-                "city": np.array([p.city for p in plans], dtype=object)[firms.city],
-                "industry_class": np.char.zfill(firms.industry_class.astype(str), 2),
-                "place": np.array([j.id for j in registry.items], dtype=object)[firms.location],
-                "firms": 1,
-                "above_scale_firms": above.astype(int),
-                "large_firms": (revenue >= large_wan).astype(int),
-                "revenue_wan": revenue,
-                "above_scale_revenue_wan": np.where(above, revenue, 0.0),
-                "max_firm_wan": revenue,
-            }
-        )
-        keys = ["replicate", "city", "industry_class", "place"]
-        grouped = frame.groupby(keys, sort=True)
-        summed = grouped[list(STATS)].sum()
-        summed["max_firm_wan"] = grouped["max_firm_wan"].max()
-        frames.append(summed.reset_index())
-    return pd.concat(frames, ignore_index=True)
+        frames.append(start_frame(firms, plans, registry, scenario))
+    drawn = pd.concat(frames, ignore_index=True)
+    drawn["start"] = drawn.pop("replicate") // per_start
+    wanted = pd.DataFrame({"replicate": replicates, "start": [r // per_start for r in replicates]})
+    merged = wanted.merge(drawn, on="start", how="inner").drop(columns="start")
+    return merged.sort_values(["replicate", "city", "industry_class", "place"], ignore_index=True)
 
 
 def _per_replicate(
@@ -258,14 +278,19 @@ def calibration_table(
     registry: Registry,
     scenario_path: Path,
     replicates: list[int] | None = None,
+    stats: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The whole report: fitted block, then validation block."""
+    """The whole report: fitted block, then validation block. `stats`: the start statistics of
+    the first replicate of each start population (`start_frame`), if the run computed them."""
     replicates = list(range(scenario.replicates)) if replicates is None else replicates
     per_start = scenario.population.replicates_per_start
     replicates = sorted({r - r % per_start for r in replicates})  # each start population once
     spec = scenario.population.calibrated
     tol = (spec.tolerances if spec else None) or DEFAULT_TOLERANCES
-    stats = start_statistics(scenario, plans, registry, replicates)
+    if stats is None:
+        stats = start_statistics(scenario, plans, registry, replicates)
+    else:
+        stats = stats[stats["replicate"].isin(replicates)]
     targets: dict[tuple[str, str], Target] = {}
     if spec is not None:
         path = (scenario_path.parent / spec.firm_counts).resolve()

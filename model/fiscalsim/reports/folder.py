@@ -1,4 +1,4 @@
-"""Read an output folder of `run`, `compare`, `sweep` or `target`: which it is, and its tables.
+"""Read an output folder of `run`, `compare`, `sweep`, `target` or `butfor`: which it is, and its tables.
 
 The kind is found from the files present (and summary.json's "kind" where written), so a report
 never needs the simulation: it reads only what the commands wrote.
@@ -15,7 +15,7 @@ import pandas as pd
 
 from fiscalsim.errors import InputError
 
-Kind = Literal["run", "compare", "sweep", "target"]
+Kind = Literal["run", "compare", "sweep", "target", "butfor"]
 
 # Files that identify each kind, and the tables a report reads (all optional but the first).
 TABLES: dict[Kind, tuple[str, ...]] = {
@@ -29,12 +29,14 @@ TABLES: dict[Kind, tuple[str, ...]] = {
     "compare": ("differences.csv", "differences_by_clause.csv"),
     "sweep": ("sweep.csv",),
     "target": ("curve.csv",),
+    "butfor": ("butfor.csv", "elasticities.csv", "sensitivity.csv"),
 }
 REQUIRED: dict[Kind, str] = {
     "run": "spending.csv",
     "compare": "differences.csv",
     "sweep": "sweep.csv",
     "target": "target.json",
+    "butfor": "butfor.csv",
 }
 STRING_COLUMNS = {
     "jurisdiction": str,
@@ -90,6 +92,7 @@ def detect_kind(path: Path, summary: dict[str, Any]) -> Kind:
         return declared
     for kind, files in (
         ("target", ("target.json",)),
+        ("butfor", ("butfor.csv",)),
         ("compare", ("differences.csv",)),
         ("sweep", ("sweep.csv",)),
         ("run", ("spending.csv",)),
@@ -99,8 +102,8 @@ def detect_kind(path: Path, summary: dict[str, Any]) -> Kind:
     raise InputError(
         path,
         None,
-        "not an output folder of fiscalsim run, compare, sweep or target "
-        "(expected spending.csv, differences.csv, sweep.csv or target.json)",
+        "not an output folder of fiscalsim run, compare, sweep, target or butfor "
+        "(expected spending.csv, differences.csv, sweep.csv, target.json or butfor.csv)",
     )
 
 

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from fiscalsim.errors import InputError
 from fiscalsim.reports import analyses, sections
+from fiscalsim.reports.butfor_section import butfor_section
 from fiscalsim.reports.folder import Folder, load_folder
 from fiscalsim.reports.labels import Lang, Names
 from fiscalsim.reports.texts import METHOD, TEXTS
@@ -153,6 +154,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         "compare": None,
         "sweep": None,
         "target": None,
+        "butfor": None,
         "assumptions": sections.assumption_rows(summary, names, texts),
         "not_costed": [
             {
@@ -200,6 +202,8 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         ctx["compare"] = analyses.compare_section(folder, names, texts, jurisdiction)
     elif folder.kind == "sweep":
         ctx["sweep"] = analyses.sweep_section(folder, names, texts, jurisdiction)
+    elif folder.kind == "butfor":
+        ctx["butfor"] = butfor_section(folder, names, texts, jurisdiction)
     else:
         ctx["target"] = analyses.target_section(folder, names, texts)
     return ctx

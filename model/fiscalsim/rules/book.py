@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
+from fiscalsim.facts import PREVIOUS_YEAR_FACTS
 from fiscalsim.jurisdictions import LEVELS, Registry
 from fiscalsim.rules.readings import resolve
 from fiscalsim.rules.schema import (
@@ -140,6 +141,11 @@ class RuleBook:
     @property
     def needs_ladder_paid(self) -> bool:
         return any(c.ladder >= 0 and c.readings.tier_jump == "top_up" for c in self.rules)
+
+    @property
+    def needs_previous(self) -> bool:
+        """Whether a rule reads last year's figures (so the engine must remember them)."""
+        return bool(self.facts_used() & PREVIOUS_YEAR_FACTS)
 
     def by_id(self, rule_id: str) -> CompiledRule:
         for compiled in self.rules:

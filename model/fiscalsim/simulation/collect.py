@@ -66,6 +66,7 @@ class Collector:
         self.panel_replicate = panel_replicate
         self.panel_rows: list[pd.DataFrame] = []
         self.firm_years = 0  # firms evaluated in simulated years (after exits), for throughput
+        self.start_statistics = pd.DataFrame()  # of each start population drawn here (calibration)
 
     def awards(
         self,
@@ -170,4 +171,5 @@ class Collector:
             "crossings": self.crossings,
             "panel": panel,
             "firm_years": self.firm_years,
+            "start_statistics": self.start_statistics,
         }

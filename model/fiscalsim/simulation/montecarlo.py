@@ -306,6 +306,7 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
         if "reduced" in results[0]
         else None,
         "firm_years": sum(int(r["firm_years"]) for r in results),
+        "start_statistics": pd.concat([r["start_statistics"] for r in results], ignore_index=True),
     }
 
 

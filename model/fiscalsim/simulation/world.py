@@ -21,11 +21,13 @@ from fiscalsim.dynamics.entry import entrants
 from fiscalsim.dynamics.events import CityBlock, EventDrawer
 from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
 from fiscalsim.engine import EngineState, FactTable, YearAwards, evaluate_year
+from fiscalsim.population.calibration_report import start_frame
 from fiscalsim.population.synthesis import KEY_CITY, CityPlan, initial_population
 from fiscalsim.rules.book import CompiledRule, RuleBook
 from fiscalsim.scenario import EventProcess, Scenario
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.firms import FirmArrays
+from fiscalsim.simulation.responding import responder
 from fiscalsim.simulation.streams import (
     Streams,
     firm_counter,
@@ -115,6 +117,11 @@ class World:
         self.step_parameters = StepParameters.of(
             self.scenario.dynamics.exit, self.scenario.dynamics.growth
         )
+        per_start = self.scenario.population.replicates_per_start
+        first = self.firms.replicate % per_start == 0  # each start population once
+        collector.start_statistics = start_frame(
+            self.firms.take(np.flatnonzero(first)), list(model.plans), registry, self.scenario
+        )
         # Each city's engine memory has a row per firm ever seen (its slot), given in run order.
         blocks = self.blocks()
         self.next_slot = np.zeros(len(model.plans), dtype=np.int64)
@@ -122,6 +129,7 @@ class World:
             rows = self._city_rows(plan.city_index, blocks)
             self.firms.slot[rows] = np.arange(rows.stop - rows.start)
             self.next_slot[plan.city_index] = rows.stop - rows.start
+        self.responder = responder(self)  # issue 12: None unless responses are active
         self.event_groups: dict[int, list[EventGroup]] = {}
         self.configs: dict[int, list[CityConfig]] = {}
         for plan in model.plans:
@@ -151,7 +159,11 @@ class World:
                 configs[key] = CityConfig(
                     book=variant.book,
                     rules=rules,
-                    state=EngineState(variant.book.n_ladders, variant.book.needs_ladder_paid),
+                    state=EngineState(
+                        variant.book.n_ladders,
+                        variant.book.needs_ladder_paid,
+                        variant.book.needs_previous,
+                    ),
                     events=groups[events_key],
                 )
             configs[key].variants.append(position)
@@ -213,6 +225,8 @@ class World:
         common(city, class, year) + sigma * own shock, the location set so that the expected
         simple growth is the drift (growth.drift_table). Survivors are kept in (city,
         replicate) order; the engine's memory stays where it is (firms keep their slots)."""
+        if self.responder is not None:  # issue 12: revenue back to its underlying path
+            self.responder.before_growth(self, year)
         firms = self.firms
         national, by_class = self.common_shocks(year)
         keep, revenue = exit_and_grow(
@@ -232,6 +246,16 @@ class World:
         )
         self.firms = firms.take(keep)
         self.firms.revenue_wan = revenue
+        if self.responder is not None:  # issue 12: growth response, pay-back, bunching
+            self.responder.after_growth(self, year, keep)
+
+    def firm_uniforms(self, year: int, component: str) -> np.ndarray:
+        """One uniform per living firm, keyed by (replicate, city, serial number, year, component)."""
+        firms = self.firms
+        return keyed_uniforms(
+            self.city_states(year, component)[firms.city],
+            firm_counter(firms.replicate, firms.key % KEY_CITY),
+        )
 
     def run_order(self) -> np.ndarray:
         """Rows in (city, replicate) order: the entrants appended last year merged into place."""
@@ -307,11 +331,20 @@ class World:
                     sparse=sparse[config.events],
                 )
                 awards: YearAwards = evaluate_year(config.book, table, config.state, config.rules)
+                if self.responder is not None and 0 in config.variants:  # issue 12
+                    self.responder.awarded(self, city_rows.start + awards.row, awards)
                 self.collector.awards(
                     self, table, awards, config.variants, self.firms.key[city_rows]
                 )
         firms = self.firms
         firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, firms.revenue_wan)
+
+    def _give_slots(self, new: FirmArrays) -> None:
+        """Rows in their city's engine memory for new firms (never reused)."""
+        for city in np.unique(new.city).tolist():
+            rows = np.flatnonzero(new.city == city)
+            new.slot[rows] = self.next_slot[city] + np.arange(rows.size, dtype=np.int64)
+            self.next_slot[city] += rows.size
 
     def enter(self, year: int) -> None:
         """Entrants join at the end; the next exit step puts them in run order."""
@@ -328,9 +361,11 @@ class World:
                 self.next_key[plan.city_index],
             )
             if new.n:
-                new.slot = self.next_slot[plan.city_index] + np.arange(new.n, dtype=np.int64)
-                self.next_slot[plan.city_index] += new.n
                 parts.append(new)
+        if self.responder is not None:  # issue 12: entrants the awards bring
+            parts += self.responder.entrants(self, year)
+        for new in parts[1:]:
+            self._give_slots(new)
         self.appended = self.firms.n  # rows before these entrants, in run order
         if len(parts) > 1:
             self.firms = FirmArrays.concat(parts)  # the engine first sees them after next exit
