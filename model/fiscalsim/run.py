@@ -35,7 +35,7 @@ from fiscalsim.uncertainty import budget_spread
 
 
 def firm_ids(keys: np.ndarray) -> pd.Series:
-    """"f" + the firm key, as pandas strings (built in Arrow: a Python loop took most of the
+    """ "f" + the firm key, as pandas strings (built in Arrow: a Python loop took most of the
     ledger table's time)."""
     text = pc.binary_join_element_wise("f", pc.cast(pa.array(keys), pa.string()), "")
     return pd.Series(text, dtype="string")

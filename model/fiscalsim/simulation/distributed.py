@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from fiscalsim.errors import InputError
 from fiscalsim.population.synthesis import CityPlan
@@ -82,8 +83,20 @@ def join_cities(
         "crossings": crossings,
         "panel": None,
         "firm_years": sum(int(p["firm_years"]) for p in parts),
+        "start_statistics": _start_statistics([p["start_statistics"] for p in parts]),
     }
     return reduced(model, replicates, reduce, result)
+
+
+def _start_statistics(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The block's start-population statistics as the whole World gives them: groups of
+    (replicate, city, class, place) in sorted order; each group lies in one city's frame."""
+    filled = [f for f in frames if len(f)]
+    if not filled:
+        return frames[0]
+    joined = pd.concat(filled, ignore_index=True)
+    keys = ["replicate", "city", "industry_class", "place"]
+    return joined.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def run_block(
