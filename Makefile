@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint typecheck unit bench golden clean system-deps notebook examples
+.PHONY: install run demo test lint typecheck unit bench bench-dask golden clean system-deps notebook examples
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,10 @@ examples: $(STAMP) system-deps
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/run_benchmarks.py
+
+## Dask scaling (issue 13): the province scenario on 1 and 2 local workers -> benchmarks/dask_results.json.
+bench-dask: $(STAMP)
+	$(BIN)/python benchmarks/dask_scaling.py --replicates 40
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache

@@ -43,6 +43,14 @@ ForceOption = Annotated[
         "--force", help="Write into an output folder holding other files; replace --panel-out."
     ),
 ]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Where to simulate: inprocess (default), local:N (a Dask cluster of N worker "
+        "processes) or tcp://HOST:PORT (a running `dask scheduler`).",
+    ),
+]
 ReadingOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -144,6 +152,7 @@ def run(
             "default: as the scenario says.",
         ),
     ] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate a scenario: spending by paying budget, clause and year, with P5–P95 ranges."""
     from rich.progress import Progress
@@ -152,10 +161,12 @@ def run(
     from fiscalsim.process.params import parse_appropriation_options
     from fiscalsim.run import run_scenario
     from fiscalsim.simulation.montecarlo import prepare
+    from fiscalsim.simulation.scheduler import checked_scheduler, use_scheduler
 
     if readings not in ("default", "all"):
         raise InputError("--readings", readings, "choose 'default' or 'all'")
     appropriations = parse_appropriation_options(appropriation or [])
+    where = checked_scheduler(scheduler, workers)
     panel_target = {panel_out: "--panel-out"} if panel_out else None
     if out is not None:
         check_targets(out, panel_target, force=force)
@@ -163,7 +174,7 @@ def run(
     model = prepared.model
     out_dir = out or Path("outputs") / model.scenario.name
     check_targets(out_dir, panel_target, force=force)
-    with Progress(console=console, transient=True) as progress:
+    with use_scheduler(where), Progress(console=console, transient=True) as progress:
         task = progress.add_task("replicates", total=model.scenario.replicates)
         result = run_scenario(
             prepared,

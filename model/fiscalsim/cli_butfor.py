@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fiscalsim.cli import app, console
+from fiscalsim.cli import SchedulerOption, app, console
 from fiscalsim.cli_compare import Out, Replicates, Seed, Workers
 from fiscalsim.excel import xlsx_writer
 from fiscalsim.output import check_targets, csv_writer, json_writer, write_all
@@ -37,6 +37,7 @@ def butfor(
     replicates: Replicates = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: SchedulerOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Write into a folder with other files.")
     ] = False,
@@ -44,17 +45,20 @@ def butfor(
     """Windfall share, induced crossings and firms, cost per induced, with P5–P95."""
     from fiscalsim.comparison.butfor import butfor as run_butfor
     from fiscalsim.comparison.butfor import summary
+    from fiscalsim.simulation.scheduler import checked_scheduler, use_scheduler
 
+    where = checked_scheduler(scheduler, workers)
     check_targets(out, force=force)
-    result = run_butfor(
-        scenario,
-        responses_file=responses,
-        no_responses=no_responses,
-        sensitivity=not no_sensitivity,
-        replicates=replicates,
-        seed=seed,
-        workers=workers,
-    )
+    with use_scheduler(where):
+        result = run_butfor(
+            scenario,
+            responses_file=responses,
+            no_responses=no_responses,
+            sensitivity=not no_sensitivity,
+            replicates=replicates,
+            seed=seed,
+            workers=workers,
+        )
     tables = {"butfor": result.table, "elasticities": result.elasticities}
     if result.sensitivity is not None:
         tables["sensitivity"] = result.sensitivity

@@ -12,10 +12,11 @@ import typer
 from rich.table import Table
 
 from fiscalsim import __version__
-from fiscalsim.cli import app, console
+from fiscalsim.cli import SchedulerOption, app, console
 from fiscalsim.errors import InputError
 from fiscalsim.excel import xlsx_writer
 from fiscalsim.output import csv_writer, json_writer, write_all
+from fiscalsim.simulation.scheduler import checked_scheduler, use_scheduler
 
 Replicates = Annotated[int | None, typer.Option("--replicates", min=1, max=100_000)]
 Seed = Annotated[int | None, typer.Option("--seed", min=0)]
@@ -55,13 +56,15 @@ def compare(
     replicates: Replicates = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Differences from the first scenario, on the same firms and shocks, with P5–P95."""
     from fiscalsim.api import compare as run_compare
 
     if len(scenarios) < 2:
         raise InputError("compare", None, "give a base scenario and at least one alternative")
-    result = run_compare(scenarios[0], scenarios[1:], replicates, seed, workers)
+    with use_scheduler(checked_scheduler(scheduler, workers)):
+        result = run_compare(scenarios[0], scenarios[1:], replicates, seed, workers)
     summary = {
         "fiscalsim_version": __version__,
         "kind": "compare",
@@ -122,13 +125,15 @@ def sweep(
     replicates: Replicates = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """The cost curve over a grid of one or two parameters, on the same firms."""
     from fiscalsim.comparison.sweep import parse_set
     from fiscalsim.comparison.sweep import sweep as run_sweep
 
     sets = [parse_set(option) for option in set_]
-    frame = run_sweep(scenario, sets, replicates, seed, workers)
+    with use_scheduler(checked_scheduler(scheduler, workers)):
+        frame = run_sweep(scenario, sets, replicates, seed, workers)
     summary = {
         **_scenario_summary("sweep", scenario, replicates, seed),
         "grid": {path: values for path, values in sets},
@@ -185,6 +190,7 @@ def target(
     replicates: Replicates = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """The parameter value at which a budget's cost at a quantile equals the ceiling."""
     from fiscalsim.comparison.sweep import target as run_target
@@ -198,19 +204,20 @@ def target(
         except ValueError:
             raise InputError("--bracket", bracket, "expected LO,HI (two numbers)") from None
         limits = (low, high)
-    result = run_target(
-        scenario,
-        param,
-        jurisdiction,
-        payer,
-        ceiling,
-        year=year,
-        quantile=quantile,
-        bracket=limits,
-        replicates=replicates,
-        seed=seed,
-        workers=workers,
-    )
+    with use_scheduler(checked_scheduler(scheduler, workers)):
+        result = run_target(
+            scenario,
+            param,
+            jurisdiction,
+            payer,
+            ceiling,
+            year=year,
+            quantile=quantile,
+            bracket=limits,
+            replicates=replicates,
+            seed=seed,
+            workers=workers,
+        )
     summary = _scenario_summary("target", scenario, replicates, seed)
     write_all(
         out,

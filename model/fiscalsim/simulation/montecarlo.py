@@ -250,8 +250,15 @@ def simulate(
     """Run every replicate and merge the batches in replicate order.
 
     With `reduce`, each variant's batch ledger is reduced in the worker and `reduced[v]` lists
-    the reduced batches in replicate order; `ledger` is then empty.
+    the reduced batches in replicate order; `ledger` is then empty. Inside
+    `scheduler.use_scheduler(...)` the batches run on that Dask cluster (distributed.py).
     """
+    from fiscalsim.simulation.scheduler import active_client
+
+    if (client := active_client()) is not None:
+        from fiscalsim.simulation.distributed import simulate_on
+
+        return simulate_on(client, model, panel_replicate, progress, reduce)
     plan = batches(model.scenario)
     workers = max(1, min(workers or os.cpu_count() or 1, len(plan)))
     results: list[dict[str, Any]] = []
