@@ -114,15 +114,21 @@ def mesa(replicates: int) -> dict[str, Any]:
 
 
 def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants (kB), from /proc."""
+    """Memory of a process and all its descendants (kB), from /proc: the proportional set size
+    (PSS), which counts a page shared by forked workers once in all, where a sum of resident
+    sizes would count it in every process that maps it; VmRSS where PSS is not available."""
     total = 0
     stack = [pid]
     while stack:
         current = stack.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
+            rollup = Path(f"/proc/{current}/smaps_rollup")
+            if rollup.exists():
+                text, field = rollup.read_text(), "Pss:"
+            else:
+                text, field = Path(f"/proc/{current}/status").read_text(), "VmRSS:"
             total += int(
-                next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+                next(line.split()[1] for line in text.splitlines() if line.startswith(field))
             )
             for task in Path(f"/proc/{current}/task").iterdir():
                 children = (task / "children").read_text().split()

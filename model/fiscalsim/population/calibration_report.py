@@ -43,25 +43,37 @@ def start_frame(
     large_wan = population.calibrated.large_wan if population.calibrated else np.inf
     revenue = firms.revenue_wan
     above = revenue >= population.above_scale_wan
+    n_places = len(registry.items)
+    # Grouped on integer codes (replicate, city, class, place), sorted as the labels sort.
+    city_rank = np.argsort(np.argsort([p.city for p in plans], kind="stable"))
+    place_rank = np.argsort(np.argsort([j.id for j in registry.items], kind="stable"))
+    code = (
+        (firms.replicate.astype(np.int64) * len(plans) + city_rank[firms.city]) * 10
+        + firms.industry_class
+    ) * n_places + place_rank[firms.location]
+    groups, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    sums = {
+        "firms": np.ones(revenue.size),
+        "above_scale_firms": above.astype(np.float64),
+        "large_firms": (revenue >= large_wan).astype(np.float64),
+        "revenue_wan": revenue,
+        "above_scale_revenue_wan": np.where(above, revenue, 0.0),
+    }
+    largest = np.full(groups.size, -np.inf)
+    np.maximum.at(largest, inverse, revenue)
     frame = pd.DataFrame(
         {
-            "replicate": firms.replicate,
-            "city": np.array([p.city for p in plans], dtype=object)[firms.city],
-            "industry_class": CLASS_LABELS[firms.industry_class],
-            "place": np.array([j.id for j in registry.items], dtype=object)[firms.location],
-            "firms": 1,
-            "above_scale_firms": above.astype(int),
-            "large_firms": (revenue >= large_wan).astype(int),
-            "revenue_wan": revenue,
-            "above_scale_revenue_wan": np.where(above, revenue, 0.0),
-            "max_firm_wan": revenue,
+            "replicate": firms.replicate[first].astype(np.int64),
+            "city": np.array([p.city for p in plans], dtype=object)[firms.city[first]],
+            "industry_class": CLASS_LABELS[firms.industry_class[first]],
+            "place": np.array([j.id for j in registry.items], dtype=object)[firms.location[first]],
         }
     )
-    keys = ["replicate", "city", "industry_class", "place"]
-    grouped = frame.groupby(keys, sort=True)
-    summed = grouped[list(STATS)].sum()
-    summed["max_firm_wan"] = grouped["max_firm_wan"].max()
-    return summed.reset_index()
+    for name, weights in sums.items():
+        total = np.bincount(inverse, weights=weights, minlength=groups.size)
+        frame[name] = total.astype(np.int64) if name.endswith("firms") else total
+    frame["max_firm_wan"] = largest
+    return frame
 
 
 def start_statistics(
