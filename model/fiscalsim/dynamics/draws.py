@@ -5,7 +5,7 @@ which keeps one uniform per drawn value and makes the draws identical in any bat
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 from fiscalsim.dynamics import numerics
 
@@ -23,8 +23,9 @@ def poisson(uniform: np.ndarray, mean: float) -> np.ndarray:
 
 
 def normal(uniform: np.ndarray) -> np.ndarray:
-    """Standard normal values."""
-    return np.asarray(special.ndtri(uniform))
+    """Standard normal values (numerics.ndtri, the one the compiled step uses)."""
+    u = np.asarray(uniform, dtype=np.float64)
+    return numerics.ndtri_array(u.reshape(-1)).reshape(u.shape)
 
 
 def category(uniform: np.ndarray, weights: np.ndarray) -> np.ndarray:

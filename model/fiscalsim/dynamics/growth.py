@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from fiscalsim.dynamics import numerics
+from fiscalsim.dynamics import draws, numerics
 from fiscalsim.scenario import Growth
 
 CLASSES = ("01", "02", "03", "04", "05")
@@ -104,8 +104,7 @@ def log_step(
 
 def normal_from_uniform(uniforms: np.ndarray) -> np.ndarray:
     """Standard normal draws by the inverse CDF of keyed uniforms."""
-    u = np.asarray(uniforms, dtype=np.float64)
-    return numerics.ndtri_array(u.reshape(-1)).reshape(u.shape)
+    return draws.normal(uniforms)
 
 
 def unit_shocks_from_uniform(growth: Growth, uniforms: np.ndarray) -> np.ndarray:

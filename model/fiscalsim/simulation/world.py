@@ -215,10 +215,6 @@ class World:
         n_rep = self.model.n_replicates_total
         return slice(int(blocks[city * n_rep]), int(blocks[(city + 1) * n_rep]))
 
-    def _block(self, city: int, replicate: int, blocks: np.ndarray) -> slice:
-        code = city * self.model.n_replicates_total + replicate
-        return slice(int(blocks[code]), int(blocks[code + 1]))
-
     def step(self, year: int) -> None:
         """Exit, then growth of the survivors (one compiled pass, dynamics/kernel.py): each firm
         exits with its hazard; a survivor's ln S grows by location(city, class, year, sigma) +
