@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 
+from fiscalsim import run_blocks
 from fiscalsim.comparison.evaluate import evaluate
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import load_registry
@@ -59,11 +61,23 @@ def in_process(prepared: Prepared, tmp_path_factory: pytest.TempPathFactory) -> 
     return out
 
 
-def assert_same_files(expected: Path, got: Path) -> None:
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def assert_same_files(expected: Path, got: Path, same_blocks: bool = True) -> None:
     """Every file byte for byte, except run.json (how the run went: seconds, workers) and the
-    workbook, whose zip stamps the time of writing: its cells are compared instead."""
-    names = sorted(p.name for p in expected.iterdir())
-    assert names == sorted(p.name for p in got.iterdir())
+    workbook, whose zip stamps the time of writing: its cells are compared instead. The
+    ledger's parts are one per block of replicates: with other blocks (`same_blocks` False)
+    their names differ and the ledger they hold together is compared instead."""
+    names = _files(expected)
+    if not same_blocks:
+        ledger = [n for n in names if n.startswith("ledger.parquet/")]
+        names = [n for n in names if n not in ledger]
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(expected / "ledger.parquet"), pd.read_parquet(got / "ledger.parquet")
+        )
+    assert names == [n for n in _files(got) if same_blocks or not n.startswith("ledger.parquet/")]
     for name in names:
         if name == "run.json":
             continue
@@ -80,12 +94,24 @@ def _cells(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 @pytest.mark.slow
 def test_local_cluster_files_identical_to_in_process(
-    client: Any, prepared: Prepared, in_process: Path, tmp_path: Path
+    client: Any,
+    prepared: Prepared,
+    in_process: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     advanced: list[int] = []
+
+    def not_here(*_args: object) -> None:
+        raise AssertionError("the client wrote a part of the ledger")
+
+    monkeypatch.setattr(run_blocks, "write_part", not_here)  # the workers are other processes
     with use_client(client):
-        run_scenario(prepared, tmp_path / "run", progress=advanced.append)
+        result = run_scenario(prepared, tmp_path / "run", progress=advanced.append)
     assert sum(advanced) == REPLICATES  # progress: every replicate once
+    assert result["results"]["ledger"]["rule"].size == 0  # the client never held the awards
+    parts = sorted(p.name for p in (tmp_path / "run" / "ledger.parquet").iterdir())
+    assert parts == [f"replicates-{r:06d}-{r + BATCH - 1:06d}.parquet" for r in range(0, 20, 5)]
     assert_same_files(in_process, tmp_path / "run")
 
 
@@ -150,7 +176,7 @@ def test_cli_run_on_a_tcp_scheduler(client: Any, in_process: Path, tmp_path: Pat
         address,
     )
     assert done.returncode == 0, done.stderr
-    assert_same_files(in_process, out)
+    assert_same_files(in_process, out, same_blocks=False)
 
 
 @pytest.mark.slow

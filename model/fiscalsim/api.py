@@ -46,7 +46,13 @@ def run_scenario(
     prepared = prepare(Path(path), replicates=replicates, seed=seed)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "run"
-        result = run(prepared, folder, workers=workers, readings_band=readings_band)
+        result = run(
+            prepared,
+            folder,
+            workers=workers,
+            readings_band=readings_band,
+            ledger=out is not None,
+        )
     tables: dict[str, pd.DataFrame] = result["tables"]
     return tables
 

@@ -19,13 +19,7 @@ from fiscalsim.datafiles import BudgetFile, read_data_file
 from fiscalsim.jurisdictions import LEVELS
 from fiscalsim.process.schema import Government
 from fiscalsim.rules.book import CLASS_CODES, RuleBook
-from fiscalsim.series import (
-    QUANTILES,
-    Series,
-    clause_series,
-    payer_series,
-    statistics,
-)
+from fiscalsim.series import QUANTILES, Series, statistics
 
 # The spending table also carries the quartiles: a fan chart draws P5–P95 and P25–P75.
 FAN_QUANTILES = (5, 25, 50, 75, 95)
@@ -83,21 +77,14 @@ def expenditure_in(
 
 
 def spending_table(
-    book: RuleBook,
-    ledger: dict[str, np.ndarray],
-    n_replicates: int,
-    locations: Sequence[int],
-    first_year: int,
-    horizon: int,
-    expenditure: Expenditure,
-    process: Series | None = None,
+    series: Series, expenditure: Expenditure, process: Series | None = None
 ) -> pd.DataFrame:
     """Per paying budget, year and basis: mean and P5–P95 of amounts and award counts.
 
-    With the budget process (`process`: its cash and arrears rows), cash is what the process
-    paid and `arrears` rows are added; otherwise cash is the obligation shifted by the lag.
+    `series` is series.payer_series of the run. With the budget process (`process`: its cash
+    and arrears rows), cash is what the process paid and `arrears` rows are added; otherwise
+    cash is the obligation shifted by the lag.
     """
-    series = payer_series(book, ledger, n_replicates, locations, first_year, horizon)
     if process is not None:
         series = with_process(series, process)
     frame = table_from_series(series, FAN_QUANTILES)
@@ -146,20 +133,16 @@ def table_from_series(series: Series, quantiles: Sequence[int] = QUANTILES) -> p
     return frame
 
 
-def clause_table(
-    book: RuleBook, ledger: dict[str, np.ndarray], n_replicates: int, first_year: int, horizon: int
-) -> pd.DataFrame:
-    """Spending per clause and paying budget (the jurisdiction that pays), year and basis."""
-    return table_from_series(clause_series(book, ledger, n_replicates, first_year, horizon))
+def clause_table(series: Series) -> pd.DataFrame:
+    """Spending per clause and paying budget (the jurisdiction that pays), year and basis, from
+    series.clause_series of the run."""
+    return table_from_series(series)
 
 
-def cumulative_table(
-    book: RuleBook, ledger: dict[str, np.ndarray], n_replicates: int
-) -> pd.DataFrame:
-    """Total obligations over each document's window, per paying budget."""
-    names = [j.id for j in book.registry.items]
+def cumulative_cube(book: RuleBook, ledger: dict[str, np.ndarray], n_replicates: int) -> np.ndarray:
+    """Obligations per replicate, document and paying budget, summed over the years."""
+    n_places = len(book.registry.items)
     policy_of_rule = np.array([book.policies.index(c.policy) for c in book.rules] or [0])
-    n_places = len(names)
     cube = np.zeros((n_replicates, len(book.policies), n_places))
     for level in LEVELS:
         paid = ledger[f"{level}_wan"] > 0
@@ -172,6 +155,12 @@ def cumulative_table(
             ),
             ledger[f"{level}_wan"][paid],
         )
+    return cube
+
+
+def cumulative_table(book: RuleBook, cube: np.ndarray) -> pd.DataFrame:
+    """Total obligations over each document's window, per paying budget (cumulative_cube)."""
+    names = [j.id for j in book.registry.items]
     rows: list[dict[str, Any]] = []
     for p, policy in enumerate(book.policies):
         years = [c.rule.years for c in book.rules if c.policy is policy and c.rule.years]

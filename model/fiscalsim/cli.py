@@ -152,6 +152,14 @@ def run(
             "default: as the scenario says.",
         ),
     ] = None,
+    ledger: Annotated[
+        bool,
+        typer.Option(
+            "--ledger/--no-ledger",
+            help="Write every award to ledger.parquet (a folder of Parquet parts, one per block "
+            "of replicates, written where the block ran); --no-ledger for large runs.",
+        ),
+    ] = True,
     scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate a scenario: spending by paying budget, clause and year, with P5–P95 ranges."""
@@ -186,6 +194,7 @@ def run(
             force=force,
             process=process,
             appropriation=appropriations,
+            ledger=ledger,
         )
     spending = result["spending"]
     cash = spending[spending["basis"] == "cash"]

@@ -25,7 +25,7 @@ Out = Annotated[Path, typer.Option("--out", help="Output folder.")]
 
 
 def _header(loaded: Any) -> dict[str, Any]:
-    from fiscalsim.run import scenario_header
+    from fiscalsim.run_summary import scenario_header
 
     return scenario_header(loaded)
 

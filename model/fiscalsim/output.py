@@ -90,7 +90,8 @@ def check_targets(
             raise InputError(path, option, "cannot be written (permission denied)")
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -108,6 +109,20 @@ def _scratch_dir(out_dir: Path) -> Path:
         parent.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=parent))
     return Path(tempfile.mkdtemp(prefix=".fiscalsim-scratch-", dir=out_dir))
+
+
+def scratch_dir(out_dir: Path, label: str) -> Path:
+    """A scratch folder for files made while a run is under way (the ledger's parts, written
+    by the workers): beside `out_dir` on the same file system if possible, so that moving it in
+    is a rename; else in the system's temporary folder. Never inside `out_dir`."""
+    parent = out_dir.resolve().parent
+    if _writable(parent):
+        parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-{label}-", dir=parent))
+    else:
+        folder = Path(tempfile.mkdtemp(prefix=f"fiscalsim-{label}-"))
+    os.chmod(folder, 0o777 & ~umask())  # it becomes part of the output
+    return folder
 
 
 def write_all(
@@ -130,7 +145,7 @@ def write_all(
     all_writers = {**writers, **inside}
     names = sorted({Path(name).parts[0] for name in all_writers})
     scratch = _scratch_dir(out_dir)
-    os.chmod(scratch, 0o777 & ~_umask())  # mkdtemp makes it private; it becomes out_dir
+    os.chmod(scratch, 0o777 & ~umask())  # mkdtemp makes it private; it becomes out_dir
     temporaries: dict[Path, Path] = {}
     try:
         for name in all_writers:
@@ -151,7 +166,7 @@ def write_all(
             os.close(handle)
             temporaries[path] = Path(raw_name)
             writer(Path(raw_name))
-            os.chmod(raw_name, 0o666 & ~_umask())  # mkstemp makes it private
+            os.chmod(raw_name, 0o666 & ~umask())  # mkstemp makes it private
         _move_in(scratch, out_dir, [*names, MARKER], force=force)
         for path, written in temporaries.items():
             os.replace(written, path)
@@ -206,6 +221,8 @@ def _move_in(scratch: Path, out_dir: Path, names: list[str], *, force: bool) -> 
         target = out_dir / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
+        elif (scratch / name).is_dir() and (target.exists() or target.is_symlink()):
+            target.unlink()  # a file of an older version (ledger.parquet) becomes a folder
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(scratch / name, target)
 

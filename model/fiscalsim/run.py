@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import platform
+import shutil
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from fiscalsim import __version__
 from fiscalsim.budget import (
+    Expenditure,
     clause_table,
     crossings_table,
     cumulative_table,
@@ -22,50 +21,17 @@ from fiscalsim.budget import (
     population_table,
     spending_table,
 )
+from fiscalsim.comparison.evaluate import model_locations
 from fiscalsim.excel import xlsx_writer
-from fiscalsim.jurisdictions import LEVELS
-from fiscalsim.output import Writer, check_targets, csv_writer, json_writer, write_all
-from fiscalsim.paths import DATA_DIR, portable
+from fiscalsim.output import Writer, check_targets, csv_writer, json_writer, scratch_dir, write_all
+from fiscalsim.paths import DATA_DIR
 from fiscalsim.population.calibration_report import calibration_table as report_table
-from fiscalsim.process.outcome import run_budget_process
-from fiscalsim.process.params import params_for_run
-from fiscalsim.rules.readings import describe
-from fiscalsim.scenario_load import LoadedScenario
+from fiscalsim.process.outcome import process_outcome, process_years
+from fiscalsim.process.params import ProcessParams, params_for_run
+from fiscalsim.run_blocks import RunReducer, RunTotals, join_run_blocks
+from fiscalsim.run_summary import run_summary
 from fiscalsim.simulation.collect import tier_thresholds
 from fiscalsim.simulation.montecarlo import Prepared, simulate
-from fiscalsim.uncertainty import budget_spread
-
-
-def firm_ids(keys: np.ndarray) -> pd.Series:
-    """Firm ids ("f" and the firm key) as pandas strings, built in Arrow: a Python loop took
-    most of the ledger table's time."""
-    text = pc.binary_join_element_wise("f", pc.cast(pa.array(keys), pa.string()), "")
-    return pd.Series(text, dtype="string")
-
-
-def ledger_frame(prepared: Prepared, ledger: dict[str, np.ndarray]) -> pd.DataFrame:
-    book = prepared.model.book
-    names = np.array([j.id for j in book.registry.items] + [""], dtype=object)
-    clause = pd.Categorical(np.array([c.id for c in book.rules], dtype=object)[ledger["rule"]])
-    issuer = np.array([c.policy.jurisdiction for c in book.rules], dtype=object)
-    frame = pd.DataFrame(
-        {
-            "replicate": ledger["replicate"],
-            "firm_id": firm_ids(ledger["firm_key"]),
-            "clause_id": clause,
-            "jurisdiction": pd.Categorical(issuer[ledger["rule"]]),
-            "location": pd.Categorical(names[ledger["location"]]),
-            "performance_year": ledger["performance_year"],
-            "payment_year": ledger["payment_year"],
-            "amount_wan": ledger["amount_wan"],
-            **{f"{level}_wan": ledger[f"{level}_wan"] for level in LEVELS},
-            **{
-                f"{level}_payer": pd.Categorical(names[ledger[f"{level}_payer"]])
-                for level in LEVELS
-            },
-        }
-    )
-    return frame
 
 
 def calibration_table(prepared: Prepared, start_statistics: pd.DataFrame) -> pd.DataFrame:
@@ -92,21 +58,6 @@ def with_band(spending: pd.DataFrame, low_high: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-def scenario_header(loaded: LoadedScenario) -> dict[str, Any]:
-    """Who wrote the scenario, what it says it is, and exactly which inputs it ran on."""
-    scenario = loaded.scenario
-    return {
-        "name": scenario.name,
-        "title": scenario.title,
-        "description": scenario.description,
-        "author": scenario.author,
-        "sources": list(scenario.sources),
-        "path": portable(loaded.path),
-        "sha256": loaded.digest,
-        "changes": [{"path": path, "value": value} for path, value in loaded.changes],
-    }
-
-
 def run_scenario(
     prepared: Prepared,
     out_dir: Path,
@@ -117,7 +68,12 @@ def run_scenario(
     force: bool = False,
     process: bool | None = None,
     appropriation: Mapping[str, float] | None = None,
+    ledger: bool = True,
 ) -> dict[str, Any]:
+    """Simulate, reduce each block where it ran (run_blocks), write every table all or nothing.
+
+    With `ledger`, every award goes to `ledger.parquet`, a folder of Parquet parts (one per
+    block of replicates) written by the processes that simulated them."""
     model = prepared.model
     scenario = model.scenario
     check_targets(out_dir, {panel_out: "--panel-out"} if panel_out else None, force=force)
@@ -135,173 +91,133 @@ def run_scenario(
         else DATA_DIR / "calibration" / "budgets.yaml"
     )
     expenditure = load_expenditure(budget_file, scenario.budget.governments)
-    started = time.perf_counter()
-    results = simulate(
-        model, workers=workers, panel_replicate=0 if panel_out else None, progress=progress
-    )
-    elapsed = time.perf_counter() - started
-    book = model.book
-    registry = book.registry
-    locations = sorted(
-        {registry.index[c] for plan in model.plans for s in plan.segments for c in s.county_weights}
-    )
     first_year = scenario.population.start_year + 1
-    ledger = results["ledger"]
-    outcome = None
-    if process_params is not None:
-        process_started = time.perf_counter()
-        outcome = run_budget_process(
-            book,
-            ledger,
-            process_params,
+    parts_dir = scratch_dir(out_dir, "ledger") if ledger else None
+    try:
+        reducer = RunReducer(
+            tuple(model_locations(model)),
+            first_year,
+            scenario.horizon,
             scenario.seed,
-            locations,
-            first_year,
-            scenario.horizon,
-            scenario.replicates,
+            process_params,
+            process_years(model.book, first_year, scenario.horizon),
+            str(parts_dir) if parts_dir else None,
         )
-        process_seconds = time.perf_counter() - process_started
-    spending = spending_table(
-        book,
-        ledger,
-        scenario.replicates,
-        locations,
-        first_year,
-        scenario.horizon,
-        expenditure,
-        outcome.series if outcome is not None else None,
-    )
-    by_clause = clause_table(book, ledger, scenario.replicates, first_year, scenario.horizon)
-    cumulative = cumulative_table(book, ledger, scenario.replicates)
-    population = population_table(
-        book, results["population"], locations, scenario.population.start_year
-    )
-    crossings = crossings_table(
-        book, results["crossings"], tier_thresholds(book), locations, scenario.population.start_year
-    )
-    calibration = calibration_table(prepared, results["start_statistics"])
-    band = None
-    if readings_band:
-        from fiscalsim.comparison.readings_band import readings_band as band_of
-
-        band = band_of(prepared.loaded, workers=workers)
-        spending = with_band(spending, band.low_high)
-    ledger_table = ledger_frame(prepared, ledger)
-    paid_rules = {book.rules[int(r)].id for r in np.unique(ledger["rule"])}
-    summary = {
-        "fiscalsim_version": __version__,
-        "kind": "run",
-        "scenario": scenario_header(prepared.loaded),
-        "seed": scenario.seed,
-        "replicates": scenario.replicates,
-        "years": [first_year, scenario.horizon],
-        "units": "万元 (10,000 yuan); obligation = performance year, cash = payment year",
-        "readings": describe(list(book.policies), scenario.readings),
-        "assumptions": {
-            "clauses": [
-                {"clause_id": c.id, "note": note}
-                for c in book.rules
-                if c.id in paid_rules
-                for note in c.rule.assumption_notes
-            ],
-            "events": [
-                {"process": e.name, "note": e.assumption, "source": e.source}
-                for e in scenario.dynamics.events
-            ],
-            "population": [
-                {"city": s.city, "class": s.industry_class, "source": s.source}
-                for p in model.plans
-                for s in p.segments
-            ],
-            "dynamics": {
-                "growth": scenario.dynamics.growth.source,
-                "exit": scenario.dynamics.exit.source,
-                "entry": scenario.dynamics.entry.source,
-                "history": scenario.population.history.source,
-                **{  # issue 12: behavioural responses, only when the scenario sets them
-                    f"response_{part}": block.source
-                    for part in ("entry", "growth", "bunching")
-                    if (block := getattr(scenario.dynamics.responses, part, None)) is not None
-                },
-            },
-        },
-        "uncertainty": budget_spread(
-            ledger,
-            registry,
-            scenario.replicates,
-            first_year,
-            scenario.horizon,
-            scenario.population.replicates_per_start,
-        ),
-        "not_costed": [
-            {"clause_id": r.id, "kind": r.amount.kind, "notes": r.notes} for _p, r in book.uncosted
-        ],
-    }
-    run_info = {
-        "seconds": round(elapsed, 2),
-        "workers": workers,
-        "python": platform.python_version(),
-        "note": "how this run went; summary.json holds only what the inputs determine",
-    }
-    writers: dict[str, Writer] = {
-        "spending.csv": csv_writer(spending),
-        "spending_by_clause.csv": csv_writer(by_clause),
-        "cumulative.csv": csv_writer(cumulative),
-        "population.csv": csv_writer(population),
-        "first_crossings.csv": csv_writer(crossings),
-        "calibration.csv": csv_writer(calibration),
-        "ledger.parquet": lambda path: ledger_table.to_parquet(path, index=False),
-        "summary.json": json_writer(summary),
-        "run.json": json_writer(run_info),
-        "tables.xlsx": xlsx_writer(
-            {
-                "spending": spending,
-                "spending_by_clause": by_clause,
-                "cumulative": cumulative,
-                "population": population,
-                "first_crossings": crossings,
-                "calibration": calibration,
-                "ledger_replicate_0": ledger_table[ledger_table["replicate"] == 0],
-            }
-            | ({"cashflow": outcome.cashflow} if outcome is not None else {})
-        ),
-    }
-    if outcome is not None:
-        summary["units"] = f"{summary['units']}; arrears = approved, due, unpaid at the year's end"
-        summary["budget_process"] = outcome.summary
-        run_info["process_seconds"] = round(process_seconds, 2)
-        writers["cashflow.csv"] = csv_writer(outcome.cashflow)
-        if len(outcome.rejected):  # applications turned down, if any (counts in summary.json)
-            writers["rejected.csv"] = csv_writer(outcome.rejected)
-    if band is not None:
-        summary["readings_band"] = {
-            "combinations": int(len(band.readings) // max(len(band.low_high), 1)),
-            "influence": band.influence.to_dict("records"),
+        started = time.perf_counter()
+        results = simulate(
+            model,
+            workers=workers,
+            panel_replicate=0 if panel_out else None,
+            progress=progress,
+            reduce=reducer,
+        )
+        run_info: dict[str, Any] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "workers": workers,
+            "python": platform.python_version(),
+            "note": "how this run went; summary.json holds only what the inputs determine",
         }
-        writers["readings.csv"] = csv_writer(band.readings)
-        writers["readings_influence.csv"] = csv_writer(band.influence)
-    files: dict[Path, Writer] = {}
-    if panel_out is not None and results["panel"] is not None:
-        panel = results["panel"].sort_values(["year"], kind="stable")
-        files[panel_out] = csv_writer(panel, exact=True)
-    write_all(out_dir, writers, files, force=force)
-    tables = {
-        "spending": spending,
-        "spending_by_clause": by_clause,
-        "cumulative": cumulative,
-        "population": population,
-        "first_crossings": crossings,
-        "calibration": calibration,
-    }
-    if outcome is not None:
-        tables["cashflow"] = outcome.cashflow
-    if band is not None:
-        tables["readings"] = band.readings
-        tables["readings_influence"] = band.influence
+        totals = join_run_blocks(results["reduced"][0], model.book)
+        tables, summary = run_tables(prepared, results, totals, expenditure, process_params)
+        band = None
+        if readings_band:
+            from fiscalsim.comparison.readings_band import readings_band as band_of
+
+            band = band_of(prepared.loaded, workers=workers)
+            tables["spending"] = with_band(tables["spending"], band.low_high)
+            summary["readings_band"] = {
+                "combinations": int(len(band.readings) // max(len(band.low_high), 1)),
+                "influence": band.influence.to_dict("records"),
+            }
+            tables["readings"] = band.readings
+            tables["readings_influence"] = band.influence
+        writers = _writers(tables, summary, run_info, totals.sample)
+        if parts_dir is not None:
+            writers["ledger.parquet"] = partial(_move, parts_dir)
+        files: dict[Path, Writer] = {}
+        if panel_out is not None and results["panel"] is not None:
+            panel = results["panel"].sort_values(["year"], kind="stable")
+            files[panel_out] = csv_writer(panel, exact=True)
+        write_all(out_dir, writers, files, force=force)
+    finally:
+        if parts_dir is not None:
+            shutil.rmtree(parts_dir, ignore_errors=True)
     return {
-        "spending": spending,
+        "spending": tables["spending"],
         "tables": tables,
         "summary": summary,
         "run": run_info,
         "results": results,
+    }
+
+
+def run_tables(
+    prepared: Prepared,
+    results: dict[str, Any],
+    totals: RunTotals,
+    expenditure: Expenditure,
+    process_params: ProcessParams | None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The run's tables (by file name stem) and summary.json, from the joined blocks."""
+    model = prepared.model
+    book, scenario = model.book, model.scenario
+    locations = model_locations(model)
+    start_year = scenario.population.start_year
+    outcome = None
+    if process_params is not None and totals.process is not None:
+        years = process_years(book, start_year + 1, scenario.horizon)
+        outcome = process_outcome(book, process_params, totals.process, years)
+    tables = {
+        "spending": spending_table(
+            totals.payer, expenditure, outcome.series if outcome is not None else None
+        ),
+        "spending_by_clause": clause_table(totals.clause),
+        "cumulative": cumulative_table(book, totals.cumulative),
+        "population": population_table(book, results["population"], locations, start_year),
+        "first_crossings": crossings_table(
+            book, results["crossings"], tier_thresholds(book), locations, start_year
+        ),
+        "calibration": calibration_table(prepared, results["start_statistics"]),
+    }
+    summary = run_summary(prepared.loaded, model, totals.paid_rules, totals.cash, start_year + 1)
+    if outcome is not None:
+        summary["units"] = f"{summary['units']}; arrears = approved, due, unpaid at the year's end"
+        summary["budget_process"] = outcome.summary
+        tables["cashflow"] = outcome.cashflow
+        if len(outcome.rejected):  # applications turned down, if any (counts in summary.json)
+            tables["rejected"] = outcome.rejected
+    return tables, summary
+
+
+def _move(folder: Path, path: Path) -> None:
+    """Move the ledger's parts, written by the workers, into the output being assembled."""
+    shutil.move(folder, path)
+
+
+# Tables written as CSV and into the workbook; rejected.csv and the readings band go to CSV only.
+WORKBOOK = (
+    "spending",
+    "spending_by_clause",
+    "cumulative",
+    "population",
+    "first_crossings",
+    "calibration",
+)
+
+
+def _writers(
+    tables: dict[str, pd.DataFrame],
+    summary: dict[str, Any],
+    run_info: dict[str, Any],
+    sample: pd.DataFrame,
+) -> dict[str, Writer]:
+    """One writer per output file (the ledger's parts are moved in by the caller)."""
+    sheets = {name: tables[name] for name in WORKBOOK} | {"ledger_replicate_0": sample}
+    if "cashflow" in tables:
+        sheets["cashflow"] = tables["cashflow"]
+    return {
+        **{f"{name}.csv": csv_writer(table) for name, table in tables.items()},
+        "summary.json": json_writer(summary),
+        "run.json": json_writer(run_info),
+        "tables.xlsx": xlsx_writer(sheets),
     }

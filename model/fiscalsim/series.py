@@ -20,6 +20,8 @@ from fiscalsim.rules.book import RuleBook
 
 BASES = ("obligation", "cash")
 BASIS_YEAR = {"obligation": "performance_year", "cash": "payment_year"}
+# The order of clause_series rows; the key is unique per row.
+CLAUSE_ORDER = ["clause_id", "payer_level", "payer", "basis", "year"]
 
 
 @dataclass(frozen=True)
@@ -173,14 +175,50 @@ def clause_series(
     series = _series(keys, rows_amount, rows_count, n_replicates)
     if series.keys.empty:
         return series
-    order = series.keys.sort_values(
-        ["clause_id", "payer_level", "payer", "basis", "year"], kind="stable"
-    ).index.to_numpy()
+    order = series.keys.sort_values(CLAUSE_ORDER, kind="stable").index.to_numpy()
     return Series(
         series.keys.iloc[order].reset_index(drop=True),
         series.amount_wan[order],
         series.awards[order],
     )
+
+
+def join_replicates(parts: Sequence[Series]) -> Series:
+    """Series of consecutive blocks of replicates with the same rows, as one."""
+    return Series(
+        parts[0].keys,
+        np.hstack([p.amount_wan for p in parts]),
+        np.hstack([p.awards for p in parts]),
+    )
+
+
+def join_clause_series(parts: Sequence[Series]) -> Series:
+    """clause_series of consecutive blocks of replicates, as clause_series of them all gives it.
+
+    A block lists only the clause-budget pairs it paid; the union is taken, zeros where a block
+    had none, in clause_series's order (its sort key is unique per row)."""
+    filled = [p for p in parts if not p.keys.empty]
+    n_total = sum(p.amount_wan.shape[1] for p in parts)
+    if not filled:
+        return _series([], [], [], n_total)
+    keys = (
+        pd.concat([p.keys for p in filled], ignore_index=True)
+        .drop_duplicates(CLAUSE_ORDER)
+        .sort_values(CLAUSE_ORDER, kind="stable")
+        .reset_index(drop=True)
+    )
+    position = {tuple(row): i for i, row in enumerate(keys[CLAUSE_ORDER].itertuples(index=False))}
+    amounts = np.zeros((len(keys), n_total))
+    awards = np.zeros_like(amounts)
+    column = 0
+    for part in parts:
+        width = part.amount_wan.shape[1]
+        if not part.keys.empty:
+            rows = [position[tuple(r)] for r in part.keys[CLAUSE_ORDER].itertuples(index=False)]
+            amounts[rows, column : column + width] = part.amount_wan
+            awards[rows, column : column + width] = part.awards
+        column += width
+    return Series(keys, amounts, awards)
 
 
 def _series(

@@ -44,22 +44,28 @@ def split_variance(values: np.ndarray, per_start: int) -> dict[str, float | None
     }
 
 
-def budget_spread(
+def cash_by_payer(
     ledger: dict[str, np.ndarray],
     registry: Registry,
     n_replicates: int,
     first_year: int,
     horizon: int,
-    per_start: int,
-) -> dict[str, Any]:
-    """For each paying budget, and all together: cash paid over the years, its spread, and the
-    shares of its variance from the start population and from the dynamics."""
-    cash = np.zeros((n_replicates, len(registry.items)))  # [replicate, payer], within the horizon
+) -> np.ndarray:
+    """Cash paid within the years, per replicate and paying budget (registry index)."""
+    cash = np.zeros((n_replicates, len(registry.items)))
     within = (ledger["payment_year"] >= first_year) & (ledger["payment_year"] <= horizon)
     for level in LEVELS:
         paid = within & (ledger[f"{level}_wan"] > 0)
         where = (ledger["replicate"][paid], ledger[f"{level}_payer"][paid])
         scatter_add(cash, where, ledger[f"{level}_wan"][paid])
+    return cash
+
+
+def budget_spread(
+    cash: np.ndarray, registry: Registry, first_year: int, horizon: int, per_start: int
+) -> dict[str, Any]:
+    """For each paying budget, and all together: cash paid over the years (cash_by_payer), its
+    spread, and the shares of its variance from the start population and from the dynamics."""
     rows: list[dict[str, Any]] = []
     columns = [(j.id, cash[:, i]) for i, j in enumerate(registry.items) if cash[:, i].any()]
     for name, values in [("all budgets", cash.sum(axis=1)), *columns]:

@@ -236,7 +236,7 @@ def _sensitivity(
 def summary(result: ButforResult, command: str) -> dict[str, Any]:
     """summary.json: what ran, with which responses, and how to read the table."""
     from fiscalsim import __version__
-    from fiscalsim.run import scenario_header
+    from fiscalsim.run_summary import scenario_header
 
     low_high = result.induced_share_range
     return {

@@ -18,7 +18,7 @@ from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.rules.book import RuleBook
 from fiscalsim.scenario_load import LoadedScenario
-from fiscalsim.series import Series, clause_series, payer_series
+from fiscalsim.series import Series, clause_series, join_replicates, payer_series
 from fiscalsim.simulation.montecarlo import VariantSpec, build_models, simulate
 from fiscalsim.simulation.world import Model
 
@@ -77,14 +77,6 @@ def reduce_to_mean_payers(
     )
 
 
-def _join_columns(parts: list[Series]) -> Series:
-    return Series(
-        parts[0].keys,
-        np.hstack([p.amount_wan for p in parts]),
-        np.hstack([p.awards for p in parts]),
-    )
-
-
 def _add(parts: list[Series], n_replicates: int) -> Series:
     total = sum(p.amount_wan for p in parts)
     awards = sum(p.awards for p in parts)
@@ -135,7 +127,7 @@ def evaluate(
                 payer = payer_series(book, ledger, n, model_locations(model), first, horizon)
                 clause = clause_series(book, ledger, n, first, horizon)
             elif keep == "replicates":
-                payer = _join_columns(results["reduced"][k])
+                payer = join_replicates(results["reduced"][k])
             else:
                 payer = _add(results["reduced"][k], n)
             outcomes[position] = Outcome(

@@ -69,8 +69,12 @@ def applications(
     params: ProcessParams,
     seed: int,
     n_replicates: int = 0,
+    first_replicate: int = 0,
 ) -> Applications:
-    """Filing month and approval of every award, from the month weights and approval rates."""
+    """Filing month and approval of every award, from the month weights and approval rates.
+
+    The draws are keyed by the ledger's replicate numbers; the applications number replicates
+    from `first_replicate` (a block's first), so a block's arrays start at 0."""
     rule = ledger["rule"].astype(np.int64)
     performance_year = ledger["performance_year"].astype(np.int64)
     u_file = keyed_draw(seed, "filing", book, ledger)
@@ -85,7 +89,7 @@ def applications(
         [book.registry.index[c.policy.jurisdiction] for c in book.rules] or [0], dtype=np.int64
     )
     return Applications(
-        replicate=ledger["replicate"].astype(np.int64),
+        replicate=ledger["replicate"].astype(np.int64) - first_replicate,
         rule=rule,
         bureau=issuer[rule],
         performance_year=performance_year,

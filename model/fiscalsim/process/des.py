@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from numba import njit
 
 from fiscalsim.process.claims import Applications
 from fiscalsim.process.params import ProcessParams
@@ -38,6 +39,23 @@ class ProcessRun:
     items: dict[str, np.ndarray]  # approved shares: row, level, payer, due, amount_wan
     payments: dict[str, np.ndarray]  # row, level, payer, month, amount_wan
     end_month: int  # last month simulated; what is unpaid then is the final arrears
+
+
+@njit(cache=True)
+def owed_before(groups: np.ndarray, owed: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """What is owed ahead of each row within its run of equal `groups` (a replicate).
+
+    Summed replicate by replicate: a running sum over all replicates minus its value at the
+    replicate's start rounds differently with other replicates' amounts, which made a
+    replicate's payments depend on what else was in the run (a payment of 1e-10 万元 more)."""
+    before = np.empty(owed.size)
+    total = 0.0
+    for i in range(owed.size):
+        if i == 0 or groups[i] != groups[i - 1]:
+            total = 0.0
+        before[i] = total
+        total += owed[i]
+    return before
 
 
 def rank_in_groups(groups: np.ndarray) -> np.ndarray:
@@ -215,10 +233,7 @@ class BudgetProcess:
             return remaining
         reps = self.apps.replicate[queue["row"][due]]
         owed = remaining[due]
-        before = np.cumsum(owed) - owed
-        starts = np.r_[0, np.flatnonzero(np.diff(reps)) + 1]
-        counts = np.diff(np.r_[starts, reps.size])
-        before -= np.repeat(before[starts], counts)
+        before = owed_before(reps, owed)
         paid = np.clip(left[reps] - before, 0.0, owed)
         left -= np.bincount(reps, weights=paid, minlength=left.size)
         left[left < 1e-9] = 0.0

@@ -150,18 +150,13 @@ def budget_at_risk(
     return rows
 
 
-def cashflow_table(
-    book: RuleBook,
-    apps: Applications,
-    run: ProcessRun,
-    budgets: list[tuple[int, int]],
-    years: range,
-) -> pd.DataFrame:
-    """Cash by month per paying budget: mean and P5/P50/P95 over replicates (万元)."""
-    n_reps = apps.replicates
+def cashflow_cube(
+    apps: Applications, run: ProcessRun, budgets: list[tuple[int, int]], years: range
+) -> np.ndarray:
+    """Cash paid per budget, month of `years` and replicate (万元)."""
     slot = {b: i for i, b in enumerate(budgets)}
     months = len(years) * 12
-    cube = np.zeros((len(budgets), months, n_reps))
+    cube = np.zeros((len(budgets), months, apps.replicates))
     pay = run.payments
     if pay["row"].size:
         where_budget = slot_of(slot, pay["payer"], pay["level"])
@@ -172,6 +167,13 @@ def cashflow_table(
             (where_budget[inside], month[inside], apps.replicate[pay["row"]][inside]),
             pay["amount_wan"][inside],
         )
+    return cube
+
+
+def cashflow_table(
+    book: RuleBook, budgets: list[tuple[int, int]], cube: np.ndarray, years: range
+) -> pd.DataFrame:
+    """Cash by month per paying budget: mean and P5/P50/P95 over replicates (万元)."""
     names = [j.id for j in book.registry.items]
     frames = []
     for b, (place, level) in enumerate(budgets):
@@ -209,21 +211,58 @@ def settled_month(run: ProcessRun) -> np.ndarray:
     return settled
 
 
-def wait_distribution(
-    book: RuleBook, apps: Applications, run: ProcessRun, budgets: list[tuple[int, int]]
-) -> dict[str, Any]:
-    """Months from the end of the performance year to the last payment of each approved share.
+# Waits per budget: the months waited by shares paid in full (values and counts), and the number
+# of shares not paid in full. Kept as counts so that blocks of replicates add up exactly.
+Waits = dict[tuple[int, int], tuple[np.ndarray, np.ndarray, int]]
 
-    A share paid in January of the next year waited 1 month. Shares not paid in full by the end
-    of the process are counted as unpaid, not given a wait.
-    """
+
+def wait_histograms(apps: Applications, run: ProcessRun, budgets: list[tuple[int, int]]) -> Waits:
+    """Months from the end of the performance year to the last payment of each approved share,
+    counted per budget. A share paid in January of the next year waited 1 month."""
     items = run.items
-    names = [j.id for j in book.registry.items]
     settled = settled_month(run)
     full = settled >= 0
-    months = settled[full] - (apps.performance_year[items["row"][full]] + 1) * 12 + 1
+    months = np.full(settled.size, -1, dtype=np.int64)
+    months[full] = settled[full] - (apps.performance_year[items["row"][full]] + 1) * 12 + 1
+    found: Waits = {}
+    for place, level in budgets:
+        mine = (items["payer"] == place) & (items["level"] == level)
+        values, counts = np.unique(months[mine & full], return_counts=True)
+        found[(place, level)] = (values, counts, int((mine & ~full).sum()))
+    return found
 
-    def describe(wait: np.ndarray, unpaid: int) -> dict[str, Any]:
+
+def add_waits(parts: Sequence[Waits]) -> Waits:
+    """The histograms of several blocks of replicates as one."""
+    total: dict[tuple[int, int], dict[int, int]] = {}
+    unpaid: dict[tuple[int, int], int] = {}
+    for part in parts:
+        for budget, (values, counts, open_) in part.items():
+            into = total.setdefault(budget, {})
+            for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+                into[value] = into.get(value, 0) + count
+            unpaid[budget] = unpaid.get(budget, 0) + open_
+    return {
+        b: (
+            np.array(sorted(h), dtype=np.int64),
+            np.array([h[v] for v in sorted(h)], dtype=np.int64),
+            unpaid[b],
+        )
+        for b, h in total.items()
+    }
+
+
+def wait_distribution(
+    book: RuleBook, budgets: list[tuple[int, int]], waits: Waits
+) -> dict[str, Any]:
+    """The waits of `wait_histograms`, described for all budgets and for each.
+
+    Shares not paid in full by the end of the process are counted as unpaid, not given a wait.
+    """
+    names = [j.id for j in book.registry.items]
+
+    def describe(values: np.ndarray, counts: np.ndarray, unpaid: int) -> dict[str, Any]:
+        wait = np.repeat(values, counts)
         total = wait.size + unpaid
         if wait.size == 0:
             return {"shares": total, "unpaid_share": 1.0 if total else 0.0}
@@ -238,23 +277,27 @@ def wait_distribution(
             "within_12_months": round(float((wait <= 12).sum() / total), 4),
             "unpaid_share": round(unpaid / total, 4),
             "histogram_months": {
-                str(int(m)): int(c)
-                for m, c in zip(*np.unique(wait, return_counts=True), strict=True)
+                str(int(m)): int(c) for m, c in zip(values, counts, strict=True) if c
             },
         }
 
-    result: dict[str, Any] = {"all": describe(months, int((~full).sum()))}
-    per_budget = []
-    for place, level in budgets:
-        mine = (items["payer"] == place) & (items["level"] == level)
-        entry = describe(months[mine[full]], int((mine & ~full).sum()))
-        per_budget.append({"jurisdiction": names[place], "payer_level": LEVELS[level], **entry})
-    result["by_budget"] = per_budget
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0)
+    every = add_waits([{(0, 0): waits.get(b, empty)} for b in budgets])
+    result: dict[str, Any] = {"all": describe(*every.get((0, 0), empty))}
+    result["by_budget"] = [
+        {"jurisdiction": names[place], "payer_level": LEVELS[level]}
+        | describe(*waits.get((place, level), empty))
+        for place, level in budgets
+    ]
     return result
 
 
 def rejected_table(
-    book: RuleBook, apps: Applications, run: ProcessRun, firm_key: np.ndarray
+    book: RuleBook,
+    apps: Applications,
+    run: ProcessRun,
+    firm_key: np.ndarray,
+    first_replicate: int = 0,
 ) -> pd.DataFrame:
     """Applications turned down (not approved, or beyond a quota), in order of filing."""
     rows = np.flatnonzero((run.status != APPROVED) & (run.decided >= 0))
@@ -263,7 +306,7 @@ def rejected_table(
     ids = np.array([c.id for c in book.rules] or [""], dtype=object)
     return pd.DataFrame(
         {
-            "replicate": apps.replicate[rows],
+            "replicate": apps.replicate[rows] + first_replicate,
             "firm_id": [f"f{k}" for k in firm_key[rows]],
             "clause_id": ids[apps.rule[rows]],
             "performance_year": apps.performance_year[rows],

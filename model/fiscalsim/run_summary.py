@@ -1,0 +1,94 @@
+"""summary.json of `fiscalsim run`: what the inputs determine (scenario, readings, assumptions,
+spread), never how the run went (that is run.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fiscalsim import __version__
+from fiscalsim.paths import portable
+from fiscalsim.rules.readings import describe
+from fiscalsim.scenario_load import LoadedScenario
+from fiscalsim.simulation.world import Model
+from fiscalsim.uncertainty import budget_spread
+
+
+def scenario_header(loaded: LoadedScenario) -> dict[str, Any]:
+    """Who wrote the scenario, what it says it is, and exactly which inputs it ran on."""
+    scenario = loaded.scenario
+    return {
+        "name": scenario.name,
+        "title": scenario.title,
+        "description": scenario.description,
+        "author": scenario.author,
+        "sources": list(scenario.sources),
+        "path": portable(loaded.path),
+        "sha256": loaded.digest,
+        "changes": [{"path": path, "value": value} for path, value in loaded.changes],
+    }
+
+
+def assumptions(model: Model, paid_rules: frozenset[int]) -> dict[str, Any]:
+    """The assumptions behind the clauses that paid, the events, the population and dynamics."""
+    book, scenario = model.book, model.scenario
+    paid = {book.rules[r].id for r in paid_rules}
+    return {
+        "clauses": [
+            {"clause_id": c.id, "note": note}
+            for c in book.rules
+            if c.id in paid
+            for note in c.rule.assumption_notes
+        ],
+        "events": [
+            {"process": e.name, "note": e.assumption, "source": e.source}
+            for e in scenario.dynamics.events
+        ],
+        "population": [
+            {"city": s.city, "class": s.industry_class, "source": s.source}
+            for p in model.plans
+            for s in p.segments
+        ],
+        "dynamics": {
+            "growth": scenario.dynamics.growth.source,
+            "exit": scenario.dynamics.exit.source,
+            "entry": scenario.dynamics.entry.source,
+            "history": scenario.population.history.source,
+            **{  # issue 12: behavioural responses, only when the scenario sets them
+                f"response_{part}": block.source
+                for part in ("entry", "growth", "bunching")
+                if (block := getattr(scenario.dynamics.responses, part, None)) is not None
+            },
+        },
+    }
+
+
+def run_summary(
+    loaded: LoadedScenario,
+    model: Model,
+    paid_rules: frozenset[int],
+    cash: Any,
+    first_year: int,
+) -> dict[str, Any]:
+    """summary.json: the scenario, seed, years, readings, assumptions and the spread of cash."""
+    book, scenario = model.book, model.scenario
+    return {
+        "fiscalsim_version": __version__,
+        "kind": "run",
+        "scenario": scenario_header(loaded),
+        "seed": scenario.seed,
+        "replicates": scenario.replicates,
+        "years": [first_year, scenario.horizon],
+        "units": "万元 (10,000 yuan); obligation = performance year, cash = payment year",
+        "readings": describe(list(book.policies), scenario.readings),
+        "assumptions": assumptions(model, paid_rules),
+        "uncertainty": budget_spread(
+            cash,
+            book.registry,
+            first_year,
+            scenario.horizon,
+            scenario.population.replicates_per_start,
+        ),
+        "not_costed": [
+            {"clause_id": r.id, "kind": r.amount.kind, "notes": r.notes} for _p, r in book.uncosted
+        ],
+    }
