@@ -85,9 +85,9 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/run_benchmarks.py
 
-## Dask scaling (issue 13): the province scenario on 1 and 2 local workers -> benchmarks/dask_results.json.
+## Dask scaling (issue 13): the province scenario, 1000 replicates, on 1 and 2 local workers (about 14 min on 2 cores) -> benchmarks/dask_results.json.
 bench-dask: $(STAMP)
-	$(BIN)/python benchmarks/dask_scaling.py --replicates 40
+	$(BIN)/python benchmarks/dask_scaling.py --replicates 1000
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache

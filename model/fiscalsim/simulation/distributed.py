@@ -48,9 +48,31 @@ def load_model(blob: bytes) -> Model:
     return model
 
 
+# Axis of the place (county-level unit or city) in the population and crossings arrays.
+PLACE_AXIS = {"population": 2, "crossings": 2}
+
+
 def run_city(model: Model, city: str, replicates: list[int]) -> dict[str, Any]:
-    """One city of one block of replicates, every variant's full ledger kept."""
-    return run_batch(city_model(model, city), replicates, None)
+    """One city of one block of replicates, every variant's full ledger kept. The population
+    and crossing arrays are sent for the city's own places only (the other places are zero):
+    a province's arrays are ten times the city's, and every city task would ship them whole."""
+    result = run_batch(city_model(model, city), replicates, None)
+    for name, axis in PLACE_AXIS.items():
+        values = result[name]
+        other = tuple(a for a in range(values.ndim) if a != axis)
+        places = np.flatnonzero(values.any(axis=other))
+        result[name] = (values.shape, places, np.take(values, places, axis=axis))
+    return result
+
+
+def _dense(part: tuple[tuple[int, ...], np.ndarray, np.ndarray], axis: int) -> np.ndarray:
+    """A city's array back in the whole model's shape (zeros outside the city's places)."""
+    shape, places, values = part
+    full = np.zeros(shape, dtype=values.dtype)
+    index: list[Any] = [slice(None)] * len(shape)
+    index[axis] = places
+    full[tuple(index)] = values
+    return full
 
 
 def _ledger(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -70,11 +92,11 @@ def join_cities(
     model: Model, replicates: list[int], reduce: Reducer | None, *parts: dict[str, Any]
 ) -> dict[str, Any]:
     """A block's result as run_batch gives it for the whole model, from its cities' results."""
-    population = parts[0]["population"].copy()
-    crossings = parts[0]["crossings"].copy()
+    population = _dense(parts[0]["population"], PLACE_AXIS["population"])
+    crossings = _dense(parts[0]["crossings"], PLACE_AXIS["crossings"])
     for part in parts[1:]:  # cities fill disjoint cells (their own places), so sums are exact
-        population += part["population"]
-        crossings += part["crossings"]
+        population += _dense(part["population"], PLACE_AXIS["population"])
+        crossings += _dense(part["crossings"], PLACE_AXIS["crossings"])
     n_variants = len(parts[0]["ledgers"])
     result: dict[str, Any] = {
         "replicates": parts[0]["replicates"],
