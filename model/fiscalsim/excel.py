@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
 
 from fiscalsim.output import Writer, human_table, is_amount_column
 
@@ -185,13 +183,11 @@ def number_format(column: str, values: pd.Series) -> str | None:
 
 
 def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item"):  # numpy scalar -> Python number, stored as a number
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
         return None
     return value
 
@@ -200,45 +196,68 @@ def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
-def _add_sheet(book: Workbook, name: str, frame: pd.DataFrame) -> None:
-    """One sheet, streamed row by row (write-only mode: about twice as fast as building cells,
-    and the workbook is never held whole in memory)."""
-    sheet = book.create_sheet(sheet_title(name))
+class _Formats:
+    """The workbook's cell formats, made once each (XlsxWriter keeps one record per format)."""
+
+    def __init__(self, book: Workbook) -> None:
+        self.book = book
+        self.header = book.add_format(
+            {"bold": True, "bg_color": "#DDE6F0", "text_wrap": True, "valign": "vcenter"}
+        )
+        self.numbers: dict[str, Format] = {}
+
+    def number(self, pattern: str | None) -> Format | None:
+        if pattern is None:
+            return None
+        if pattern not in self.numbers:
+            self.numbers[pattern] = self.book.add_format({"num_format": pattern})
+        return self.numbers[pattern]
+
+
+def _add_sheet(book: Workbook, formats: _Formats, name: str, frame: pd.DataFrame) -> None:
+    """One sheet, streamed row by row (constant-memory mode: rows go to disk as written)."""
+    sheet = book.add_worksheet(sheet_title(name))
     table = excel_frame(frame)
     headers = [header_zh(str(c)) for c in table.columns]
-    formats = [number_format(str(column), table[column]) for column in table.columns]
-    for index, column in enumerate(table.columns, start=1):
-        sample = [headers[index - 1], *(str(v) for v in table[column].head(200))]
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = min(max(_width(s) for s in sample) + 2, 48)
-    sheet.freeze_panes = "A2"
+    cell_formats = [formats.number(number_format(str(c), table[c])) for c in table.columns]
+    for index, column in enumerate(table.columns):
+        sample = [headers[index], *(str(v) for v in table[column].head(200))]
+        sheet.set_column(index, index, min(max(_width(s) for s in sample) + 2, 48))
+    sheet.freeze_panes(1, 0)
     if len(table.columns):
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table) + 1}"
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDE6F0")
-    wrap = Alignment(wrap_text=True, vertical="center")
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font, cell.fill, cell.alignment = bold, fill, wrap
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    formatted = [i for i, fmt in enumerate(formats) if fmt]
-    for row in table.itertuples(index=False, name=None):
-        values: list[Any] = [_cell(v) for v in row]
-        for i in formatted:
-            cell = WriteOnlyCell(sheet, value=values[i])
-            cell.number_format = formats[i]
-            values[i] = cell
-        sheet.append(values)
+        sheet.autofilter(0, 0, len(table), len(table.columns) - 1)
+    sheet.write_row(0, 0, headers, formats.header)
+    for r, row in enumerate(table.itertuples(index=False, name=None), start=1):
+        for c, raw in enumerate(row):
+            value = _cell(raw)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(r, c, value, cell_formats[c])
+            elif isinstance(value, (int, float)):
+                sheet.write_number(r, c, value, cell_formats[c])
+            else:
+                sheet.write_string(r, c, str(value), cell_formats[c])
 
 
 def write_tables_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
-    """One sheet per table (keys are table names such as `spending`, or sheet titles)."""
-    book = Workbook(write_only=True)
+    """One sheet per table (keys are table names such as `spending`, or sheet titles).
+
+    XlsxWriter writes the cells as text is typed, never as formulas or links, and a number that
+    Excel cannot hold (inf) as an error cell rather than failing."""
+    options = {
+        "constant_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "nan_inf_to_errors": True,
+        "tmpdir": str(path.parent),
+    }
+    book = Workbook(str(path), options)
+    formats = _Formats(book)
     for name, frame in sheets.items():
-        _add_sheet(book, name, frame)
-    book.save(path)
+        _add_sheet(book, formats, name, frame)
+    book.close()
 
 
 def xlsx_writer(sheets: Mapping[str, pd.DataFrame]) -> Writer:

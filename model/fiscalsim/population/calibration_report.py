@@ -312,6 +312,7 @@ def calibration_table(
         rows += check_rows((scenario_path.parent / spec.checks).resolve(), stats, replicates, tol)
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     confidence = table["source"].str.extract(r"confidence (\w)", expand=False)
-    table["confidence"] = table["confidence"].fillna(confidence)
+    # a column with no confidence at all is float (NaN); filled as text, it must be object first
+    table["confidence"] = table["confidence"].astype(object).fillna(confidence.astype(object))
     order = table["block"].map({"fitted": 0, "validation": 1})
     return table.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")
