@@ -207,14 +207,15 @@ def join_clause_series(parts: Sequence[Series]) -> Series:
         .sort_values(CLAUSE_ORDER, kind="stable")
         .reset_index(drop=True)
     )
-    position = {tuple(row): i for i, row in enumerate(keys[CLAUSE_ORDER].itertuples(index=False))}
+    position = keys[CLAUSE_ORDER].assign(_row=np.arange(len(keys)))
     amounts = np.zeros((len(keys), n_total))
     awards = np.zeros_like(amounts)
     column = 0
     for part in parts:
         width = part.amount_wan.shape[1]
         if not part.keys.empty:
-            rows = [position[tuple(r)] for r in part.keys[CLAUSE_ORDER].itertuples(index=False)]
+            found = part.keys[CLAUSE_ORDER].merge(position, on=CLAUSE_ORDER, how="left")
+            rows = found["_row"].to_numpy()
             amounts[rows, column : column + width] = part.amount_wan
             awards[rows, column : column + width] = part.awards
         column += width
