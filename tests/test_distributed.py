@@ -29,7 +29,9 @@ distributed = pytest.importorskip("distributed")
 
 BASELINE = REPO_DIR / "scenarios" / "baseline.yaml"
 REPLICATES = 20
-BATCH = 5  # 4 blocks x 3 cities: 12 city tasks, enough for two workers and a kill
+# 2 blocks (fewer than twice the 2 worker threads), so each is split by city: 2 x 3 city tasks,
+# enough for two workers and a kill. test_many_blocks_are_not_split runs blocks of 2 whole.
+BATCH = 10
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +108,47 @@ def test_local_cluster_files_identical_to_in_process(
         raise AssertionError("the client wrote a part of the ledger")
 
     monkeypatch.setattr(run_blocks, "write_part", not_here)  # the workers are other processes
+    submitted: list[str] = []
+    original = client.submit
+
+    def spy(function: Any, *args: Any, **kwargs: Any) -> Any:
+        submitted.append(getattr(function, "__name__", ""))
+        return original(function, *args, **kwargs)
+
+    monkeypatch.setattr(client, "submit", spy)
     with use_client(client):
         result = run_scenario(prepared, tmp_path / "run", progress=advanced.append)
+    assert submitted.count("run_city") == 2 * 3  # 2 blocks split into the baseline's 3 cities
     assert sum(advanced) == REPLICATES  # progress: every replicate once
     assert result["results"]["ledger"]["rule"].size == 0  # the client never held the awards
     parts = sorted(p.name for p in (tmp_path / "run" / "ledger.parquet").iterdir())
-    assert parts == [f"replicates-{r:06d}-{r + BATCH - 1:06d}.parquet" for r in range(0, 20, 5)]
+    assert parts == [
+        f"replicates-{r:06d}-{r + BATCH - 1:06d}.parquet" for r in range(0, REPLICATES, BATCH)
+    ]
     assert_same_files(in_process, tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_many_blocks_are_not_split(client: Any, in_process: Path, tmp_path: Path) -> None:
+    """10 blocks of 2 on 2 worker threads run whole (no city tasks): the same files, the
+    ledger in 10 parts."""
+    many = prepare(BASELINE, replicates=REPLICATES, batch_replicates=2)
+    submitted: list[str] = []
+    with use_client(client):
+        original = client.submit
+
+        def spy(function: Any, *args: Any, **kwargs: Any) -> Any:
+            submitted.append(getattr(function, "__name__", ""))
+            return original(function, *args, **kwargs)
+
+        client.submit = spy
+        try:
+            run_scenario(many, tmp_path / "run")
+        finally:
+            client.submit = original
+    assert "run_city" not in submitted and submitted.count("run_block") == REPLICATES // 2
+    assert len(list((tmp_path / "run" / "ledger.parquet").iterdir())) == REPLICATES // 2
+    assert_same_files(in_process, tmp_path / "run", same_blocks=False)
 
 
 @pytest.mark.slow
@@ -161,7 +197,7 @@ def test_variants_reduced_on_workers_equal_in_process(client: Any) -> None:
 @pytest.mark.slow
 def test_cli_run_on_a_tcp_scheduler(client: Any, in_process: Path, tmp_path: Path) -> None:
     """`fiscalsim run --scheduler tcp://...` against a running scheduler: the in-process files
-    (those were made in batches of 5, these in the scenario's batches: batching changes nothing)."""
+    (those were made in batches of 10, these in the scenario's batches: batching changes nothing)."""
     address = client.scheduler.address
     assert address.startswith("tcp://")
     out = tmp_path / "remote"
