@@ -42,7 +42,7 @@ def cpu_seconds() -> float:
 
 def measure(scenario: Path, replicates: int, workers: int) -> tuple[dict[str, Any], Any]:
     from fiscalsim.comparison.evaluate import reduce_to_payers
-    from fiscalsim.simulation.montecarlo import prepare, simulate
+    from fiscalsim.simulation.montecarlo import batches, prepare, simulate
     from fiscalsim.simulation.scheduler import use_scheduler
 
     prepared = prepare(scenario, replicates=replicates)
@@ -64,7 +64,10 @@ def measure(scenario: Path, replicates: int, workers: int) -> tuple[dict[str, An
     return {
         "scheduler": spec.describe(),
         "replicates": replicates,
-        "tasks": "replicate blocks x cities",
+        "tasks": (  # as distributed.simulate_on cuts them
+            f"{len(batches(prepared.model.scenario))} blocks"
+            + (" x cities" if len(batches(prepared.model.scenario)) < 2 * workers else " whole")
+        ),
         "seconds": round(seconds, 2),
         "firm_years": firm_years,
         "firm_years_per_second": round(firm_years / seconds),

@@ -312,7 +312,10 @@ def main() -> None:
         / results["benchmark_ceiling"]["firm_years_per_second"],
         2,
     )
-    (REPO / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    path = REPO / "benchmarks" / "results.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    stored.update(results)  # earlier one-off entries (side-by-side runs) are kept beside
+    path.write_text(json.dumps(stored, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 
