@@ -30,7 +30,7 @@ distributed = pytest.importorskip("distributed")
 BASELINE = REPO_DIR / "scenarios" / "baseline.yaml"
 REPLICATES = 20
 # 2 blocks (fewer than twice the 2 worker threads), so each is split by city: 2 x 3 city tasks,
-# enough for two workers and a kill. test_many_blocks_are_not_split runs blocks of 2 whole.
+# enough for two workers and a kill. test_many_blocks_are_not_split runs blocks of 5 whole.
 BATCH = 10
 
 
@@ -130,9 +130,9 @@ def test_local_cluster_files_identical_to_in_process(
 
 @pytest.mark.slow
 def test_many_blocks_are_not_split(client: Any, in_process: Path, tmp_path: Path) -> None:
-    """10 blocks of 2 on 2 worker threads run whole (no city tasks): the same files, the
-    ledger in 10 parts."""
-    many = prepare(BASELINE, replicates=REPLICATES, batch_replicates=2)
+    """4 blocks of 5 on 2 worker threads (twice as many) run whole, no city tasks: the same
+    files, the ledger in 4 parts."""
+    many = prepare(BASELINE, replicates=REPLICATES, batch_replicates=5)
     submitted: list[str] = []
     with use_client(client):
         original = client.submit
@@ -146,8 +146,8 @@ def test_many_blocks_are_not_split(client: Any, in_process: Path, tmp_path: Path
             run_scenario(many, tmp_path / "run")
         finally:
             client.submit = original
-    assert "run_city" not in submitted and submitted.count("run_block") == REPLICATES // 2
-    assert len(list((tmp_path / "run" / "ledger.parquet").iterdir())) == REPLICATES // 2
+    assert "run_city" not in submitted and submitted.count("run_block") == REPLICATES // 5
+    assert len(list((tmp_path / "run" / "ledger.parquet").iterdir())) == REPLICATES // 5
     assert_same_files(in_process, tmp_path / "run", same_blocks=False)
 
 
