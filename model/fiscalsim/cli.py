@@ -239,7 +239,6 @@ def validate(
     from fiscalsim.panel import read_panel
     from fiscalsim.rules.loader import load_policy_file, parse_model, policy_paths
     from fiscalsim.scenario import EventsFile
-    from fiscalsim.simulation.montecarlo import prepare
     from fiscalsim.yamlfile import read_yaml_mapping
 
     registry = load_registry()
@@ -255,6 +254,7 @@ def validate(
                 )
             elif kind == "scenario":
                 from fiscalsim.process.params import params_for_run
+                from fiscalsim.simulation.montecarlo import prepare
 
                 model = prepare(file).model
                 scenario = model.scenario

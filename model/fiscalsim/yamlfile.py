@@ -39,32 +39,18 @@ def _line(node: Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-class StrictLoader(yaml.SafeLoader):
+# libyaml's parser (PyYAML's C extension) reads the project's files several times faster than the
+# pure-Python one; the limits are then checked on the composed tree, before anything is built.
+_Parser: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StrictLoader(_Parser):  # type: ignore[misc]
     """SafeLoader that refuses duplicate keys, deep nesting, alias bombs and absurd numbers."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._aliases = 0
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise _Refused(mark.line + 1, f"more than {MAX_ALIASES} aliases (*name)")
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise _Refused(mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
 
     def get_single_node(self) -> Node | None:
         node = super().get_single_node()
         if node is not None:
+            _check_nesting(node)
             _check_expanded_size(node)
         return node
 
@@ -112,6 +98,30 @@ StrictLoader.add_implicit_resolver(
 )
 StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _check_nesting(root: Node) -> None:
+    """Refuse, in document order, the first use of an alias beyond the limit and the first node
+    nested deeper than the limit. An alias is a second reference to a node already seen."""
+    seen: set[int] = set()
+    aliases = 0
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _Refused(_line(node), f"more than {MAX_ALIASES} aliases (*name)")
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise _Refused(_line(node), f"nested more than {MAX_DEPTH} levels deep")
+        children: list[Node] = []
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [child for pair in node.value for child in pair]
+        stack.extend((child, depth + 1) for child in reversed(children))
 
 
 def _check_expanded_size(root: Node) -> None:

@@ -5,7 +5,6 @@ which keeps one uniform per drawn value and makes the draws identical in any bat
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from fiscalsim.dynamics import numerics
 
@@ -19,6 +18,8 @@ def poisson(uniform: np.ndarray, mean: float) -> np.ndarray:
     if mean < SUMMED_UP_TO:
         u = np.asarray(uniform, dtype=np.float64)
         return numerics.poisson_inverse(u.reshape(-1), float(mean)).reshape(u.shape)
+    from scipy import stats  # here, not at the top: importing scipy.stats costs 0.7 s
+
     return np.asarray(stats.poisson.ppf(uniform, mean), dtype=np.int64)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from fiscalsim.datafiles import CountyWeightsFile, FirmCountsFile, read_data_file
 from fiscalsim.errors import InputError
@@ -86,14 +86,14 @@ def mean_revenue(size: SizeDistribution) -> float:
     """Expected revenue of one firm drawn by `draw_sizes(size, ...)`."""
     mu, sd = size.log_mean, size.log_sd
     above_floor = (
-        float(stats.norm.sf((math.log(size.floor_wan) - mu) / sd)) if size.floor_wan else 1
+        float(special.ndtr(-(math.log(size.floor_wan) - mu) / sd)) if size.floor_wan else 1
     )
     bound = size.max_wan if size.max_wan is not None else math.inf
     if size.tail_from_wan is None or size.tail_alpha is None:
-        top = float(stats.norm.sf((math.log(bound) - mu) / sd)) if math.isfinite(bound) else 0.0
+        top = float(special.ndtr(-(math.log(bound) - mu) / sd)) if math.isfinite(bound) else 0.0
         return (_partial_mean(mu, sd, size.floor_wan, bound) + bound * top) / above_floor
     start = size.tail_from_wan
-    tail = float(stats.norm.sf((math.log(start) - mu) / sd))
+    tail = float(special.ndtr(-(math.log(start) - mu) / sd))
     body = _partial_mean(mu, sd, size.floor_wan, start)
     return (body + tail * _pareto_mean(start, size.tail_alpha, size.max_wan)) / above_floor
 
@@ -112,8 +112,8 @@ def fit_size(
     share_above = min(max(above_scale / firms, 1e-4), 0.95)
 
     def gap(log_mean: float) -> float:
-        above = stats.norm.sf((math.log(tail_from_wan) - log_mean) / log_sd)
-        base = stats.norm.sf((math.log(floor_wan) - log_mean) / log_sd)
+        above = special.ndtr(-(math.log(tail_from_wan) - log_mean) / log_sd)
+        base = special.ndtr(-(math.log(floor_wan) - log_mean) / log_sd)
         return float(above / base - share_above)
 
     log_mean = float(optimize.brentq(gap, -20.0, 30.0, xtol=1e-10))
