@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.optimize import brentq
 
 from fiscalsim.comparison.evaluate import TOTAL_BY, Outcome, evaluate
 from fiscalsim.comparison.tables import levels
@@ -277,6 +276,8 @@ def target(
     xtol = 0.5 if integer else max((hi - lo) * 1e-3, 1e-9)
     converged = True
     try:
+        from scipy.optimize import brentq  # here: importing scipy.optimize costs 0.5 s
+
         root = brentq(cost, lo, hi, xtol=xtol, maxiter=max_evaluations, disp=True)
     except RuntimeError:
         converged = False

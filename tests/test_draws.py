@@ -1,0 +1,24 @@
+"""Poisson counts from keyed uniforms (dynamics/draws.py) are SciPy's inverse CDF exactly, on
+both paths: the summed CDF below a mean of 200 and the special functions above it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from fiscalsim.dynamics import draws
+from fiscalsim.simulation.streams import named_uniforms
+
+
+@pytest.mark.parametrize("mean", [0.3, 12.0, 150.5, 199.99, 200.0, 600.0, 4321.5])
+def test_poisson_counts_are_scipys_inverse_cdf(mean: float) -> None:
+    uniforms = named_uniforms(7, ("test", "poisson"), np.arange(100_000, dtype=np.int64))
+    tails = np.array([1e-300, 1e-12, 0.5, 1 - 1e-12])
+    u = np.concatenate([uniforms, tails])
+    expected = np.asarray(stats.poisson.ppf(u, mean), dtype=np.int64)
+    assert np.array_equal(draws.poisson(u, mean), expected)
+
+
+def test_zero_mean_gives_no_firms() -> None:
+    assert not draws.poisson(np.array([0.2, 0.9]), 0.0).any()
