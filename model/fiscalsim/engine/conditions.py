@@ -74,8 +74,7 @@ def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
             return rows
     if rows is None:
         if isinstance(amount, TieredFirstReach):
-            values = table.column(amount.fact)
-            rows = np.flatnonzero(values >= compiled.thresholds_wan[0])
+            rows = view.rows_at_least(amount.fact, float(compiled.thresholds_wan[0]))
         else:
             rows = np.arange(table.n)
     where = (

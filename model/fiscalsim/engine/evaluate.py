@@ -176,7 +176,7 @@ def _stack(
 def _ladder_levels(
     rules: list[CompiledRule],
     table: FactTable,
-    rows: np.ndarray | None,
+    rows: np.ndarray,
     start: np.ndarray | None = None,
 ) -> dict[int, np.ndarray]:
     """Tiers reached by each ladder rule's fact at `rows`; rules sharing a ladder share the work."""
@@ -191,7 +191,7 @@ def _ladder_levels(
             if start is not None and fact == "revenue_wan":
                 values = start
             else:
-                values = table.column(fact) if rows is None else table.raw(fact, rows)
+                values = table.raw(fact, rows)
             cache[key] = np.searchsorted(
                 compiled.thresholds_wan, np.nan_to_num(values, nan=0.0), side="right"
             ).astype(np.uint8)
@@ -202,14 +202,25 @@ def _ladder_levels(
 def _remember(
     rules: list[CompiledRule],
     book: RuleBook,
-    table: FactTable,
+    view: FactView,
     state: EngineState,
     awards: YearAwards,
 ) -> None:
+    table = view.table
     firms = table.firms
-    for ladder, now in _ladder_levels(rules, table, None).items():
-        memory = state.reached_tiers[ladder]
-        memory[firms] = np.maximum(memory[firms], now)
+    levels: dict[tuple[str, tuple[float, ...]], tuple[np.ndarray, np.ndarray]] = {}
+    for compiled in rules:  # tiers reached: only rows at or above a ladder's first rung move
+        if compiled.ladder < 0:
+            continue
+        fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
+        key = (fact, tuple(compiled.thresholds_wan))
+        if key not in levels:
+            high = view.rows_at_least(fact, float(compiled.thresholds_wan[0]))
+            now = np.searchsorted(compiled.thresholds_wan, table.raw(fact, high), side="right")
+            levels[key] = (table.firm[high], now.astype(np.uint8))
+        at, now = levels[key]
+        memory = state.reached_tiers[compiled.ladder]
+        memory[at] = np.maximum(memory[at], now)
     for rule_index in np.unique(awards.rule):
         mine = awards.rule == rule_index
         granted_firms = table.firm[awards.row[mine]]
@@ -312,5 +323,5 @@ def evaluate_year(
         dropped_reason=np.concatenate(d_reasons),
         dropped_winner=np.concatenate(d_winners),
     )
-    _remember(covering, book, table, state, awards)
+    _remember(covering, book, view, state, awards)
     return awards

@@ -100,6 +100,15 @@ class FactView:
         self.table = table
         self.state = state
         self.year = table.year
+        self._at_least: dict[tuple[str, float], np.ndarray] = {}
+
+    def rows_at_least(self, name: str, value: float) -> np.ndarray:
+        """Rows where a stored fact is at least `value` (never NaN ones), found once a year:
+        the ladders of several clauses and the engine's memory all start from them."""
+        key = (name, value)
+        if key not in self._at_least:
+            self._at_least[key] = np.flatnonzero(self.table.column(name) >= value)
+        return self._at_least[key]
 
     def _previous(self, rows: np.ndarray, memory: np.ndarray) -> np.ndarray:
         firms = self.table.firm[rows]
