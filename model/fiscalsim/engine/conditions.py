@@ -12,6 +12,7 @@ from fiscalsim.rules.schema import (
     Condition,
     PerPerson,
     Rate,
+    Rule,
     TieredFirstReach,
 )
 
@@ -52,6 +53,29 @@ def _requires_positive(condition: Condition) -> bool:
     )
 
 
+def _variant_rows(rule: Rule, view: FactView) -> np.ndarray | None:
+    """Rows where some variant of the amount might hold, when each variant needs a stored fact
+    to be positive (an event, say): a row where no variant holds is paid nothing. None when
+    that cannot be told cheaply."""
+    variants = getattr(rule.amount, "variants", None)
+    if not variants:
+        return None
+    union: np.ndarray = np.zeros(0, dtype=np.int64)
+    for variant in variants:
+        found = next(
+            (
+                rows
+                for c in variant.when
+                if _requires_positive(c) and (rows := view.nonzero_rows(c.subject)) is not None
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        union = np.union1d(union, found)
+    return union
+
+
 def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
     """Rows that could possibly qualify, found cheaply from the sparsest necessary fact."""
     rule = compiled.rule
@@ -65,8 +89,7 @@ def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
     elif isinstance(amount, BandedQuantity):
         needed.append(amount.quantity)
     rows: np.ndarray | None = None
-    for name in needed:
-        found = view.nonzero_rows(name)
+    for found in [view.nonzero_rows(name) for name in needed] + [_variant_rows(rule, view)]:
         if found is None:
             continue
         rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
