@@ -149,14 +149,28 @@ class EventDrawer:
         self.picked: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(0, dtype=np.int64))
 
     def _eligible(
-        self, process: EventProcess, year: int, block: CityBlock, busy: dict[str, np.ndarray]
+        self,
+        process: EventProcess,
+        year: int,
+        block: CityBlock,
+        busy: dict[str, np.ndarray],
+        in_place: dict[bytes, np.ndarray],
     ) -> np.ndarray:
+        """Rows that may receive the process's events, in row order. The rows of each set of
+        places and classes are found once per block and year (`in_place`): many processes share
+        one, and each test then reads only those rows."""
         facts = block.facts
-        ok = self.place_ok[process.name][block.place_class]
+        place_ok = self.place_ok[process.name]
+        key = place_ok.tobytes()
+        if key not in in_place:
+            in_place[key] = np.flatnonzero(place_ok[block.place_class])
+        candidates = in_place[key]
         if process.max_firm_age_years is not None:
-            ok &= (year - facts["founded_year"]) <= process.max_firm_age_years
+            age = year - facts["founded_year"][candidates]
+            candidates = candidates[age <= process.max_firm_age_years]
         for condition in process.eligible:
-            values = facts[condition.subject]
+            values = facts[condition.subject][candidates]
+            ok = np.ones(candidates.size, dtype=bool)
             for test, compare in (
                 (condition.at_least, np.greater_equal),
                 (condition.more_than, np.greater),
@@ -166,10 +180,10 @@ class EventDrawer:
             ):
                 if test is not None:
                     ok &= compare(values, test)
+            candidates = candidates[ok]
         for name in process.draws:
             if name in busy:
-                ok &= ~busy[name]
-        candidates = np.flatnonzero(ok)
+                candidates = candidates[~busy[name][candidates]]
         picked = self.picked[process.name]
         if process.once_per_firm and picked.size and candidates.size:
             keys = block.key[candidates]
@@ -191,6 +205,7 @@ class EventDrawer:
         """This year's events of every process, as sparse columns over the block's rows."""
         columns: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
         busy: dict[str, np.ndarray] = {}
+        in_place: dict[bytes, np.ndarray] = {}
         slot = np.full(int(block.replicates.max(initial=0)) + 1, -1, dtype=np.int64)
         slot[block.replicates] = np.arange(block.replicates.size)
         for process in self.processes:
@@ -199,7 +214,7 @@ class EventDrawer:
             counts = self._counts(process, year, block)
             if counts is None:
                 continue
-            candidates = self._eligible(process, year, block, busy)
+            candidates = self._eligible(process, year, block, busy, in_place)
             if candidates.size == 0:
                 continue
             weights = (
