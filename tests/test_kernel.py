@@ -62,13 +62,16 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
     national, by_class = rng.normal(0, 0.02, 4), rng.normal(0, 0.05, (2, 4, 6))
     order = rng.permutation(n)
     counter = firm_counter(replicate, serial)
+    year, key_city = 2030, 10**7  # the pass makes the counter from the key, the age from the year
+    key = replicate.astype(np.int64) * 10**9 + city.astype(np.int64) * key_city + serial
     keep, grown = exit_and_grow(
         StepParameters.of(exit_spec, growth),
         order,
-        counter,
+        year,
+        key,
+        (year - age).astype(np.int32),
         city,
         klass,
-        age,
         revenue,
         *states,
         location,

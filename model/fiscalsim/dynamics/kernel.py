@@ -2,7 +2,8 @@
 
 For each firm, in run order, the pass draws its exit uniform and its growth uniform from the
 keyed generator (numerics.keyed_uniform of the (seed, city, year, component) state and the
-firm's (replicate, serial number) counter), applies the exit hazard and, for a survivor, the
+firm's (replicate, serial number) counter, made in the pass from its key as
+streams.firm_counter makes it), applies the exit hazard and, for a survivor, the
 year's ln-growth, and writes the survivor's row and new revenue. The NumPy version needed about
 fifteen passes and as many temporary arrays for the same work. Numba compiles the pass once and
 caches the machine code on disk (`cache=True`).
@@ -24,6 +25,7 @@ from numba import njit
 
 from fiscalsim.dynamics import numerics
 from fiscalsim.dynamics.growth import _age_multiplier, _shape, log_mgf
+from fiscalsim.population.synthesis import KEY_CITY
 from fiscalsim.scenario import Exit, Growth
 
 MAX_AGE = 200  # ages beyond this take the last band's multiplier (firm ages are far below)
@@ -81,10 +83,11 @@ class StepParameters:
 def exit_and_grow(
     p: StepParameters,
     order: np.ndarray,
-    counter: np.ndarray,
+    year: int,
+    key: np.ndarray,
+    founded_year: np.ndarray,
     city: np.ndarray,
     industry_class: np.ndarray,
-    age: np.ndarray,
     revenue_wan: np.ndarray,
     exit_state: np.ndarray,
     growth_state: np.ndarray,
@@ -95,7 +98,8 @@ def exit_and_grow(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows (into the arrays) of the firms that survive, in `order`, and their new revenues.
 
-    `counter` is each firm's keyed-draw counter, `exit_state`/`growth_state` the generator state
+    A firm's serial number is `key % KEY_CITY` and its age `year - founded_year`; its counter
+    is (replicate << 40) | serial, as streams.firm_counter. `exit_state`/`growth_state` the generator state
     of each city this year, `location[city, class]` the ln-growth location (growth.drift_table),
     `national[replicate]` and `by_class[city, replicate, class]` the common shocks.
     """
@@ -108,10 +112,11 @@ def exit_and_grow(
     grown = np.empty(order.size)
     n = _step(
         order,
-        counter,
+        year,
+        key,
+        founded_year,
         city,
         industry_class,
-        age,
         revenue_wan,
         exit_state,
         growth_state,
@@ -143,10 +148,11 @@ def exit_and_grow(
 @njit(cache=True)
 def _step(
     order: np.ndarray,
-    counter: np.ndarray,
+    year: int,
+    key: np.ndarray,
+    founded_year: np.ndarray,
     city: np.ndarray,
     industry_class: np.ndarray,
-    age: np.ndarray,
     revenue_wan: np.ndarray,
     exit_state: np.ndarray,
     growth_state: np.ndarray,
@@ -175,21 +181,22 @@ def _step(
     n = 0
     last_band = hazard_by_age.size - 1
     log_reference, log_s0 = math.log(size_reference_wan), math.log(s0_wan)
+    by_size = size_gamma != 0 or math.isnan(spread)  # else no power law needs ln revenue
     for j in range(order.size):
         i = order[j]
         c = city[i]
-        a = age[i]
+        a = year - founded_year[i]
+        r = replicate[i]
+        counter = (np.uint64(r) << np.uint64(40)) | np.uint64(key[i] % KEY_CITY)
         revenue = revenue_wan[i]
         chance = hazard_by_age[min(max(a, 0), last_band)]
-        log_size = math.log(max(revenue, 1e-9))  # shared by the exit and spread power laws
+        log_size = math.log(max(revenue, 1e-9)) if by_size else 0.0  # shared by both power laws
         if size_gamma != 0:
             modifier = math.exp(-size_gamma * (log_size - log_reference))
             chance = min(chance * max(modifier, size_multiplier_min), 1.0)
-        if numerics.keyed_uniform(exit_state[c], counter[i]) < chance:
+        if numerics.keyed_uniform(exit_state[c], counter) < chance:
             continue
-        own = numerics.unit_shock(
-            laplace, clip, numerics.keyed_uniform(growth_state[c], counter[i])
-        )
+        own = numerics.unit_shock(laplace, clip, numerics.keyed_uniform(growth_state[c], counter))
         s, m = spread, lmgf
         if math.isnan(s):
             s = sigma0 * math.exp(-beta * (log_size - log_s0))
@@ -198,7 +205,6 @@ def _step(
             at = min(int(x), mgf_table.size - 2)
             m = mgf_table[at] + (x - at) * (mgf_table[at + 1] - mgf_table[at])
         k = industry_class[i]
-        r = replicate[i]
         common = national[r] + by_class[c, r, k]
         step = location[c, k] - m + common + s * own
         keep[n] = i

@@ -228,10 +228,11 @@ class World:
         keep, revenue = exit_and_grow(
             self.step_parameters,
             self.run_order(),
-            firm_counter(firms.replicate, firms.key % KEY_CITY),
+            year,
+            firms.key,
+            firms.founded_year,
             firms.city,
             firms.industry_class,
-            year - firms.founded_year,
             firms.revenue_wan,
             self.city_states(year, "exit"),
             self.city_states(year, "growth"),
