@@ -19,6 +19,7 @@ import numpy as np
 from fiscalsim.dynamics import draws
 from fiscalsim.dynamics.sampling import sample_groups
 from fiscalsim.errors import InputError
+from fiscalsim.population.synthesis import KEY_CITY
 from fiscalsim.rules.book import RuleBook, rule_facts
 from fiscalsim.scenario import Amount, EventProcess
 from fiscalsim.simulation.streams import firm_counter, named_uniforms
@@ -105,9 +106,8 @@ class CityBlock:
     """The firms of one city in a batch: facts by row, and who each row is."""
 
     facts: dict[str, np.ndarray]
-    key: np.ndarray  # firm keys (unique in the batch)
+    key: np.ndarray  # firm keys (unique in the batch); key % KEY_CITY is the serial number
     replicate: np.ndarray
-    serial: np.ndarray  # serial number within the firm's replicate and city
     replicates: np.ndarray  # the batch's replicates
 
     @cached_property
@@ -233,7 +233,7 @@ class EventDrawer:
             ]
             if chosen.size == 0:
                 continue
-            chosen_counter = firm_counter(block.replicate[chosen], block.serial[chosen])
+            chosen_counter = firm_counter(block.replicate[chosen], block.key[chosen] % KEY_CITY)
             for name, value in process.sets.items():
                 columns[name].append((chosen, np.full(chosen.size, value)))
             for name, amount in process.draws.items():

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from fiscalsim.arrays import scatter_add
 from fiscalsim.engine import FactTable, YearAwards
 from fiscalsim.rules.book import RuleBook
 
@@ -102,21 +101,16 @@ class Collector:
         if table.year > self.start_year:
             self.firm_years += table.n
         if table.year > self.start_year and self.thresholds.size:
-            revenue = table.dense["revenue_wan"]
-            before = table.dense["prior_max_revenue_wan"]
-            rising = np.flatnonzero((revenue >= self.thresholds[0]) & (before < revenue))
-            crossed = (before[rising, None] < self.thresholds) & (
-                revenue[rising, None] >= self.thresholds
+            add_crossings(
+                self.crossings,
+                table.year - self.start_year,
+                self.slot_of,
+                table.group,
+                table.location,
+                table.dense["revenue_wan"],
+                table.dense["prior_max_revenue_wan"],
+                self.thresholds,
             )
-            hit, tier = np.nonzero(crossed)
-            hit = rising[hit]
-            if hit.size:
-                slots = self.slot_of[table.group[hit]]
-                scatter_add(
-                    self.crossings,
-                    (slots, table.year - self.start_year, table.location[hit], tier),
-                    1.0,
-                )
         if self.panel_replicate is not None and self.panel_replicate in self.replicates:
             self.panel_rows.append(self._panel(table, keys))
 
@@ -191,3 +185,28 @@ def add_population(
         stats[s, offset, place, cls, 1] += revenue_wan[i]
         if revenue_wan[i] >= above_scale_wan:
             stats[s, offset, place, cls, 2] += 1.0
+
+
+@njit(cache=True)
+def add_crossings(
+    crossings: np.ndarray,
+    offset: int,
+    slot_of: np.ndarray,
+    group: np.ndarray,
+    location: np.ndarray,
+    revenue_wan: np.ndarray,
+    prior_max_wan: np.ndarray,
+    thresholds_wan: np.ndarray,
+) -> None:
+    """crossings[slot, offset, place, tier] += 1 for each tier a firm reaches for the first time
+    this year (its highest revenue before stays below the threshold, this year's is at or
+    above it); a firm with no known past (NaN) crosses nothing. One pass over the rows."""
+    lowest = thresholds_wan[0]
+    for i in range(revenue_wan.size):
+        revenue, before = revenue_wan[i], prior_max_wan[i]
+        if not (revenue >= lowest and before < revenue):
+            continue
+        s, place = slot_of[group[i]], location[i]
+        for k in range(thresholds_wan.size):
+            if before < thresholds_wan[k] and revenue >= thresholds_wan[k]:
+                crossings[s, offset, place, k] += 1.0

@@ -78,9 +78,3 @@ class FirmArrays:
     def order(self, n_replicates: int) -> np.ndarray:
         """Stable order by (city, replicate)."""
         return np.argsort(self.city.astype(np.int64) * n_replicates + self.replicate, kind="stable")
-
-    def blocks(self, n_cities: int, n_replicates: int) -> np.ndarray:
-        """Start offsets of each (city, replicate) run, shape (n_cities * n_replicates + 1,)."""
-        code = self.city.astype(np.int64) * n_replicates + self.replicate
-        counts = np.bincount(code, minlength=n_cities * n_replicates)
-        return np.concatenate([[0], np.cumsum(counts)])

@@ -123,10 +123,10 @@ class World:
             self.firms.take(np.flatnonzero(first)), list(model.plans), registry, self.scenario
         )
         # Each city's engine memory has a row per firm ever seen (its slot), given in run order.
-        blocks = self.blocks()
+        city_rows = self.city_rows()
         self.next_slot = np.zeros(len(model.plans), dtype=np.int64)
         for plan in model.plans:
-            rows = self._city_rows(plan.city_index, blocks)
+            rows = city_rows[plan.city_index]
             self.firms.slot[rows] = np.arange(rows.stop - rows.start)
             self.next_slot[plan.city_index] = rows.stop - rows.start
         self.responder = responder(self)  # issue 12: None unless responses are active
@@ -208,12 +208,12 @@ class World:
         return national, by_class
 
     # -- steps -------------------------------------------------------------------------
-    def blocks(self) -> np.ndarray:
-        return self.firms.blocks(len(self.model.plans), self.model.n_replicates_total)
-
-    def _city_rows(self, city: int, blocks: np.ndarray) -> slice:
-        n_rep = self.model.n_replicates_total
-        return slice(int(blocks[city * n_rep]), int(blocks[(city + 1) * n_rep]))
+    def city_rows(self) -> list[slice]:
+        """Each city's rows; the rows are in run order (by city, then replicate), so two binary
+        searches a city find them, not a count over every firm."""
+        cities = np.arange(len(self.model.plans) + 1, dtype=self.firms.city.dtype)
+        bounds = np.searchsorted(self.firms.city, cities).tolist()
+        return [slice(bounds[c], bounds[c + 1]) for c in range(len(self.model.plans))]
 
     def step(self, year: int) -> None:
         """Exit, then growth of the survivors (one compiled pass, dynamics/kernel.py): each firm
@@ -292,9 +292,9 @@ class World:
         }
 
     def evaluate_awards(self, year: int, events_on: bool) -> None:
-        blocks = self.blocks()
+        rows_of_city = self.city_rows()
         for plan in self.model.plans:
-            city_rows = self._city_rows(plan.city_index, blocks)
+            city_rows = rows_of_city[plan.city_index]
             if city_rows.stop == city_rows.start:
                 continue
             facts = self.facts(city_rows, year)
@@ -303,7 +303,6 @@ class World:
                 facts=facts,
                 key=self.firms.key[city_rows],
                 replicate=self.firms.replicate[city_rows],
-                serial=self.firms.key[city_rows] % KEY_CITY,
                 replicates=np.asarray(self.replicates, dtype=np.int64),
             )
             sparse = [g.drawer.draw(year, block) if events_on else {} for g in groups]
