@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 
 @dataclass
@@ -45,21 +46,53 @@ class RuleHistory:
         return np.where(self.firms[position] == firms, self.paid_wan[position], 0.0)
 
     def add(self, firms: np.ndarray, amounts_wan: np.ndarray, year: int) -> None:
+        """Record one year's awards: the sorted record and the new firms are merged in one
+        pass (a firm's amounts add in the order paid), not sorted again with the whole record."""
         if firms.size == 0:
             return
-        all_years = np.concatenate([self.first_year, np.full(firms.size, year, dtype=np.int32)])
-        all_firms = np.concatenate([self.firms, firms])
-        all_counts = np.concatenate([self.counts, np.ones(firms.size, dtype=np.int32)])
-        all_paid = np.concatenate([self.paid_wan, amounts_wan])
-        unique, inverse = np.unique(all_firms, return_inverse=True)
-        first = np.full(unique.size, np.iinfo(np.int32).max, dtype=np.int32)
-        np.minimum.at(first, inverse, all_years)
-        self.first_year = first
-        self.firms = unique
-        self.counts = np.bincount(inverse, weights=all_counts, minlength=unique.size).astype(
-            np.int32
+        order = np.argsort(firms, kind="stable")
+        self.firms, self.counts, self.paid_wan, self.first_year = _merge(
+            self.firms,
+            self.counts,
+            self.paid_wan,
+            self.first_year,
+            firms[order].astype(np.int64),
+            amounts_wan[order].astype(np.float64),
+            year,
         )
-        self.paid_wan = np.bincount(inverse, weights=all_paid, minlength=unique.size)
+
+
+@njit(cache=True)
+def _merge(
+    firms: np.ndarray,
+    counts: np.ndarray,
+    paid_wan: np.ndarray,
+    first_year: np.ndarray,
+    new_firms: np.ndarray,
+    new_wan: np.ndarray,
+    year: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The record (sorted unique firms) with sorted new awards of `year` merged in."""
+    size = firms.size + new_firms.size
+    out_firms = np.empty(size, dtype=np.int64)
+    out_counts = np.empty(size, dtype=np.int32)
+    out_paid = np.empty(size)
+    out_first = np.empty(size, dtype=np.int32)
+    i = j = n = 0
+    while i < firms.size or j < new_firms.size:
+        if j == new_firms.size or (i < firms.size and firms[i] <= new_firms[j]):
+            firm, count, paid, first = firms[i], counts[i], paid_wan[i], first_year[i]
+            i += 1
+        else:
+            firm, count, paid, first = new_firms[j], 0, 0.0, year
+        while j < new_firms.size and new_firms[j] == firm:
+            count += 1
+            paid += new_wan[j]
+            first = min(first, year)
+            j += 1
+        out_firms[n], out_counts[n], out_paid[n], out_first[n] = firm, count, paid, first
+        n += 1
+    return out_firms[:n], out_counts[:n], out_paid[:n], out_first[:n]
 
 
 # Each per-firm array and the value it holds for a firm the engine has never seen.
