@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
 
 ROUNDS = 32
 
@@ -37,14 +38,15 @@ def sample_groups(
     (its replicate) that keys its draws; `labels[g] < 2**24`.
     """
     n_groups = counts.size
-    sizes = np.bincount(group, minlength=n_groups)
+    sizes, positive, running = _group_tables(
+        group, np.zeros(0) if weights is None else weights.astype(np.float64, copy=False), n_groups
+    )
     ends = np.cumsum(sizes)
     starts = ends - sizes
     want = np.minimum(counts, sizes)
     if weights is not None:
-        positive = np.bincount(group[weights > 0], minlength=n_groups)
         want = np.minimum(want, positive)  # a firm of weight 0 is never drawn (as NumPy)
-    cumulative = np.cumsum(weights, dtype=np.float64) if weights is not None else None
+    cumulative = running if weights is not None else None
     accepted = np.zeros(0, dtype=np.int64)
     dense = want * 2 > sizes
     pending = _events(want, ~dense)
@@ -75,6 +77,27 @@ def sample_groups(
             accepted, _race(group, need, weights, accepted, uniforms, labels, starts)
         )
     return accepted
+
+
+@njit(cache=True)
+def _group_tables(
+    group: np.ndarray, weights: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates per group, those of positive weight, and the running sum of the weights (as
+    np.cumsum adds them, one after another), in one pass; no weights: the last two are empty."""
+    sizes = np.zeros(n_groups, dtype=np.int64)
+    positive = np.zeros(n_groups, dtype=np.int64)
+    running = np.empty(weights.size)
+    total = 0.0
+    for i in range(group.size):
+        g = group[i]
+        sizes[g] += 1
+        if weights.size:
+            total += weights[i]
+            running[i] = total
+            if weights[i] > 0:
+                positive[g] += 1
+    return sizes, positive, running
 
 
 def _events(want: np.ndarray, groups: np.ndarray) -> np.ndarray:
