@@ -15,7 +15,7 @@ import numpy as np
 from fiscalsim.engine.amounts import AmountResult, compute
 from fiscalsim.engine.conditions import candidate_rows, eligible
 from fiscalsim.engine.factview import FactTable, FactView
-from fiscalsim.engine.state import EngineState
+from fiscalsim.engine.state import EngineState, raise_reached
 from fiscalsim.rules.book import CompiledRule, RuleBook
 
 DROPPED_STACKED = 1
@@ -208,19 +208,17 @@ def _remember(
 ) -> None:
     table = view.table
     firms = table.firms
-    levels: dict[tuple[str, tuple[float, ...]], tuple[np.ndarray, np.ndarray]] = {}
     for compiled in rules:  # tiers reached: only rows at or above a ladder's first rung move
         if compiled.ladder < 0:
             continue
         fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
-        key = (fact, tuple(compiled.thresholds_wan))
-        if key not in levels:
-            high = view.rows_at_least(fact, float(compiled.thresholds_wan[0]))
-            now = np.searchsorted(compiled.thresholds_wan, table.raw(fact, high), side="right")
-            levels[key] = (table.firm[high], now.astype(np.uint8))
-        at, now = levels[key]
-        memory = state.reached_tiers[compiled.ladder]
-        memory[at] = np.maximum(memory[at], now)
+        raise_reached(
+            state.reached_tiers[compiled.ladder],
+            table.firm,
+            table.column(fact),
+            view.rows_at_least(fact, float(compiled.thresholds_wan[0])),
+            compiled.thresholds_wan,
+        )
     for rule_index in np.unique(awards.rule):
         mine = awards.rule == rule_index
         granted_firms = table.firm[awards.row[mine]]

@@ -150,3 +150,23 @@ class EngineState:
 
     def rule_history(self, rule_index: int) -> RuleHistory:
         return self.history.setdefault(rule_index, RuleHistory())
+
+
+@njit(cache=True)
+def raise_reached(
+    reached: np.ndarray,
+    firm: np.ndarray,
+    values: np.ndarray,
+    rows: np.ndarray,
+    thresholds: np.ndarray,
+) -> None:
+    """reached[firm] rises to the number of thresholds at or below the firm's value this year
+    (never falls), for the given rows: one pass, not a search, a gather and a scatter."""
+    for i in range(rows.size):
+        value = values[rows[i]]
+        level = 0
+        while level < thresholds.size and value >= thresholds[level]:
+            level += 1
+        f = firm[rows[i]]
+        if level > reached[f]:
+            reached[f] = level
