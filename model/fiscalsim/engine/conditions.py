@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fiscalsim.engine.factview import FactView
+from fiscalsim.engine.state import beyond_reached
 from fiscalsim.rules.book import CompiledRule
 from fiscalsim.rules.schema import (
     BandedQuantity,
@@ -103,7 +104,18 @@ def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
     where = (
         compiled.location_ok[table.location[rows]] & compiled.class_ok[table.industry_class[rows]]
     )
-    return rows[where]
+    rows = rows[where]
+    if isinstance(amount, TieredFirstReach) and table.has(amount.fact):  # only a new tier pays
+        rows = rows[
+            beyond_reached(
+                view.state.reached_tiers[compiled.ladder],
+                table.firm,
+                table.column(amount.fact),
+                rows,
+                compiled.thresholds_wan,
+            )
+        ]
+    return rows
 
 
 def eligible(compiled: CompiledRule, view: FactView, rows: np.ndarray) -> np.ndarray:

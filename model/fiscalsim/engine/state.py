@@ -170,3 +170,23 @@ def raise_reached(
         f = firm[rows[i]]
         if level > reached[f]:
             reached[f] = level
+
+
+@njit(cache=True)
+def beyond_reached(
+    reached: np.ndarray,
+    firm: np.ndarray,
+    values: np.ndarray,
+    rows: np.ndarray,
+    thresholds: np.ndarray,
+) -> np.ndarray:
+    """True at the rows whose value this year passes more thresholds than the firm has reached
+    (the only rows a first-reach ladder can pay); an unknown (NaN) value passes none."""
+    out = np.zeros(rows.size, dtype=np.bool_)
+    for i in range(rows.size):
+        value = values[rows[i]]
+        level = 0
+        while level < thresholds.size and value >= thresholds[level]:
+            level += 1
+        out[i] = level > reached[firm[rows[i]]]
+    return out
