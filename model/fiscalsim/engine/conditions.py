@@ -110,7 +110,7 @@ def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
             beyond_reached(
                 view.state.reached_tiers[compiled.ladder],
                 table.firm,
-                table.column(amount.fact),
+                table.raw(amount.fact, rows),
                 rows,
                 compiled.thresholds_wan,
             )

@@ -212,11 +212,12 @@ def _remember(
         if compiled.ladder < 0:
             continue
         fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
+        high = view.rows_at_least(fact, float(compiled.thresholds_wan[0]))
         raise_reached(
             state.reached_tiers[compiled.ladder],
             table.firm,
-            table.column(fact),
-            view.rows_at_least(fact, float(compiled.thresholds_wan[0])),
+            table.raw(fact, high),
+            high,
             compiled.thresholds_wan,
         )
     for rule_index in np.unique(awards.rule):

@@ -161,9 +161,9 @@ def raise_reached(
     thresholds: np.ndarray,
 ) -> None:
     """reached[firm] rises to the number of thresholds at or below the firm's value this year
-    (never falls), for the given rows: one pass, not a search, a gather and a scatter."""
+    (values[i], of row rows[i]; never falls): one pass, not a search, a gather and a scatter."""
     for i in range(rows.size):
-        value = values[rows[i]]
+        value = values[i]
         level = 0
         while level < thresholds.size and value >= thresholds[level]:
             level += 1
@@ -180,11 +180,11 @@ def beyond_reached(
     rows: np.ndarray,
     thresholds: np.ndarray,
 ) -> np.ndarray:
-    """True at the rows whose value this year passes more thresholds than the firm has reached
-    (the only rows a first-reach ladder can pay); an unknown (NaN) value passes none."""
+    """True at the rows whose value this year (values[i], of row rows[i]) passes more thresholds
+    than the firm has reached: the only rows a first-reach ladder can pay. NaN passes none."""
     out = np.zeros(rows.size, dtype=np.bool_)
     for i in range(rows.size):
-        value = values[rows[i]]
+        value = values[i]
         level = 0
         while level < thresholds.size and value >= thresholds[level]:
             level += 1
