@@ -200,13 +200,14 @@ def add_crossings(
 ) -> None:
     """crossings[slot, offset, place, tier] += 1 for each tier a firm reaches for the first time
     this year (its highest revenue before stays below the threshold, this year's is at or
-    above it); a firm with no known past (NaN) crosses nothing. One pass over the rows."""
+    above it); a firm with no known past (NaN) crosses nothing. One pass over the rows; the
+    thresholds are sorted, so the tiers crossed run from the first one above `before`."""
     lowest = thresholds_wan[0]
     for i in range(revenue_wan.size):
         revenue, before = revenue_wan[i], prior_max_wan[i]
         if not (revenue >= lowest and before < revenue):
             continue
-        s, place = slot_of[group[i]], location[i]
-        for k in range(thresholds_wan.size):
-            if before < thresholds_wan[k] and revenue >= thresholds_wan[k]:
-                crossings[s, offset, place, k] += 1.0
+        k = np.searchsorted(thresholds_wan, before, side="right")  # the first tier above before
+        while k < thresholds_wan.size and revenue >= thresholds_wan[k]:
+            crossings[slot_of[group[i]], offset, location[i], k] += 1.0
+            k += 1
