@@ -1,0 +1,146 @@
+"""The compiled one-pass helpers give, to the last bit, what the NumPy code they replaced gave.
+
+Each case below states the NumPy formula the helper replaced and checks the helper against it on
+random data with the awkward cases in it: repeated firms, unknown (NaN) values, values exactly on a
+threshold, empty inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fiscalsim.dynamics.sampling import _group_tables
+from fiscalsim.engine.state import RuleHistory, beyond_reached, raise_reached
+from fiscalsim.population.calibration_report import _group_sums
+from fiscalsim.simulation.collect import add_crossings
+
+THRESHOLDS = np.array([1000.0, 5000.0, 10000.0, 50000.0])
+
+
+def _values(rng: np.random.Generator, n: int) -> np.ndarray:
+    values = np.exp(rng.normal(7.5, 1.5, n))
+    values[rng.random(n) < 0.05] = np.nan
+    on = rng.random(n) < 0.05
+    values[on] = rng.choice(THRESHOLDS, int(on.sum()))  # exactly on a threshold
+    return values
+
+
+def _levels(values: np.ndarray) -> np.ndarray:
+    found = np.searchsorted(THRESHOLDS, values, side="right")
+    return np.where(np.isnan(values), 0, found)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ladder_passes_equal_searchsorted(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 2000
+    firm = rng.permutation(n * 2)[:n].astype(np.int64)  # each row a different firm
+    values = _values(rng, n)
+    reached = rng.integers(0, 5, n * 2).astype(np.uint8)
+    rows = np.sort(rng.choice(n, n // 2, replace=False)).astype(np.int64)
+
+    expected_beyond = _levels(values[rows]) > reached[firm[rows]]
+    got = beyond_reached(reached, firm, values[rows], rows, THRESHOLDS)
+    assert np.array_equal(got, expected_beyond)
+
+    expected = reached.copy()
+    at = firm[rows]
+    expected[at] = np.maximum(expected[at], _levels(values[rows]).astype(np.uint8))
+    raise_reached(reached, firm, values[rows], rows, THRESHOLDS)
+    assert np.array_equal(reached, expected)
+
+
+def _old_add(
+    history: RuleHistory, firms: np.ndarray, amounts: np.ndarray, year: int
+) -> tuple[np.ndarray, ...]:
+    """RuleHistory.add as it was: np.unique over the whole record and the new awards."""
+    all_years = np.concatenate([history.first_year, np.full(firms.size, year, dtype=np.int32)])
+    all_firms = np.concatenate([history.firms, firms])
+    all_counts = np.concatenate([history.counts, np.ones(firms.size, dtype=np.int32)])
+    all_paid = np.concatenate([history.paid_wan, amounts])
+    unique, inverse = np.unique(all_firms, return_inverse=True)
+    first = np.full(unique.size, np.iinfo(np.int32).max, dtype=np.int32)
+    np.minimum.at(first, inverse, all_years)
+    counts = np.bincount(inverse, weights=all_counts, minlength=unique.size).astype(np.int32)
+    paid = np.bincount(inverse, weights=all_paid, minlength=unique.size)
+    return unique, counts, paid, first
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rule_history_merge_equals_the_unique_and_bincount_it_replaced(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    history = RuleHistory()
+    for year in range(2022, 2031):
+        n = int(rng.integers(0, 300))
+        firms = rng.integers(0, 500, n).astype(np.int64)  # repeats within a year, too
+        amounts = rng.random(n) * 100 + rng.random(n) * 1e-9
+        expected = _old_add(history, firms, amounts, year)
+        history.add(firms, amounts, year)
+        got = (history.firms, history.counts, history.paid_wan, history.first_year)
+        for a, b in zip(got, expected, strict=True):
+            assert a.dtype == b.dtype
+            assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_crossings_equal_the_numpy_formula(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, n_rep, n_places = 5000, 4, 7
+    revenue = _values(rng, n)
+    before = revenue * np.exp(rng.normal(-0.3, 0.5, n))
+    before[rng.random(n) < 0.05] = np.nan
+    group = np.sort(rng.integers(0, n_rep, n)).astype(np.int32)
+    location = rng.integers(0, n_places, n).astype(np.int32)
+    slot_of = np.arange(n_rep, dtype=np.int64)
+
+    expected = np.zeros((n_rep, 3, n_places, THRESHOLDS.size))
+    rising = np.flatnonzero((revenue >= THRESHOLDS[0]) & (before < revenue))
+    crossed = (before[rising, None] < THRESHOLDS) & (revenue[rising, None] >= THRESHOLDS)
+    hit, tier = np.nonzero(crossed)
+    year = np.ones(hit.size, dtype=np.int64)
+    np.add.at(expected, (group[rising[hit]], year, location[rising[hit]], tier), 1.0)
+
+    got = np.zeros_like(expected)
+    add_crossings(got, 1, slot_of, group, location, revenue, before, THRESHOLDS)
+    assert np.array_equal(got, expected)
+    assert got.sum() > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_group_sums_equal_bincounts(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, groups = 20_000, 37
+    inverse = rng.integers(0, groups, n).astype(np.int64)
+    revenue = np.exp(rng.normal(7.0, 1.8, n))
+    above_wan, large_wan = 2000.0, 40000.0
+    above = revenue >= above_wan
+    weights = [
+        np.ones(n),
+        above.astype(np.float64),
+        (revenue >= large_wan).astype(np.float64),
+        revenue,
+        np.where(above, revenue, 0.0),
+    ]
+    got = _group_sums(inverse, groups, revenue, above_wan, large_wan)
+    for k, w in enumerate(weights):
+        assert np.array_equal(got[:, k], np.bincount(inverse, weights=w, minlength=groups))
+    largest = np.full(groups, -np.inf)
+    np.maximum.at(largest, inverse, revenue)
+    assert np.array_equal(got[:, 5], largest)
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+def test_event_group_tables_equal_bincount_and_cumsum(weighted: bool) -> None:
+    rng = np.random.default_rng(11)
+    n, groups = 10_000, 9
+    group = np.sort(rng.integers(0, groups - 1, n)).astype(np.int64)  # the last group is empty
+    weights = np.exp(rng.normal(6, 2, n))
+    weights[rng.random(n) < 0.1] = 0.0
+    sizes, positive, running = _group_tables(group, weights if weighted else np.zeros(0), groups)
+    assert np.array_equal(sizes, np.bincount(group, minlength=groups))
+    if weighted:
+        assert np.array_equal(positive, np.bincount(group[weights > 0], minlength=groups))
+        assert np.array_equal(running, np.cumsum(weights, dtype=np.float64))
+    else:
+        assert running.size == 0
