@@ -14,6 +14,7 @@ from fiscalsim.dynamics.sampling import _group_tables
 from fiscalsim.engine.state import RuleHistory, beyond_reached, raise_reached
 from fiscalsim.population.calibration_report import _group_sums
 from fiscalsim.simulation.collect import add_crossings
+from fiscalsim.simulation.streams import keyed_uniforms, named_uniforms, stream_state
 
 THRESHOLDS = np.array([1000.0, 5000.0, 10000.0, 50000.0])
 
@@ -144,3 +145,17 @@ def test_event_group_tables_equal_bincount_and_cumsum(weighted: bool) -> None:
         assert np.array_equal(running, np.cumsum(weights, dtype=np.float64))
     else:
         assert running.size == 0
+
+
+def test_named_uniforms_equal_the_numpy_generator() -> None:
+    """streams.named_uniforms (one compiled pass) against keyed_uniforms (the NumPy form), for
+    counters of any shape, and the remembered stream states against fresh ones."""
+    counters = np.arange(0, 3 * 2**40, 2**38 + 12345, dtype=np.int64).reshape(3, -1)
+    state = stream_state(7, "ganzhou", 2024, "entry", "03")
+    expected = keyed_uniforms(
+        np.full(counters.shape, state, dtype=np.uint64), counters.astype(np.uint64)
+    )
+    got = named_uniforms(7, ("ganzhou", 2024, "entry", "03"), counters)
+    assert got.shape == counters.shape
+    assert np.array_equal(got, expected)
+    assert stream_state(7, "ganzhou", 2024) == stream_state.__wrapped__(7, "ganzhou", 2024)

@@ -30,6 +30,26 @@ def summary_stats(values: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
     return {f"{prefix}_{k}": v for k, v in statistics(np.moveaxis(values, 0, -1)).items()}
 
 
+def many_summary_stats(
+    parts: Sequence[tuple[str, np.ndarray]], columns: dict[str, list[Any]]
+) -> None:
+    """`summary_stats` of many (prefix, values) pairs of one shape, appended to `columns`: the
+    percentiles in one call over all of them (a call each took 0.5 ms; the same order
+    statistics), each mean as `summary_stats` takes it."""
+    if not parts:
+        return
+    if parts[0][1].shape[0] == 0:  # no replicates: summary_stats' NaNs
+        for prefix, values in parts:
+            for key, column in summary_stats(values, prefix).items():
+                columns[key].append(np.asarray(column))
+        return
+    quantiles = np.percentile(np.stack([v for _, v in parts]), QUANTILES, axis=1)
+    for b, (prefix, values) in enumerate(parts):
+        columns[f"{prefix}_mean"].append(np.asarray(np.moveaxis(values, 0, -1).mean(axis=-1)))
+        for k, level in enumerate(QUANTILES):
+            columns[f"{prefix}_p{level:02d}"].append(quantiles[k, b])
+
+
 Expenditure = dict[str, dict[int, tuple[float, str]]]  # government -> year -> (万元, basis)
 
 
@@ -190,6 +210,7 @@ def population_table(
         units.append((city, [i for i in locations if registry.items[i].parent == city]))
     n_years = population.shape[1]
     columns: dict[str, list[Any]] = defaultdict(list)  # built whole: one frame, not hundreds
+    stats: list[tuple[str, np.ndarray]] = []
     for name, members in units:
         local = population[:, :, members].sum(axis=2)  # [replicate, year, class, metric]
         for code in [*CLASS_CODES, "all"]:
@@ -198,8 +219,8 @@ def population_table(
             columns["year"].append(np.arange(start_year, start_year + n_years))
             columns["industry_class"].append(np.full(n_years, code, dtype=object))
             for metric, label in ((0, "firms"), (1, "revenue_wan"), (2, "above_scale_firms")):
-                for key, values in summary_stats(block[:, :, metric], label).items():
-                    columns[key].append(np.asarray(values))
+                stats.append((label, block[:, :, metric]))
+    many_summary_stats(stats, columns)
     return pd.DataFrame({key: np.concatenate(parts) for key, parts in columns.items()})
 
 
@@ -214,13 +235,14 @@ def crossings_table(
     names = [j.id for j in book.registry.items]
     parts: dict[str, list[Any]] = defaultdict(list)
     n_years = crossings.shape[1] - 1
+    stats: list[tuple[str, np.ndarray]] = []
     for place in locations:
         for t, threshold in enumerate(thresholds):
             parts["jurisdiction"].append(np.full(n_years, names[place], dtype=object))
             parts["year"].append(np.arange(start_year + 1, start_year + 1 + n_years))
             parts["threshold_wan"].append(np.full(n_years, threshold))
-            for key, column in summary_stats(crossings[:, 1:, place, t], "first_crossings").items():
-                parts[key].append(np.asarray(column))
+            stats.append(("first_crossings", crossings[:, 1:, place, t]))
+    many_summary_stats(stats, parts)
     columns = ["jurisdiction", "year", "threshold_wan", "first_crossings_mean"]
     if not parts:
         return pd.DataFrame(columns=columns)

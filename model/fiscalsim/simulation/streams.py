@@ -8,9 +8,12 @@ the same firms and shocks wherever their inputs agree (common random numbers).
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import numpy as np
+
+from fiscalsim.dynamics import numerics
 
 
 def name_key(name: str) -> int:
@@ -62,8 +65,10 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stream_state(seed: int, *names: str | int) -> int:
-    """A 64-bit state from the seed and stable names or numbers."""
+    """A 64-bit state from the seed and stable names or numbers (remembered: the same names
+    recur every block and year, and hashing them in Python costs 30 µs)."""
     state = _mix_int(seed)
     for name in names:
         value = name if isinstance(name, int) else name_key(name)
@@ -87,6 +92,5 @@ def named_uniforms(seed: int, names: tuple[str | int, ...], counters: np.ndarray
     """Uniforms of one named component, one per counter (a replicate, or a firm's counter):
     e.g. named_uniforms(seed, ("ganzhou", 2024, "entry", "03"), replicates)."""
     state = np.uint64(stream_state(seed, *names))
-    return keyed_uniforms(
-        np.full(counters.shape, state, dtype=np.uint64), counters.astype(np.uint64)
-    )
+    flat = np.ascontiguousarray(counters, dtype=np.uint64).reshape(-1)
+    return numerics.keyed_uniforms_of(state, flat).reshape(counters.shape)
