@@ -11,6 +11,8 @@ except the serial numbers of the same replicate's later entrants that year.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from fiscalsim.dynamics import draws
@@ -26,20 +28,14 @@ from fiscalsim.simulation.streams import firm_counter, named_uniforms
 def _attributes(
     segment: Segment,
     size: SizeDistribution,
-    counter: np.ndarray,
-    seed: int,
-    city: str,
+    u: Callable[[str], np.ndarray],
     registry: Registry,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Location, revenue and R&D share of entrants, from draws keyed by their counters."""
-
-    def u(component: str) -> np.ndarray:
-        return named_uniforms(seed, (city, "entrant", component), counter)
-
+    """Location, revenue and R&D share of entrants, from `u(component)`: their keyed uniforms."""
     places = list(segment.county_weights)
     codes = np.array([registry.index[c] for c in places], dtype=np.int32)
     weights = np.array([segment.county_weights[c] for c in places])
-    n = counter.size
+    n = u("size").size
     # Draws a segment cannot use are skipped; each draw has its own key, so none shifts another.
     location = (
         np.full(n, codes[0]) if codes.size == 1 else codes[draws.category(u("location"), weights)]
@@ -78,7 +74,7 @@ def entrants(
         kinds.append(
             ("recruited", entry.recruited.per_year.get(plan.city, {}), entry.recruited.size)
         )
-    pieces: list[FirmArrays] = []
+    drawn: list[tuple[Segment, SizeDistribution, np.ndarray, np.ndarray]] = []
     for kind, counts, size in kinds:
         for segment in plan.segments:
             mean = counts.get(segment.industry_class, 0.0)
@@ -91,26 +87,47 @@ def entrants(
                 continue
             position = np.repeat(np.arange(reps.size), n)
             within = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
-            serial = next_key[position] + within
+            drawn.append(
+                (segment, size or segment.size, reps[position], next_key[position] + within)
+            )
             next_key += n
-            counter = firm_counter(reps[position], serial)
-            location, revenue, rd_share = _attributes(
-                segment, size or segment.size, counter, seed, plan.city, registry
-            )
-            new = FirmArrays(
-                key=reps[position] * KEY_REPLICATE + plan.city_index * KEY_CITY + serial,
-                replicate=reps[position].astype(np.int32),
-                city=np.full(total, plan.city_index, dtype=np.int16),
-                location=location,
-                industry_class=np.full(total, int(segment.industry_class), dtype=np.int8),
-                revenue_wan=revenue,
-                max_revenue_wan=revenue.copy(),
-                founded_year=np.full(total, year, dtype=np.int32),
-                rd_share=rd_share,
-                slot=np.zeros(total, dtype=np.int64),  # given by the simulation
-            )
-            # An entrant joins at the end of its founding year: it first survives age 0.
-            chance = hazard(exit_spec, np.zeros(total, dtype=np.int64), revenue)
-            alive = named_uniforms(seed, (plan.city, "entrant", "exit0"), counter) >= chance
-            pieces.append(new if alive.all() else new.take(np.flatnonzero(alive)))
-    return FirmArrays.concat(pieces) if pieces else FirmArrays()
+    if not drawn:
+        return FirmArrays()
+    # An entrant's draws are keyed by its counter alone, so each component is drawn once for the
+    # entrants of every segment and each segment reads its slice.
+    counter = np.concatenate([firm_counter(r, serial) for _, _, r, serial in drawn])
+    drawn_uniforms: dict[str, np.ndarray] = {}
+
+    def uniforms(component: str) -> np.ndarray:
+        if component not in drawn_uniforms:
+            names = (plan.city, "entrant", component)
+            drawn_uniforms[component] = named_uniforms(seed, names, counter)
+        return drawn_uniforms[component]
+
+    def of_part(part: slice) -> Callable[[str], np.ndarray]:
+        return lambda component: uniforms(component)[part]
+
+    pieces: list[FirmArrays] = []
+    start = 0
+    for segment, size, replicate, serial in drawn:
+        part = slice(start, start + serial.size)
+        start = part.stop
+        location, revenue, rd_share = _attributes(segment, size, of_part(part), registry)
+        total = serial.size
+        new = FirmArrays(
+            key=replicate * KEY_REPLICATE + plan.city_index * KEY_CITY + serial,
+            replicate=replicate.astype(np.int32),
+            city=np.full(total, plan.city_index, dtype=np.int16),
+            location=location,
+            industry_class=np.full(total, int(segment.industry_class), dtype=np.int8),
+            revenue_wan=revenue,
+            max_revenue_wan=revenue.copy(),
+            founded_year=np.full(total, year, dtype=np.int32),
+            rd_share=rd_share,
+            slot=np.zeros(total, dtype=np.int64),  # given by the simulation
+        )
+        # An entrant joins at the end of its founding year: it first survives age 0.
+        chance = hazard(exit_spec, np.zeros(total, dtype=np.int64), revenue)
+        alive = uniforms("exit0")[part] >= chance
+        pieces.append(new if alive.all() else new.take(np.flatnonzero(alive)))
+    return FirmArrays.concat(pieces)
