@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from fiscalsim.dynamics.numerics import keyed_uniform, ndtri, poisson_inverse
+from fiscalsim.engine.state import tiers_reached
 from fiscalsim.simulation.streams import stream_state
 
 FIRMS, LOG_MEAN, LOG_SD = 10_000, 5.0, 1.2  # scenarios/benchmark.yaml
@@ -25,14 +26,6 @@ HAZARD, DRIFT, SIGMA, ENTRY = 0.06, 0.05, 0.35, 600.0
 THRESHOLDS = np.array([1000.0, 5000.0, 10000.0])
 AMOUNTS = np.array([20.0, 50.0, 100.0])
 START, HORIZON, SEED = 2021, 2030, 2022
-
-
-@njit(cache=True)
-def _reached(revenue: float, thresholds: np.ndarray) -> int:
-    level = 0
-    while level < thresholds.size and revenue >= thresholds[level]:
-        level += 1
-    return level
 
 
 @njit(cache=True)
@@ -52,7 +45,7 @@ def _replicate(
     for i in range(n):
         counter = np.uint64((replicate << 40) | i)
         revenue[i] = math.exp(LOG_MEAN + LOG_SD * ndtri(keyed_uniform(start_state, counter)))
-        reached[i] = _reached(revenue[i], thresholds)
+        reached[i] = tiers_reached(revenue[i], thresholds)
         serial[i] = i
     next_serial = n
     location = math.log1p(DRIFT) - SIGMA * SIGMA / 2
@@ -65,7 +58,7 @@ def _replicate(
                 continue
             z = ndtri(keyed_uniform(states[y, 1], counter))
             r = revenue[i] * math.exp(location + SIGMA * z)
-            level = _reached(r, thresholds)
+            level = tiers_reached(r, thresholds)
             if level > reached[i]:
                 for t in range(reached[i], level):
                     awards += amounts[t]
@@ -78,7 +71,7 @@ def _replicate(
             counter = np.uint64((replicate << 40) | next_serial)
             r = math.exp(LOG_MEAN + LOG_SD * ndtri(keyed_uniform(states[y, 3], counter)))
             if keyed_uniform(states[y, 2], counter) >= HAZARD:  # survives its founding year
-                revenue[n], reached[n], serial[n] = r, _reached(r, thresholds), next_serial
+                revenue[n], reached[n], serial[n] = r, tiers_reached(r, thresholds), next_serial
                 n += 1
             next_serial += 1
     return awards, firm_years

@@ -153,7 +153,7 @@ class EngineState:
 
 
 @njit(cache=True)
-def _level(value: float, thresholds: np.ndarray) -> int:
+def tiers_reached(value: float, thresholds: np.ndarray) -> int:
     """How many of the (ascending) thresholds the value reaches: searchsorted(side="right"),
     and 0 for NaN."""
     level = 0
@@ -173,7 +173,7 @@ def raise_reached(
     """reached[firm] rises to the number of thresholds at or below the firm's value this year
     (values[i], of row rows[i]; never falls): one pass, not a search, a gather and a scatter."""
     for i in range(rows.size):
-        level = _level(values[i], thresholds)
+        level = tiers_reached(values[i], thresholds)
         f = firm[rows[i]]
         if level > reached[f]:
             reached[f] = level
@@ -191,5 +191,5 @@ def beyond_reached(
     than the firm has reached: the only rows a first-reach ladder can pay. NaN passes none."""
     out = np.zeros(rows.size, dtype=np.bool_)
     for i in range(rows.size):
-        out[i] = _level(values[i], thresholds) > reached[firm[rows[i]]]
+        out[i] = tiers_reached(values[i], thresholds) > reached[firm[rows[i]]]
     return out
