@@ -111,7 +111,9 @@ def main() -> None:
     ).stdout.strip()
     with tempfile.TemporaryDirectory() as scratch:
         earlier = Path(scratch) / "earlier"
-        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(earlier), rev], cwd=REPO)
+        subprocess.run(
+            ["git", "worktree", "add", "-q", "--detach", str(earlier), rev], cwd=REPO, check=True
+        )
         try:
             found = compare({"earlier": earlier, "now": REPO}, Path(scratch) / "out")
         finally:

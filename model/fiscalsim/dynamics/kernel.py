@@ -99,9 +99,10 @@ def exit_and_grow(
     """Rows (into the arrays) of the firms that survive, in `order`, and their new revenues.
 
     A firm's serial number is `key % KEY_CITY` and its age `year - founded_year`; its counter
-    is (replicate << 40) | serial, as streams.firm_counter. `exit_state`/`growth_state` the generator state
-    of each city this year, `location[city, class]` the ln-growth location (growth.drift_table),
-    `national[replicate]` and `by_class[city, replicate, class]` the common shocks.
+    is (replicate << 40) | serial, as streams.firm_counter makes it. `exit_state`/`growth_state`
+    are the generator state of each city this year, `location[city, class]` the ln-growth
+    location (growth.drift_table), `national[replicate]` and `by_class[city, replicate, class]`
+    the common shocks.
     """
     if p.constant_spread:
         spread = float(np.clip(p.sigma0, p.sigma_min, p.sigma_max))

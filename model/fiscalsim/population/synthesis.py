@@ -143,6 +143,6 @@ def initial_population(
             parts.append(block)
     firms = FirmArrays.concat(parts)
     code = firms.city.astype(np.int64) * (max(replicates) + 1) + firms.replicate
-    if bool(np.all(code[1:] >= code[:-1])):  # drawn in (city, replicate) order already
-        return firms, next_key
-    return firms.take(firms.order(max(replicates) + 1)), next_key
+    if not bool(np.all(code[1:] >= code[:-1])):  # drawn in (city, replicate) order, as a rule
+        firms = firms.take(np.argsort(code, kind="stable"))
+    return firms, next_key

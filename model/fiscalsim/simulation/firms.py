@@ -74,7 +74,3 @@ class FirmArrays:
                 for f in fields(FirmArrays)
             }
         )
-
-    def order(self, n_replicates: int) -> np.ndarray:
-        """Stable order by (city, replicate)."""
-        return np.argsort(self.city.astype(np.int64) * n_replicates + self.replicate, kind="stable")
