@@ -13,6 +13,7 @@ from fiscalsim.dynamics import numerics
 from fiscalsim.dynamics.exit import hazard
 from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
 from fiscalsim.scenario import Exit, Growth
+from fiscalsim.simulation.firms import Columns
 from fiscalsim.simulation.streams import firm_counter, keyed_uniforms
 
 GROWTHS = {
@@ -64,18 +65,16 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
     counter = firm_counter(replicate, serial)
     year, key_city = 2030, 10**7  # the pass makes the counter from the key, the age from the year
     key = replicate.astype(np.int64) * 10**9 + city.astype(np.int64) * key_city + serial
+    columns = Columns(key, (year - age).astype(np.int32), city, klass, revenue, replicate)
+    split = n - 3_000  # rows from here on are read from the second set (last year's entrants)
     keep, grown = exit_and_grow(
         StepParameters.of(exit_spec, growth),
         order,
         year,
-        key,
-        (year - age).astype(np.int32),
-        city,
-        klass,
-        revenue,
+        Columns(*(c[:split] for c in columns)),
+        Columns(*(c[split:] for c in columns)),
         *states,
         location,
-        replicate,
         national,
         by_class,
     )

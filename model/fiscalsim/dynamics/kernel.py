@@ -27,6 +27,7 @@ from fiscalsim.dynamics import numerics
 from fiscalsim.dynamics.growth import _age_multiplier, _shape, log_mgf
 from fiscalsim.population.synthesis import KEY_CITY
 from fiscalsim.scenario import Exit, Growth
+from fiscalsim.simulation.firms import Columns
 
 MAX_AGE = 200  # ages beyond this take the last band's multiplier (firm ages are far below)
 MGF_STEP = 1e-4  # grid of spreads on which the log mgf is tabulated (error < 1e-8, tested)
@@ -84,25 +85,23 @@ def exit_and_grow(
     p: StepParameters,
     order: np.ndarray,
     year: int,
-    key: np.ndarray,
-    founded_year: np.ndarray,
-    city: np.ndarray,
-    industry_class: np.ndarray,
-    revenue_wan: np.ndarray,
+    firms: Columns,
+    entering: Columns,
     exit_state: np.ndarray,
     growth_state: np.ndarray,
     location: np.ndarray,
-    replicate: np.ndarray,
     national: np.ndarray,
     by_class: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (into the arrays) of the firms that survive, in `order`, and their new revenues.
+    """Rows of the firms that survive, in `order`, and their new revenues.
 
-    A firm's serial number is `key % KEY_CITY` and its age `year - founded_year`; its counter
-    is (replicate << 40) | serial, as streams.firm_counter makes it. `exit_state`/`growth_state`
-    are the generator state of each city this year, `location[city, class]` the ln-growth
-    location (growth.drift_table), `national[replicate]` and `by_class[city, replicate, class]`
-    the common shocks.
+    Rows index `firms` and, from `firms.key.size` on, `entering` (last year's entrants, not
+    yet copied in: the pass reads them where they are). A firm's serial number is
+    `key % KEY_CITY` and its age `year - founded_year`; its counter is (replicate << 40) |
+    serial, as streams.firm_counter makes it. `exit_state`/`growth_state` are the generator
+    state of each city this year, `location[city, class]` the ln-growth location
+    (growth.drift_table), `national[replicate]` and `by_class[city, replicate, class]` the
+    common shocks.
     """
     if p.constant_spread:
         spread = float(np.clip(p.sigma0, p.sigma_min, p.sigma_max))
@@ -114,15 +113,11 @@ def exit_and_grow(
     n = _step(
         order,
         year,
-        key,
-        founded_year,
-        city,
-        industry_class,
-        revenue_wan,
+        *firms,
+        *entering,
         exit_state,
         growth_state,
         location,
-        replicate,
         national,
         by_class,
         p.hazard_by_age,
@@ -155,10 +150,16 @@ def _step(
     city: np.ndarray,
     industry_class: np.ndarray,
     revenue_wan: np.ndarray,
+    replicate: np.ndarray,
+    key_in: np.ndarray,
+    founded_in: np.ndarray,
+    city_in: np.ndarray,
+    class_in: np.ndarray,
+    revenue_in: np.ndarray,
+    replicate_in: np.ndarray,
     exit_state: np.ndarray,
     growth_state: np.ndarray,
     location: np.ndarray,
-    replicate: np.ndarray,
     national: np.ndarray,
     by_class: np.ndarray,
     hazard_by_age: np.ndarray,
@@ -183,13 +184,17 @@ def _step(
     last_band = hazard_by_age.size - 1
     log_reference, log_s0 = math.log(size_reference_wan), math.log(s0_wan)
     by_size = size_gamma != 0 or math.isnan(spread)  # else no power law needs ln revenue
+    n_old = key.size
     for j in range(order.size):
         i = order[j]
-        c = city[i]
-        a = year - founded_year[i]
-        r = replicate[i]
-        counter = (np.uint64(r) << np.uint64(40)) | np.uint64(key[i] % KEY_CITY)
-        revenue = revenue_wan[i]
+        if i < n_old:
+            c, a, r, k = city[i], year - founded_year[i], replicate[i], industry_class[i]
+            serial, revenue = key[i] % KEY_CITY, revenue_wan[i]
+        else:
+            e = i - n_old
+            c, a, r, k = city_in[e], year - founded_in[e], replicate_in[e], class_in[e]
+            serial, revenue = key_in[e] % KEY_CITY, revenue_in[e]
+        counter = (np.uint64(r) << np.uint64(40)) | np.uint64(serial)
         chance = hazard_by_age[min(max(a, 0), last_band)]
         log_size = math.log(max(revenue, 1e-9)) if by_size else 0.0  # shared by both power laws
         if size_gamma != 0:
@@ -205,7 +210,6 @@ def _step(
             x = s * (1.0 / MGF_STEP)  # linear interpolation in the tabulated log mgf
             at = min(int(x), mgf_table.size - 2)
             m = mgf_table[at] + (x - at) * (mgf_table[at + 1] - mgf_table[at])
-        k = industry_class[i]
         common = national[r] + by_class[c, r, k]
         step = location[c, k] - m + common + s * own
         keep[n] = i

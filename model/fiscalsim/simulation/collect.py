@@ -135,17 +135,17 @@ class Collector:
         return frame
 
     def population(self, world: World, year: int | None = None) -> None:
-        firms = world.firms
         offset = (year if year is not None else self.start_year) - self.start_year
-        add_population(
-            self.population_stats,
-            offset,
-            self.slot_of[firms.replicate],
-            firms.location,
-            firms.industry_class,
-            firms.revenue_wan,
-            float(world.scenario.population.above_scale_wan),
-        )
+        for firms in world.living():  # in row order, entrants last: the sums of one pass
+            add_population(
+                self.population_stats,
+                offset,
+                self.slot_of[firms.replicate],
+                firms.location,
+                firms.industry_class,
+                firms.revenue_wan,
+                float(world.scenario.population.above_scale_wan),
+            )
 
     def result(self) -> dict[str, Any]:
         ledgers = [

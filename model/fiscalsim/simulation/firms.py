@@ -9,8 +9,21 @@ change, so the engine's memory is never moved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
+
+
+class Columns(NamedTuple):
+    """The columns of firm rows the yearly step reads (dynamics/kernel.py)."""
+
+    key: np.ndarray
+    founded_year: np.ndarray
+    city: np.ndarray
+    industry_class: np.ndarray
+    revenue_wan: np.ndarray
+    replicate: np.ndarray
 
 
 @dataclass
@@ -64,7 +77,31 @@ class FirmArrays:
         return copy
 
     def take(self, index: np.ndarray) -> FirmArrays:
-        return FirmArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        """The rows at `index` (int64), each column gathered by one compiled loop: a third
+        faster than NumPy's fancy indexing for the million-row columns of a batch."""
+        return FirmArrays(**{f.name: gather(getattr(self, f.name), index) for f in fields(self)})
+
+    @staticmethod
+    def take_joined(first: FirmArrays, then: FirmArrays, index: np.ndarray) -> FirmArrays:
+        """The rows at `index` of `first` followed by `then`, without copying the two into one
+        (indices from first.n on are rows of `then`)."""
+        return FirmArrays(
+            **{
+                f.name: gather_joined(getattr(first, f.name), getattr(then, f.name), index)
+                for f in fields(FirmArrays)
+            }
+        )
+
+    def columns(self) -> Columns:
+        """The columns the yearly step reads."""
+        return Columns(
+            self.key,
+            self.founded_year,
+            self.city,
+            self.industry_class,
+            self.revenue_wan,
+            self.replicate,
+        )
 
     @staticmethod
     def concat(parts: list[FirmArrays]) -> FirmArrays:
@@ -74,3 +111,67 @@ class FirmArrays:
                 for f in fields(FirmArrays)
             }
         )
+
+
+def gather_joined(first: np.ndarray, then: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """np.concatenate([first, then])[index] without the concatenation."""
+    out = np.empty(index.size, dtype=first.dtype)
+    _gather_joined(first, then, index, out)
+    return out
+
+
+@njit(cache=True)
+def _gather_joined(first: np.ndarray, then: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    n_first = first.size
+    for i in range(index.size):
+        row = index[i]
+        out[i] = first[row] if row < n_first else then[row - n_first]
+
+
+def gather(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[index] (index int64, in range), by a compiled loop."""
+    out = np.empty(index.size, dtype=values.dtype)
+    _gather(values, index, out)
+    return out
+
+
+@njit(cache=True)
+def _gather(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    for i in range(index.size):
+        out[i] = values[index[i]]
+
+
+def merged_order(
+    city: np.ndarray, replicate: np.ndarray, new_code: np.ndarray, n_rep: int
+) -> np.ndarray:
+    """Row order that merges new rows (codes `new_code` = city * n_rep + replicate, any order;
+    numbered from `city.size` on) into the old rows (`city`, `replicate`, sorted by that code):
+    each new row goes after the old rows of its code and after the new rows of its code
+    appended before it."""
+    new_order = np.argsort(new_code, kind="stable")
+    order = np.empty(city.size + new_code.size, dtype=np.int64)
+    _merge_rows(city, replicate, new_code[new_order], new_order, n_rep, order)
+    return order
+
+
+@njit(cache=True)
+def _merge_rows(
+    city: np.ndarray,
+    replicate: np.ndarray,
+    new_sorted: np.ndarray,
+    new_order: np.ndarray,
+    n_rep: int,
+    order: np.ndarray,
+) -> None:
+    appended = city.size
+    i = j = n = 0
+    while i < appended or j < new_sorted.size:
+        if j == new_sorted.size or (
+            i < appended and np.int64(city[i]) * n_rep + replicate[i] <= new_sorted[j]
+        ):
+            order[n] = i
+            i += 1
+        else:
+            order[n] = appended + new_order[j]
+            j += 1
+        n += 1

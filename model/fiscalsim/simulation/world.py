@@ -26,7 +26,7 @@ from fiscalsim.population.synthesis import KEY_CITY, CityPlan, initial_populatio
 from fiscalsim.rules.book import CompiledRule, RuleBook
 from fiscalsim.scenario import EventProcess, Scenario
 from fiscalsim.simulation.collect import Collector
-from fiscalsim.simulation.firms import FirmArrays
+from fiscalsim.simulation.firms import FirmArrays, merged_order
 from fiscalsim.simulation.responding import responder
 from fiscalsim.simulation.streams import (
     Streams,
@@ -113,7 +113,7 @@ class World:
             range(self.scenario.population.start_year, self.scenario.horizon + 1),
             [plan.city for plan in sorted(model.plans, key=lambda p: p.city_index)],
         )
-        self.appended = self.firms.n  # rows in run order; entrants are appended after them
+        self.entering: FirmArrays | None = None  # last year's entrants, until the next step
         self.step_parameters = StepParameters.of(
             self.scenario.dynamics.exit, self.scenario.dynamics.growth
         )
@@ -223,26 +223,23 @@ class World:
         replicate) order; the engine's memory stays where it is (firms keep their slots)."""
         if self.responder is not None:  # issue 12: revenue back to its underlying path
             self.responder.before_growth(self, year)
-        firms = self.firms
+        firms, entering = self.firms, self.entering or FirmArrays()
         national, by_class = self.common_shocks(year)
         keep, revenue = exit_and_grow(
             self.step_parameters,
             self.run_order(),
             year,
-            firms.key,
-            firms.founded_year,
-            firms.city,
-            firms.industry_class,
-            firms.revenue_wan,
+            firms.columns(),
+            entering.columns(),
             self.city_states(year, "exit"),
             self.city_states(year, "growth"),
             self.drift[:, :, year - self.scenario.population.start_year],
-            firms.replicate,
             national,
             by_class,
         )
-        self.firms = firms.take(keep)
+        self.firms = FirmArrays.take_joined(firms, entering, keep)  # entrants copied in once
         self.firms.revenue_wan = revenue
+        self.entering = None
         if self.responder is not None:  # issue 12: growth response, pay-back, bunching
             self.responder.after_growth(self, year, keep)
 
@@ -255,20 +252,18 @@ class World:
         )
 
     def run_order(self) -> np.ndarray:
-        """Rows in (city, replicate) order: the entrants appended last year merged into place."""
-        if self.appended == self.firms.n:
-            return np.arange(self.firms.n, dtype=np.int64)
+        """Rows in (city, replicate) order: last year's entrants (rows from firms.n on) merged
+        into place, each after the rows of its city and replicate, in the order they came."""
+        firms = self.firms
+        if self.entering is None:
+            return np.arange(firms.n, dtype=np.int64)
         n_rep = self.model.n_replicates_total
-        code = self.firms.city.astype(np.int64) * n_rep + self.firms.replicate
-        old, new = code[: self.appended], code[self.appended :]
-        new_order = np.argsort(new, kind="stable")
-        at = np.searchsorted(old, new[new_order], side="right") + np.arange(new.size)
-        order = np.empty(code.size, dtype=np.int64)
-        is_new = np.zeros(code.size, dtype=bool)
-        is_new[at] = True
-        order[at] = self.appended + new_order
-        order[~is_new] = np.arange(self.appended)
-        return order
+        new = self.entering.city.astype(np.int64) * n_rep + self.entering.replicate
+        return merged_order(firms.city, firms.replicate, new, n_rep)
+
+    def living(self) -> list[FirmArrays]:
+        """Every living firm: the rows in run order, then the entrants not yet merged in."""
+        return [self.firms] if self.entering is None else [self.firms, self.entering]
 
     def city_states(self, year: int, component: str) -> np.ndarray:
         """The keyed generator's state of each city for one year and component."""
@@ -343,8 +338,10 @@ class World:
             self.next_slot[city] += rows.size
 
     def enter(self, year: int) -> None:
-        """Entrants join at the end; the next exit step puts them in run order."""
-        parts = [self.firms]
+        """Entrants wait beside the firms; the next step copies them into run order (the
+        engine first sees them after next exit). With responses active they are copied in now,
+        because the responses' steps work on the rows of all living firms."""
+        parts: list[FirmArrays] = []
         for plan in self.model.plans:
             new = entrants(
                 self.scenario.dynamics.entry,
@@ -360,8 +357,11 @@ class World:
                 parts.append(new)
         if self.responder is not None:  # issue 12: entrants the awards bring
             parts += self.responder.entrants(self, year)
-        for new in parts[1:]:
+        for new in parts:
             self._give_slots(new)
-        self.appended = self.firms.n  # rows before these entrants, in run order
-        if len(parts) > 1:
-            self.firms = FirmArrays.concat(parts)  # the engine first sees them after next exit
+        if not parts:
+            return
+        self.entering = parts[0] if len(parts) == 1 else FirmArrays.concat(parts)
+        if self.responder is not None:
+            self.firms = FirmArrays.concat([self.firms, self.entering])
+            self.entering = None
