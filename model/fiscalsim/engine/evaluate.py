@@ -15,7 +15,7 @@ import numpy as np
 from fiscalsim.engine.amounts import AmountResult, compute
 from fiscalsim.engine.conditions import candidate_rows, eligible
 from fiscalsim.engine.factview import FactTable, FactView
-from fiscalsim.engine.state import EngineState, raise_reached
+from fiscalsim.engine.state import EngineState, raise_reached, tiers_of, unseen_rows
 from fiscalsim.rules.book import CompiledRule, RuleBook
 
 DROPPED_STACKED = 1
@@ -93,7 +93,7 @@ def _take_basis(basis: AmountResult, keep: np.ndarray) -> AmountResult:
 def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
     """A firm's first year sets its starting point: tiers at or below it count as reached before."""
     firms = table.firm
-    new_rows = np.flatnonzero(state.last_year[table.firms] < 0)
+    new_rows = unseen_rows(state.last_year, firms)
     if new_rows.size == 0:
         return
     prior = table.raw("prior_max_revenue_wan", new_rows)
@@ -192,9 +192,7 @@ def _ladder_levels(
                 values = start
             else:
                 values = table.raw(fact, rows)
-            cache[key] = np.searchsorted(
-                compiled.thresholds_wan, np.nan_to_num(values, nan=0.0), side="right"
-            ).astype(np.uint8)
+            cache[key] = tiers_of(values, compiled.thresholds_wan)
         levels[compiled.ladder] = cache[key]
     return levels
 

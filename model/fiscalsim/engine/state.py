@@ -7,6 +7,7 @@ once-only awards it has had. Firms are rows addressed by an integer index that n
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -193,3 +194,26 @@ def beyond_reached(
     for i in range(rows.size):
         out[i] = tiers_reached(values[i], thresholds) > reached[firm[rows[i]]]
     return out
+
+
+@njit(cache=True)
+def tiers_of(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Tiers each value reaches (uint8), NaN counting as 0: what searchsorted(side="right") of
+    the values with NaN set to 0 gives, in one pass."""
+    out = np.empty(values.size, dtype=np.uint8)
+    for i in range(values.size):
+        value = values[i]
+        out[i] = tiers_reached(0.0 if math.isnan(value) else value, thresholds)
+    return out
+
+
+@njit(cache=True)
+def unseen_rows(last_year: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """Rows whose firm the engine has not seen yet (last_year < 0), in one pass."""
+    out = np.empty(firm.size, dtype=np.int64)
+    n = 0
+    for i in range(firm.size):
+        if last_year[firm[i]] < 0:
+            out[n] = i
+            n += 1
+    return out[:n]
