@@ -93,8 +93,12 @@ def _draw_city(
             int
         )
         declined = rng.uniform(size=n) < history.declined_share
-        uplift = np.exp(rng.exponential(max(history.decline_log_mean, 1e-12), size=n))
-        max_before = np.where(declined, revenue * uplift, revenue)
+        log_uplift = rng.exponential(max(history.decline_log_mean, 1e-12), size=n)
+        max_before = (
+            np.where(declined, revenue * np.exp(log_uplift), revenue)
+            if declined.any()
+            else revenue.copy()  # the draws are made all the same, so the stream moves alike
+        )
         pieces.append(
             FirmArrays.block(
                 0,
@@ -107,6 +111,8 @@ def _draw_city(
                 rd_share,
             )
         )
+    if len(pieces) == 1:
+        return pieces[0]
     return FirmArrays.concat(pieces) if pieces else FirmArrays()
 
 
@@ -133,7 +139,11 @@ def initial_population(
                 drawn[start] = _draw_city(
                     plan, history, start_year, rng, registry, lows, highs, shares
                 )
-            block = drawn[start].copy_for(replicate)
+            if per_start == 1:  # used by this replicate only: relabelled, not copied
+                block = drawn.pop(start)
+                block.replicate[:] = replicate
+            else:
+                block = drawn[start].copy_for(replicate)
             block.key = (
                 replicate * KEY_REPLICATE
                 + plan.city_index * KEY_CITY
