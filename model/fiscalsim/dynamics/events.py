@@ -105,7 +105,7 @@ def draw_amount(amount: Amount, uniform: np.ndarray) -> np.ndarray:
 class CityBlock:
     """The firms of one city in a batch: facts by row, and who each row is."""
 
-    facts: dict[str, np.ndarray]
+    facts: Mapping[str, np.ndarray]
     key: np.ndarray  # firm keys (unique in the batch); key % KEY_CITY is the serial number
     replicate: np.ndarray
     replicates: np.ndarray  # the batch's replicates

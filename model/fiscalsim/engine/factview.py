@@ -8,6 +8,7 @@ previous year in the engine state, so the calculator and the simulation derive t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -21,6 +22,40 @@ UNKNOWN_WHEN_MISSING: frozenset[str] = frozenset(
 )
 
 
+class LazyColumns(Mapping[str, np.ndarray]):
+    """Dense columns made when first read: a simulated year derives facts (R&D expense, 规上,
+    age) for every firm, and most rule sets read few of them. Each is made once, checked to
+    have one value per row, and kept."""
+
+    def __init__(self, n: int, makers: Mapping[str, Callable[[], np.ndarray]]) -> None:
+        self.n = n
+        self._makers = dict(makers)
+        self._made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._made:
+            values = self._makers[name]()
+            if values.shape != (self.n,):
+                raise ValueError(f"column {name} has shape {values.shape}, expected ({self.n},)")
+            self._made[name] = values
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._makers
+
+    def only(self, names: tuple[str, ...]) -> LazyColumns:
+        """The named columns, sharing what is made."""
+        part = LazyColumns(self.n, {name: self._makers[name] for name in names})
+        part._made = self._made
+        return part
+
+
 @dataclass
 class FactTable:
     """Rows are firm-years of one performance year."""
@@ -30,12 +65,14 @@ class FactTable:
     location: np.ndarray  # int32 registry index of the county-level unit
     industry_class: np.ndarray  # int8, 1..5
     group: np.ndarray  # int32: quota group (a replicate); 0 for a single panel
-    dense: dict[str, np.ndarray] = field(default_factory=dict)
+    dense: Mapping[str, np.ndarray] = field(default_factory=dict)
     sparse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = self.firm.size
-        for name, values in self.dense.items():
+        if isinstance(self.dense, LazyColumns) and self.dense.n != n:  # columns checked as made
+            raise ValueError(f"dense columns have {self.dense.n} rows, expected {n}")
+        for name, values in self.dense.items() if isinstance(self.dense, dict) else ():
             if values.shape != (n,):
                 raise ValueError(f"column {name} has shape {values.shape}, expected ({n},)")
         for name, (rows, _values) in self.sparse.items():

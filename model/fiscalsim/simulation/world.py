@@ -21,6 +21,7 @@ from fiscalsim.dynamics.entry import entrants
 from fiscalsim.dynamics.events import CityBlock, EventDrawer
 from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
 from fiscalsim.engine import EngineState, FactTable, YearAwards, evaluate_year
+from fiscalsim.engine.factview import LazyColumns
 from fiscalsim.population.calibration_report import start_frame
 from fiscalsim.population.synthesis import KEY_CITY, CityPlan, initial_population
 from fiscalsim.rules.book import CompiledRule, RuleBook
@@ -272,19 +273,25 @@ class World:
             dtype=np.uint64,
         )
 
-    def facts(self, rows: slice, year: int) -> dict[str, np.ndarray]:
+    def facts(self, rows: slice, year: int) -> LazyColumns:
+        """The city's facts this year; the derived ones are made only if read."""
         firms = self.firms
         revenue = firms.revenue_wan[rows]
-        return {
-            "revenue_wan": revenue,
-            "above_scale": (revenue >= self.scenario.population.above_scale_wan).astype(np.float64),
-            "rd_expense_wan": revenue * firms.rd_share[rows],
-            "prior_max_revenue_wan": firms.max_revenue_wan[rows],
-            "founded_year": firms.founded_year[rows].astype(np.float64),
-            "firm_age_years": (year - firms.founded_year[rows]).astype(np.float64),
-            "industry_class": firms.industry_class[rows],
-            "location": firms.location[rows],
-        }
+        above_scale_wan = self.scenario.population.above_scale_wan
+        founded = firms.founded_year[rows]
+        return LazyColumns(
+            rows.stop - rows.start,
+            {
+                "revenue_wan": lambda: revenue,
+                "above_scale": lambda: (revenue >= above_scale_wan).astype(np.float64),
+                "rd_expense_wan": lambda: revenue * firms.rd_share[rows],
+                "prior_max_revenue_wan": lambda: firms.max_revenue_wan[rows],
+                "founded_year": lambda: founded.astype(np.float64),
+                "firm_age_years": lambda: (year - founded).astype(np.float64),
+                "industry_class": lambda: firms.industry_class[rows],
+                "location": lambda: firms.location[rows],
+            },
+        )
 
     def evaluate_awards(self, year: int, events_on: bool) -> None:
         rows_of_city = self.city_rows()
@@ -301,16 +308,15 @@ class World:
                 replicates=np.asarray(self.replicates, dtype=np.int64),
             )
             sparse = [g.drawer.draw(year, block) if events_on else {} for g in groups]
-            dense = {
-                k: facts[k]
-                for k in (
+            dense = facts.only(
+                (
                     "revenue_wan",
                     "above_scale",
                     "rd_expense_wan",
                     "prior_max_revenue_wan",
                     "founded_year",
                 )
-            }
+            )
             for config in self.configs[plan.city_index]:
                 table = FactTable(
                     year=year,
