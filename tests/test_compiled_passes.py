@@ -7,13 +7,23 @@ threshold, empty inputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from fiscalsim.dynamics.sampling import _group_tables
-from fiscalsim.engine.state import RuleHistory, beyond_reached, raise_reached
+from fiscalsim.engine.factview import FactTable, LazyColumns
+from fiscalsim.engine.state import (
+    RuleHistory,
+    beyond_reached,
+    raise_reached,
+    tiers_of,
+    unseen_rows,
+)
 from fiscalsim.population.calibration_report import _group_sums
 from fiscalsim.simulation.collect import add_crossings
+from fiscalsim.simulation.firms import gather, gather_joined, merged_order
 from fiscalsim.simulation.streams import keyed_uniforms, named_uniforms, stream_state
 
 THRESHOLDS = np.array([1000.0, 5000.0, 10000.0, 50000.0])
@@ -159,3 +169,80 @@ def test_named_uniforms_equal_the_numpy_generator() -> None:
     assert got.shape == counters.shape
     assert np.array_equal(got, expected)
     assert stream_state(7, "ganzhou", 2024) == stream_state.__wrapped__(7, "ganzhou", 2024)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_first_year_passes_equal_the_numpy_code(seed: int) -> None:
+    """state.unseen_rows: flatnonzero(last_year[firm] < 0); state.tiers_of: searchsorted of the
+    values with NaN set to 0, as uint8."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    last_year = np.where(rng.random(2 * n) < 0.3, -1, 2024).astype(np.int32)
+    firm = rng.choice(2 * n, n, replace=False).astype(np.int64)
+    assert np.array_equal(unseen_rows(last_year, firm), np.flatnonzero(last_year[firm] < 0))
+    assert unseen_rows(last_year, firm[:0]).size == 0
+    values = _values(rng, n)
+    expected = np.searchsorted(THRESHOLDS, np.nan_to_num(values, nan=0.0), side="right")
+    got = tiers_of(values, THRESHOLDS)
+    assert got.dtype == np.uint8
+    assert np.array_equal(got, expected.astype(np.uint8))
+    from_zero = np.r_[0.0, THRESHOLDS]  # a rung at 0: NaN counts as 0, so it reaches that rung
+    expected = np.searchsorted(from_zero, np.nan_to_num(values, nan=0.0), side="right")
+    assert np.array_equal(tiers_of(values, from_zero), expected.astype(np.uint8))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_row_moves_equal_fancy_indexing_and_the_sorted_merge(seed: int) -> None:
+    """firms.gather and gather_joined: values[index] and concatenate(...)[index]; merged_order:
+    the stable merge of entrants (any order) after the old rows of their code, as the
+    searchsorted construction it replaced."""
+    rng = np.random.default_rng(seed)
+    n_rep, n_old, n_new = 7, 2000, 300
+    old_code = np.sort(rng.integers(0, 3 * n_rep, n_old))
+    new_code = rng.integers(0, 3 * n_rep, n_new)
+    city = np.r_[old_code // n_rep, new_code // n_rep].astype(np.int16)
+    replicate = np.r_[old_code % n_rep, new_code % n_rep].astype(np.int32)
+    new_order = np.argsort(new_code, kind="stable")
+    at = np.searchsorted(old_code, new_code[new_order], side="right") + np.arange(n_new)
+    expected = np.empty(n_old + n_new, dtype=np.int64)
+    is_new = np.zeros(n_old + n_new, dtype=bool)
+    is_new[at] = True
+    expected[at] = n_old + new_order
+    expected[~is_new] = np.arange(n_old)
+    got = merged_order(city[:n_old], replicate[:n_old], new_code, n_rep)
+    assert np.array_equal(got, expected)
+
+    keep = np.sort(rng.choice(n_old + n_new, n_old, replace=False))[rng.permutation(n_old)]
+    for values in (rng.normal(size=n_old + n_new), city, replicate):
+        assert np.array_equal(gather(values, keep), values[keep])
+        joined = gather_joined(values[:n_old], values[n_old:], keep)
+        assert joined.dtype == values.dtype
+        assert np.array_equal(joined, values[keep])
+
+
+def test_lazy_columns_make_each_column_once_and_only_when_read() -> None:
+    made: list[str] = []
+
+    def maker(name: str, size: int) -> Callable[[], np.ndarray]:
+        def make() -> np.ndarray:
+            made.append(name)
+            return np.arange(size, dtype=np.float64)
+
+        return make
+
+    columns = LazyColumns(3, {"a": maker("a", 3), "b": maker("b", 3), "bad": maker("bad", 2)})
+    dense = columns.only(("a", "bad"))
+    assert "b" in columns and "b" not in dense and made == []
+    assert np.array_equal(dense["a"], [0.0, 1.0, 2.0])
+    assert columns["a"] is dense["a"] and made == ["a"]  # made once, shared
+    with pytest.raises(ValueError, match="column bad has shape"):
+        dense["bad"]
+    with pytest.raises(ValueError, match="dense columns have 3 rows, expected 4"):
+        FactTable(
+            year=2024,
+            firm=np.arange(4),
+            location=np.zeros(4, dtype=np.int32),
+            industry_class=np.ones(4, dtype=np.int8),
+            group=np.zeros(4, dtype=np.int32),
+            dense=columns,
+        )
