@@ -104,6 +104,8 @@ FIRM_FIELDS: dict[str, float] = {
     "last_above_scale": np.nan,
     "founded_year": np.nan,
 }
+# Last year's figures, kept only when a rule reads them (track_previous).
+PREVIOUS_FIELDS = frozenset({"last_revenue_wan", "last_rd_expense_wan", "last_above_scale"})
 LADDER_FIELDS: dict[str, float] = {"reached_tiers": 0, "ladder_paid_wan": 0.0}
 
 
@@ -146,6 +148,8 @@ class EngineState:
         self.reached_tiers = widen(self.reached_tiers, self.n_ladders, 0)
         self.ladder_paid_wan = widen(self.ladder_paid_wan, paid_rows, 0.0)
         for name, fill in FIRM_FIELDS.items():
+            if name in PREVIOUS_FIELDS and not self.track_previous:
+                continue  # never written nor read: no rule of this pass needs last year
             setattr(self, name, extend(getattr(self, name), fill))
         self.capacity = new
 

@@ -7,7 +7,7 @@ work over firms.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -140,12 +140,12 @@ class RuleBook:
 
     @property
     def needs_ladder_paid(self) -> bool:
-        return any(c.ladder >= 0 and c.readings.tier_jump == "top_up" for c in self.rules)
+        return needs_ladder_paid(self.rules)
 
     @property
     def needs_previous(self) -> bool:
         """Whether a rule reads last year's figures (so the engine must remember them)."""
-        return bool(self.facts_used() & PREVIOUS_YEAR_FACTS)
+        return needs_previous(self.rules)
 
     def by_id(self, rule_id: str) -> CompiledRule:
         for compiled in self.rules:
@@ -155,16 +155,31 @@ class RuleBook:
 
     def facts_used(self) -> set[str]:
         """Every fact name a rule tests or pays on."""
-        names: set[str] = set()
-        for compiled in self.rules:
-            names |= rule_facts(compiled.rule)
-        return names
+        return facts_used(self.rules)
 
     def covering(self, location_index: np.ndarray) -> list[CompiledRule]:
         """Rules whose policy covers at least one of the given locations."""
         present = np.zeros(len(self.registry.items), dtype=bool)
         present[np.unique(location_index)] = True
         return [c for c in self.rules if bool(np.any(c.location_ok & present))]
+
+
+def facts_used(rules: Iterable[CompiledRule]) -> set[str]:
+    """Every fact name one of the rules tests or pays on."""
+    names: set[str] = set()
+    for compiled in rules:
+        names |= rule_facts(compiled.rule)
+    return names
+
+
+def needs_ladder_paid(rules: Sequence[CompiledRule]) -> bool:
+    """Whether a ladder of the rules tops up (so the engine must remember what it paid)."""
+    return any(c.ladder >= 0 and c.readings.tier_jump == "top_up" for c in rules)
+
+
+def needs_previous(rules: Sequence[CompiledRule]) -> bool:
+    """Whether one of the rules reads last year's figures (so the engine must remember them)."""
+    return bool(facts_used(rules) & PREVIOUS_YEAR_FACTS)
 
 
 def _conditions(rule: Rule) -> list[Condition]:

@@ -68,18 +68,38 @@ class Collector:
         self.firm_years = 0  # firms evaluated in simulated years (after exits), for throughput
         self.start_statistics = pd.DataFrame()  # of each start population drawn here (calibration)
 
-    def awards(
-        self,
-        world: World,
-        table: FactTable,
-        awards: YearAwards,
-        variants: list[int] | None = None,
-        keys: np.ndarray | None = None,
+    def city_year(
+        self, passes: list[tuple[list[int], FactTable, YearAwards]], keys: np.ndarray
     ) -> None:
-        """Book one city-year's awards to the ledgers of `variants` (default: the first).
-        `keys` gives the firm key of each of the table's rows (default: the world's firms')."""
-        keys = world.firms.key if keys is None else keys
-        variants = variants if variants is not None else [0]
+        """Book one city-year's engine passes (variants, facts, awards) to the variants'
+        ledgers; `keys` gives the firm key of each of the tables' rows. A variant served by
+        more than one pass (configs.py) gets their awards in the order one pass over all its
+        rules gives: by clause, each clause's awards in their own order."""
+        columns = [self._columns(table, awards, keys) for _, table, awards in passes]
+        served: dict[int, list[int]] = {}
+        for index, (variants, _, _) in enumerate(passes):
+            for variant in variants:
+                served.setdefault(variant, []).append(index)
+        for variant, indices in served.items():
+            if len(indices) == 1:
+                booked = columns[indices[0]]
+            else:
+                joined = {
+                    name: np.concatenate([columns[i][name] for i in indices])
+                    for name in LEDGER_FIELDS
+                }
+                order = np.argsort(joined["rule"], kind="stable")
+                booked = {name: values[order] for name, values in joined.items()}
+            for name, values in booked.items():
+                self.pieces[variant][name].append(values)
+        first = next((table for variants, table, _ in passes if 0 in variants), None)
+        if first is not None:
+            self._year_facts(first, keys)
+
+    def _columns(
+        self, table: FactTable, awards: YearAwards, keys: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """One pass's awards as ledger columns."""
         rows = awards.row
         columns = {
             "replicate": table.group[rows].astype(np.int32),
@@ -93,11 +113,10 @@ class Collector:
         for i, level in enumerate(("province", "city", "county")):
             columns[f"{level}_wan"] = awards.payer_wan[:, i]
             columns[f"{level}_payer"] = awards.payer[:, i].astype(np.int32)
-        for variant in variants:
-            for name, values in columns.items():
-                self.pieces[variant][name].append(values)
-        if 0 not in variants:
-            return
+        return columns
+
+    def _year_facts(self, table: FactTable, keys: np.ndarray) -> None:
+        """Throughput, first crossings and the panel, from the first variant's facts."""
         if table.year > self.start_year:
             self.firm_years += table.n
         if table.year > self.start_year and self.thresholds.size:

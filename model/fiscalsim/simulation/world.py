@@ -12,7 +12,7 @@ several policy variants evaluated on the same firms see exactly the same firms a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,13 +20,14 @@ from fiscalsim.dynamics import growth as growths
 from fiscalsim.dynamics.entry import entrants
 from fiscalsim.dynamics.events import CityBlock, EventDrawer
 from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
-from fiscalsim.engine import EngineState, FactTable, YearAwards, evaluate_year
+from fiscalsim.engine import FactTable, YearAwards, evaluate_year
 from fiscalsim.engine.factview import LazyColumns
 from fiscalsim.population.calibration_report import start_frame
 from fiscalsim.population.synthesis import KEY_CITY, CityPlan, initial_population
-from fiscalsim.rules.book import CompiledRule, RuleBook
+from fiscalsim.rules.book import RuleBook
 from fiscalsim.scenario import EventProcess, Scenario
 from fiscalsim.simulation.collect import Collector
+from fiscalsim.simulation.configs import CityConfig, city_configs
 from fiscalsim.simulation.firms import FirmArrays, merged_order
 from fiscalsim.simulation.responding import responder
 from fiscalsim.simulation.streams import (
@@ -71,17 +72,6 @@ class EventGroup:
     """The event drawer of one city shared by the variants whose processes and years agree."""
 
     drawer: EventDrawer
-
-
-@dataclass
-class CityConfig:
-    """The engine of one city for the variants whose rules there agree (evaluated once)."""
-
-    book: RuleBook
-    rules: list[CompiledRule]
-    state: EngineState
-    events: int  # index into the city's event groups
-    variants: list[int] = field(default_factory=list)
 
 
 def _event_signature(variant: Variant, city: str) -> str:
@@ -137,15 +127,16 @@ class World:
             self._configure(plan)
 
     def _configure(self, plan: CityPlan) -> None:
-        """Share one engine pass among variants whose rules and events agree in this city."""
+        """One event drawer per distinct set of the city's event processes; the engine passes
+        the variants need (configs.py: matters all variants agree on are evaluated once)."""
         registry = self.model.book.registry
         places = np.array(
             [registry.index[c] for s in plan.segments for c in s.county_weights], dtype=np.int64
         )
         groups: dict[str, int] = {}
-        configs: dict[str, CityConfig] = {}
+        events_of: list[int] = []
         self.event_groups[plan.city_index] = []
-        for position, variant in enumerate(self.model.variants):
+        for variant in self.model.variants:
             events_key = _event_signature(variant, plan.city)
             if events_key not in groups:
                 groups[events_key] = len(self.event_groups[plan.city_index])
@@ -154,21 +145,12 @@ class World:
                     processes, registry.index, variant.event_years, self.scenario.seed, plan.city
                 )
                 self.event_groups[plan.city_index].append(EventGroup(drawer))
-            rules = variant.book.covering(places)
-            key = events_key + "#" + "#".join(c.signature() for c in rules)
-            if key not in configs:
-                configs[key] = CityConfig(
-                    book=variant.book,
-                    rules=rules,
-                    state=EngineState(
-                        variant.book.n_ladders,
-                        variant.book.needs_ladder_paid,
-                        variant.book.needs_previous,
-                    ),
-                    events=groups[events_key],
-                )
-            configs[key].variants.append(position)
-        self.configs[plan.city_index] = list(configs.values())
+            events_of.append(groups[events_key])
+        # issue 12: the responses remember the first variant's awards pass by pass, so with
+        # responses on, each variant keeps a single pass
+        self.configs[plan.city_index] = city_configs(
+            self.model.variants, places, events_of, split=self.responder is None
+        )
 
     # -- the yearly loop ---------------------------------------------------------------
     def run(self) -> None:
@@ -317,6 +299,7 @@ class World:
                     "founded_year",
                 )
             )
+            passes: list[tuple[list[int], FactTable, YearAwards]] = []
             for config in self.configs[plan.city_index]:
                 table = FactTable(
                     year=year,
@@ -330,9 +313,8 @@ class World:
                 awards: YearAwards = evaluate_year(config.book, table, config.state, config.rules)
                 if self.responder is not None and 0 in config.variants:  # issue 12
                     self.responder.awarded(self, city_rows.start + awards.row, awards)
-                self.collector.awards(
-                    self, table, awards, config.variants, self.firms.key[city_rows]
-                )
+                passes.append((config.variants, table, awards))
+            self.collector.city_year(passes, self.firms.key[city_rows])
         firms = self.firms
         firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, firms.revenue_wan)
 
