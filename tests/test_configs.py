@@ -58,6 +58,9 @@ def test_variants_share_every_matter_but_the_one_they_change(
     for config in own:
         assert {config.book.matters[r.matter_key] for r in config.rules} == {changed}
         assert "GZ-2c" in {r.id for r in config.rules}
+        # the matter's ladders are in force 2022-2025 (RJ-2c the longest): its passes stop after
+        assert not config.ended(2025) and config.ended(2026)
+    assert not shared[0].ended(2025) and shared[0].ended(2026)  # every baseline clause ends by 2025
     for city, configs in by_city.items():  # the other cities' rules do not change at all
         if city != "ganzhou":
             assert len(configs) == 1 and configs[0].variants == [0, 1, 2]

@@ -99,7 +99,8 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
     prior = table.raw("prior_max_revenue_wan", new_rows)
     revenue = table.raw("revenue_wan", new_rows)
     start = np.where(np.isnan(prior), revenue, prior)
-    for ladder, reached in _ladder_levels(rules, table, new_rows, start).items():
+    open_rules = [c for c in rules if table.year <= c.last_year]  # an ended ladder is not read
+    for ladder, reached in _ladder_levels(open_rules, table, new_rows, start).items():
         state.reached_tiers[ladder, firms[new_rows]] = reached
     state.founded_year[firms[new_rows]] = table.raw("founded_year", new_rows)
 
@@ -207,8 +208,8 @@ def _remember(
     table = view.table
     firms = table.firms
     for compiled in rules:  # tiers reached: only rows at or above a ladder's first rung move
-        if compiled.ladder < 0:
-            continue
+        if compiled.ladder < 0 or table.year >= compiled.last_year:
+            continue  # after its last year in force, nothing reads what a ladder reached
         fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
         high = view.rows_at_least(fact, float(compiled.thresholds_wan[0]))
         raise_reached(

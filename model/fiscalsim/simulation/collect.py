@@ -69,18 +69,23 @@ class Collector:
         self.start_statistics = pd.DataFrame()  # of each start population drawn here (calibration)
 
     def city_year(
-        self, passes: list[tuple[list[int], FactTable, YearAwards]], keys: np.ndarray
+        self, passes: list[tuple[list[int], FactTable, YearAwards | None]], keys: np.ndarray
     ) -> None:
-        """Book one city-year's engine passes (variants, facts, awards) to the variants'
-        ledgers; `keys` gives the firm key of each of the tables' rows. A variant served by
-        more than one pass (configs.py) gets their awards in the order one pass over all its
-        rules gives: by clause, each clause's awards in their own order."""
+        """Book one city-year's engine passes (variants, facts, awards; None for a pass that
+        did not run, its rules' windows being over) to the variants' ledgers; `keys` gives the
+        firm key of each of the tables' rows. A variant served by more than one pass
+        (configs.py) gets their awards in the order one pass over all its rules gives: by
+        clause, each clause's awards in their own order."""
         columns = [self._columns(table, awards, keys) for _, table, awards in passes]
         served: dict[int, list[int]] = {}
-        for index, (variants, _, _) in enumerate(passes):
+        for index, (variants, _, awards) in enumerate(passes):
             for variant in variants:
-                served.setdefault(variant, []).append(index)
+                indices = served.setdefault(variant, [])
+                if awards is not None:
+                    indices.append(index)
         for variant, indices in served.items():
+            if not indices:  # booked as an empty piece, as a pass without awards books it
+                indices = [next(i for i, p in enumerate(passes) if variant in p[0])]
             if len(indices) == 1:
                 booked = columns[indices[0]]
             else:
@@ -97,22 +102,28 @@ class Collector:
             self._year_facts(first, keys)
 
     def _columns(
-        self, table: FactTable, awards: YearAwards, keys: np.ndarray
+        self, table: FactTable, awards: YearAwards | None, keys: np.ndarray
     ) -> dict[str, np.ndarray]:
-        """One pass's awards as ledger columns."""
-        rows = awards.row
+        """One pass's awards as ledger columns (empty ones of the same types for None)."""
+        if awards is None:
+            rows = rule = payment_year = np.zeros(0, dtype=np.int64)
+            amount_wan, payer_wan = np.zeros(0), np.zeros((0, 3))
+            payer = np.zeros((0, 3), dtype=np.int64)
+        else:
+            rows, rule, payment_year = awards.row, awards.rule, awards.payment_year
+            amount_wan, payer_wan, payer = awards.amount_wan, awards.payer_wan, awards.payer
         columns = {
             "replicate": table.group[rows].astype(np.int32),
             "firm_key": keys[rows],
-            "rule": awards.rule.astype(np.int32),
+            "rule": rule.astype(np.int32),
             "location": table.location[rows].astype(np.int32),
             "performance_year": np.full(rows.size, table.year, dtype=np.int32),
-            "payment_year": awards.payment_year.astype(np.int32),
-            "amount_wan": awards.amount_wan,
+            "payment_year": payment_year.astype(np.int32),
+            "amount_wan": amount_wan,
         }
         for i, level in enumerate(("province", "city", "county")):
-            columns[f"{level}_wan"] = awards.payer_wan[:, i]
-            columns[f"{level}_payer"] = awards.payer[:, i].astype(np.int32)
+            columns[f"{level}_wan"] = payer_wan[:, i]
+            columns[f"{level}_payer"] = payer[:, i].astype(np.int32)
         return columns
 
     def _year_facts(self, table: FactTable, keys: np.ndarray) -> None:

@@ -34,6 +34,11 @@ class CityConfig:
     events: int  # index into the city's event groups
     variants: list[int] = field(default_factory=list)
 
+    def ended(self, year: int) -> bool:
+        """Whether every rule's window is over by `year`: the pass can pay nothing from then on,
+        and nothing it remembers is read again, so it need not run."""
+        return all(c.last_year < year for c in self.rules)
+
 
 def _matter(book: RuleBook, compiled: CompiledRule) -> str:
     return book.matters[compiled.matter_key]

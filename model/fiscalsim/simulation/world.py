@@ -299,7 +299,7 @@ class World:
                     "founded_year",
                 )
             )
-            passes: list[tuple[list[int], FactTable, YearAwards]] = []
+            passes: list[tuple[list[int], FactTable, YearAwards | None]] = []
             for config in self.configs[plan.city_index]:
                 table = FactTable(
                     year=year,
@@ -310,7 +310,10 @@ class World:
                     dense=dense,
                     sparse=sparse[config.events],
                 )
-                awards: YearAwards = evaluate_year(config.book, table, config.state, config.rules)
+                if config.ended(year):
+                    passes.append((config.variants, table, None))  # no rule in force any more
+                    continue
+                awards = evaluate_year(config.book, table, config.state, config.rules)
                 if self.responder is not None and 0 in config.variants:  # issue 12
                     self.responder.awarded(self, city_rows.start + awards.row, awards)
                 passes.append((config.variants, table, awards))
