@@ -12,7 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from fiscalsim.dynamics.sampling import _group_tables
+from fiscalsim.dynamics.events import rows_where
+from fiscalsim.dynamics.sampling import _group_tables, accept
 from fiscalsim.engine.factview import FactTable, LazyColumns
 from fiscalsim.engine.state import (
     RuleHistory,
@@ -246,3 +247,24 @@ def test_lazy_columns_make_each_column_once_and_only_when_read() -> None:
             group=np.zeros(4, dtype=np.int32),
             dense=columns,
         )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_event_passes_equal_the_numpy_code(seed: int) -> None:
+    """events.rows_where: flatnonzero(ok[code]); sampling.accept: the first pick of each value
+    not accepted before (np.unique's first indices and a search) and np.union1d."""
+    rng = np.random.default_rng(seed)
+    ok = rng.random(40) < 0.4
+    code = rng.integers(0, 40, 5000)
+    assert np.array_equal(rows_where(ok, code), np.flatnonzero(ok[code]))
+    accepted = np.unique(rng.integers(0, 60, 25))
+    for pick in (rng.integers(0, 60, 30), rng.integers(0, 60, 1), np.zeros(0, dtype=np.int64)):
+        fresh = np.zeros(pick.size, dtype=bool)
+        fresh[np.unique(pick, return_index=True)[1]] = True
+        if accepted.size:
+            at = np.minimum(np.searchsorted(accepted, pick), accepted.size - 1)
+            fresh &= accepted[at] != pick
+        got_fresh, got_accepted = accept(pick.astype(np.int64), accepted)
+        assert np.array_equal(got_fresh, fresh)
+        assert np.array_equal(got_accepted, np.union1d(accepted, pick[fresh]))
+    assert np.array_equal(accept(np.array([3, 3, 1]), np.zeros(0, dtype=np.int64))[0], [1, 0, 1])

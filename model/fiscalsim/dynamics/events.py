@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from numba import njit
 
 from fiscalsim.dynamics import draws
 from fiscalsim.dynamics.sampling import sample_groups
@@ -163,7 +164,7 @@ class EventDrawer:
         place_ok = self.place_ok[process.name]
         key = place_ok.tobytes()
         if key not in in_place:
-            in_place[key] = np.flatnonzero(place_ok[block.place_class])
+            in_place[key] = rows_where(place_ok, block.place_class)
         candidates = in_place[key]
         if process.max_firm_age_years is not None:
             age = year - facts["founded_year"][candidates]
@@ -208,6 +209,7 @@ class EventDrawer:
         in_place: dict[bytes, np.ndarray] = {}
         slot = np.full(int(block.replicates.max(initial=0)) + 1, -1, dtype=np.int64)
         slot[block.replicates] = np.arange(block.replicates.size)
+        group_of_row = slot[block.replicate]  # each row's replicate group, found once a year
         for process in self.processes:
             if year not in self.years[process.name]:
                 continue
@@ -227,9 +229,7 @@ class EventDrawer:
                 return self._uniforms(year, name, part, counter)
 
             chosen = candidates[
-                sample_groups(
-                    slot[block.replicate[candidates]], counts, weights, uniforms, block.replicates
-                )
+                sample_groups(group_of_row[candidates], counts, weights, uniforms, block.replicates)
             ]
             if chosen.size == 0:
                 continue
@@ -244,6 +244,18 @@ class EventDrawer:
             if process.once_per_firm:
                 self.picked[process.name] = np.union1d(self.picked[process.name], block.key[chosen])
         return to_sparse(columns)
+
+
+@njit(cache=True)
+def rows_where(ok: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """flatnonzero(ok[code]) in one pass: the rows whose place and class may receive events."""
+    out = np.empty(code.size, dtype=np.int64)
+    n = 0
+    for i in range(code.size):
+        if ok[code[i]]:
+            out[n] = i
+            n += 1
+    return out[:n]
 
 
 def to_sparse(columns: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> SparseColumns:

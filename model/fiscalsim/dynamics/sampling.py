@@ -63,12 +63,7 @@ def sample_groups(
             total = cumulative[ends[g] - 1] - base
             pick = np.searchsorted(cumulative, base + u * total, side="right")
             pick = np.clip(pick, starts[g], ends[g] - 1)
-        fresh = np.zeros(pick.size, dtype=bool)
-        fresh[np.unique(pick, return_index=True)[1]] = True  # the first of repeated picks
-        if accepted.size:
-            at = np.minimum(np.searchsorted(accepted, pick), accepted.size - 1)
-            fresh &= accepted[at] != pick
-        accepted = np.union1d(accepted, pick[fresh])
+        fresh, accepted = accept(pick.astype(np.int64, copy=False), accepted)
         pending = pending[~fresh]
     left = np.bincount(pending >> np.int64(24), minlength=n_groups)
     need = np.where(dense, want, left)
@@ -98,6 +93,35 @@ def _group_tables(
             if weights[i] > 0:
                 positive[g] += 1
     return sizes, positive, running
+
+
+@njit(cache=True)
+def accept(pick: np.ndarray, accepted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which picks are fresh (the first pick of a candidate not accepted before), and the
+    accepted candidates with them (sorted): what np.unique's first indices, a search of the
+    accepted and np.union1d gave, in one compiled call (most draws pick a handful)."""
+    order = np.argsort(pick, kind="mergesort")  # stable: the first pick of a value leads
+    fresh = np.zeros(pick.size, dtype=np.bool_)
+    merged = np.empty(accepted.size + pick.size, dtype=np.int64)
+    i = n = 0
+    for j in range(order.size):
+        value = pick[order[j]]
+        if j > 0 and pick[order[j - 1]] == value:
+            continue
+        while i < accepted.size and accepted[i] < value:
+            merged[n] = accepted[i]
+            n += 1
+            i += 1
+        if i < accepted.size and accepted[i] == value:
+            continue
+        fresh[order[j]] = True
+        merged[n] = value
+        n += 1
+    while i < accepted.size:
+        merged[n] = accepted[i]
+        n += 1
+        i += 1
+    return fresh, merged[:n]
 
 
 def _events(want: np.ndarray, groups: np.ndarray) -> np.ndarray:
