@@ -63,7 +63,7 @@ def sample_groups(
             total = cumulative[ends[g] - 1] - base
             pick = np.searchsorted(cumulative, base + u * total, side="right")
             pick = np.clip(pick, starts[g], ends[g] - 1)
-        fresh, accepted = accept(pick.astype(np.int64, copy=False), accepted)
+        fresh, accepted = accept(pick, accepted)
         pending = pending[~fresh]
     left = np.bincount(pending >> np.int64(24), minlength=n_groups)
     need = np.where(dense, want, left)
@@ -95,12 +95,20 @@ def _group_tables(
     return sizes, positive, running
 
 
-@njit(cache=True)
 def accept(pick: np.ndarray, accepted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which picks are fresh (the first pick of a candidate not accepted before), and the
     accepted candidates with them (sorted): what np.unique's first indices, a search of the
-    accepted and np.union1d gave, in one compiled call (most draws pick a handful)."""
-    order = np.argsort(pick, kind="mergesort")  # stable: the first pick of a value leads
+    accepted and np.union1d gave, in one sort and one compiled pass (most draws pick a
+    handful). The sort stays in NumPy: a compiled sort costs seconds to compile."""
+    pick = pick.astype(np.int64, copy=False)
+    return _accept(pick, np.argsort(pick, kind="stable"), accepted)
+
+
+@njit(cache=True)
+def _accept(
+    pick: np.ndarray, order: np.ndarray, accepted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`accept` given the stable order of the picks (the first pick of a value leads)."""
     fresh = np.zeros(pick.size, dtype=np.bool_)
     merged = np.empty(accepted.size + pick.size, dtype=np.int64)
     i = n = 0
