@@ -99,7 +99,7 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
     prior = table.raw("prior_max_revenue_wan", new_rows)
     revenue = table.raw("revenue_wan", new_rows)
     start = np.where(np.isnan(prior), revenue, prior)
-    open_rules = [c for c in rules if table.year <= c.last_year]  # an ended ladder is not read
+    open_rules = [c for c in rules if c.open_in(table.year)]  # an ended ladder is not read
     for ladder, reached in _ladder_levels(open_rules, table, new_rows, start).items():
         state.reached_tiers[ladder, firms[new_rows]] = reached
     state.founded_year[firms[new_rows]] = table.raw("founded_year", new_rows)
@@ -208,8 +208,8 @@ def _remember(
     table = view.table
     firms = table.firms
     for compiled in rules:  # tiers reached: only rows at or above a ladder's first rung move
-        if compiled.ladder < 0 or table.year >= compiled.last_year:
-            continue  # after its last year in force, nothing reads what a ladder reached
+        if compiled.ladder < 0 or not compiled.open_in(table.year + 1):
+            continue  # read from next year on only if the ladder can still pay then
         fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
         high = view.rows_at_least(fact, float(compiled.thresholds_wan[0]))
         raise_reached(

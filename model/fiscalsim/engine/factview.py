@@ -72,7 +72,7 @@ class FactTable:
         n = self.firm.size
         if isinstance(self.dense, LazyColumns) and self.dense.n != n:  # columns checked as made
             raise ValueError(f"dense columns have {self.dense.n} rows, expected {n}")
-        for name, values in self.dense.items() if isinstance(self.dense, dict) else ():
+        for name, values in () if isinstance(self.dense, LazyColumns) else self.dense.items():
             if values.shape != (n,):
                 raise ValueError(f"column {name} has shape {values.shape}, expected ({n},)")
         for name, (rows, _values) in self.sparse.items():

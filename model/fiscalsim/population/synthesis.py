@@ -111,9 +111,7 @@ def _draw_city(
                 rd_share,
             )
         )
-    if len(pieces) == 1:
-        return pieces[0]
-    return FirmArrays.concat(pieces) if pieces else FirmArrays()
+    return FirmArrays.concat(pieces)
 
 
 def initial_population(

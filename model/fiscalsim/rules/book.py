@@ -57,6 +57,11 @@ class CompiledRule:
     def in_force(self, year: int) -> bool:
         return self.first_year <= year <= self.last_year
 
+    def open_in(self, year: int) -> bool:
+        """Whether the rule can still pay in `year` or later: after its last year in force,
+        nothing the engine remembers for it is read again."""
+        return year <= self.last_year
+
     def signature(self) -> str:
         """Everything that decides what this rule pays: equal signatures pay alike."""
         readings = ""

@@ -37,7 +37,7 @@ class CityConfig:
     def ended(self, year: int) -> bool:
         """Whether every rule's window is over by `year`: the pass can pay nothing from then on,
         and nothing it remembers is read again, so it need not run."""
-        return all(c.last_year < year for c in self.rules)
+        return not any(c.open_in(year) for c in self.rules)
 
 
 def _matter(book: RuleBook, compiled: CompiledRule) -> str:

@@ -105,6 +105,11 @@ class FirmArrays:
 
     @staticmethod
     def concat(parts: list[FirmArrays]) -> FirmArrays:
+        """The parts' rows one after another; a single part is returned as it is, not copied."""
+        if not parts:
+            return FirmArrays()
+        if len(parts) == 1:
+            return parts[0]
         return FirmArrays(
             **{
                 f.name: np.concatenate([getattr(p, f.name) for p in parts])

@@ -206,7 +206,8 @@ class World:
         replicate) order; the engine's memory stays where it is (firms keep their slots)."""
         if self.responder is not None:  # issue 12: revenue back to its underlying path
             self.responder.before_growth(self, year)
-        firms, entering = self.firms, self.entering or FirmArrays()
+        firms = self.firms
+        entering = self.entering if self.entering is not None else FirmArrays()
         national, by_class = self.common_shocks(year)
         keep, revenue = exit_and_grow(
             self.step_parameters,
@@ -352,7 +353,7 @@ class World:
             self._give_slots(new)
         if not parts:
             return
-        self.entering = parts[0] if len(parts) == 1 else FirmArrays.concat(parts)
+        self.entering = FirmArrays.concat(parts)
         if self.responder is not None:
             self.firms = FirmArrays.concat([self.firms, self.entering])
             self.entering = None
