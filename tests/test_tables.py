@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import openpyxl
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -135,6 +136,27 @@ def test_write_tables_xlsx_for_any_table(tmp_path: Path) -> None:
     ]
     assert sheet["D3"].value == "合计" and sheet["E3"].value == 12.35
     assert header_zh("revenue_wan_p95") == "营业收入P95（万元）"
+
+
+def test_workbook_cells_keep_their_kind(tmp_path: Path) -> None:
+    """Numbers as numbers, truth values as such, text as text, and nothing where a value is
+    missing, whatever the column's type (the cells are converted column by column)."""
+    frame = pd.DataFrame(
+        {
+            "count": np.array([3, -1], dtype=np.int64),
+            "share": [0.25, np.nan],
+            "flag": [True, False],
+            "maybe": pd.array([7, None], dtype="Int64"),
+            "label": pd.array(["甲", None], dtype="string"),
+            "code": pd.Categorical(["a", "b"]),
+            "mixed": [1.5, "x"],
+        }
+    )
+    write_tables_xlsx(tmp_path / "k.xlsx", {"k": frame})
+    rows = list(openpyxl.load_workbook(tmp_path / "k.xlsx")["k"].iter_rows(values_only=True))
+    assert rows[1] == (3, 0.25, True, 7, "甲", "a", 1.5)
+    assert rows[2] == (-1, None, False, None, None, "b", "x")
+    assert [type(v) for v in rows[1][:3]] == [int, float, bool]
 
 
 def test_awards_writes_a_workbook_too(tmp_path: Path) -> None:
