@@ -38,7 +38,7 @@ def many_summary_stats(
     statistics), each mean taken as `summary_stats` takes it (so summed in the same order)."""
     if not parts:
         return
-    together = statistics(np.moveaxis(np.stack([v for _, v in parts]), 1, -1))
+    together = statistics(np.moveaxis(np.stack([v for _, v in parts]), 1, -1), scratch=True)
     for b, (prefix, values) in enumerate(parts):
         own = {key: column[b] for key, column in together.items()}
         if values.shape[0]:  # the mean summed block by block, as summary_stats sums it
