@@ -207,9 +207,7 @@ class EventDrawer:
         columns: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
         busy: dict[str, np.ndarray] = {}
         in_place: dict[bytes, np.ndarray] = {}
-        slot = np.full(int(block.replicates.max(initial=0)) + 1, -1, dtype=np.int64)
-        slot[block.replicates] = np.arange(block.replicates.size)
-        group_of_row = slot[block.replicate]  # each row's replicate group, found once a year
+        group_of_row: np.ndarray | None = None  # each row's replicate group, found once a year
         for process in self.processes:
             if year not in self.years[process.name]:
                 continue
@@ -219,6 +217,10 @@ class EventDrawer:
             candidates = self._eligible(process, year, block, busy, in_place)
             if candidates.size == 0:
                 continue
+            if group_of_row is None:  # not made in a year (or city) without events
+                slot = np.full(int(block.replicates.max(initial=0)) + 1, -1, dtype=np.int64)
+                slot[block.replicates] = np.arange(block.replicates.size)
+                group_of_row = slot[block.replicate]
             weights = (
                 block.facts["revenue_wan"][candidates]
                 if process.pick == "revenue_weighted"
