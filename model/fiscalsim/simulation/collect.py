@@ -170,7 +170,8 @@ class Collector:
             add_population(
                 self.population_stats,
                 offset,
-                self.slot_of[firms.replicate],
+                self.slot_of,
+                firms.replicate,
                 firms.location,
                 firms.industry_class,
                 firms.revenue_wan,
@@ -201,16 +202,18 @@ class Collector:
 def add_population(
     stats: np.ndarray,
     offset: int,
-    slot: np.ndarray,
+    slot_of: np.ndarray,
+    replicate: np.ndarray,
     location: np.ndarray,
     industry_class: np.ndarray,
     revenue_wan: np.ndarray,
     above_scale_wan: float,
 ) -> None:
     """stats[slot, offset, place, class] += (firms, revenue, above-scale firms), one pass in row
-    order (the order, and so the sums, of the three bincounts this replaces)."""
-    for i in range(slot.size):
-        s, place, cls = slot[i], location[i], industry_class[i]
+    order (the order, and so the sums, of the three bincounts this replaces); a row's slot is
+    slot_of[its replicate], looked up in the pass."""
+    for i in range(replicate.size):
+        s, place, cls = slot_of[replicate[i]], location[i], industry_class[i]
         stats[s, offset, place, cls, 0] += 1.0
         stats[s, offset, place, cls, 1] += revenue_wan[i]
         if revenue_wan[i] >= above_scale_wan:
