@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import openpyxl
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
