@@ -11,6 +11,9 @@
    (`python benchmarks/run_benchmarks.py process` runs this step alone).
 4. A sweep of ten values of a policy parameter on the baseline (1000 replicates), as a multiple
    of one plain run, and a target search on the baseline: its time and number of evaluations.
+5. Where the simulation's CPU time goes, by phase (benchmarks/phases.py): the benchmark (300
+   replicates) and the baseline (100), one core, and the exit-and-growth pass per firm-year
+   against the whole ceiling loop per firm-year.
 
 Run with `make bench`; results go to benchmarks/results.json.
 """
@@ -295,6 +298,27 @@ def comparison(replicates: int, plain_seconds: float) -> dict[str, Any]:
     }
 
 
+def phases(ceiling_result: dict[str, Any]) -> dict[str, Any]:
+    """The benchmark's CPU time by phase, and what the exit-and-growth pass alone allows: the
+    share of the ceiling the simulation would reach if every other phase took no time."""
+    from phases import breakdown
+
+    found = breakdown(REPO / "scenarios" / "benchmark.yaml", 300)
+    ceiling_ns = ceiling_result["cpu_seconds"] / ceiling_result["firm_years"] * 1e9
+    found["ceiling_ns_per_firm_year"] = round(ceiling_ns, 1)
+    found["share_of_ceiling_if_only_exit_and_growth_took_time"] = round(
+        ceiling_ns / found["exit_and_growth_ns_per_firm_year"], 2
+    )
+    return found
+
+
+def baseline_phases() -> dict[str, Any]:
+    """The baseline's CPU time by phase, 100 replicates on one core."""
+    from phases import breakdown
+
+    return breakdown(REPO / "scenarios" / "baseline.yaml", 100)
+
+
 def main() -> None:
     if sys.argv[1:] == ["process"]:
         path = REPO / "benchmarks" / "results.json"
@@ -315,6 +339,8 @@ def main() -> None:
         "whole_commands": whole_commands(300),
         "baseline": baseline(1000),
     }
+    results["benchmark_phases"] = phases(results["benchmark_ceiling"])
+    results["baseline_phases"] = baseline_phases()
     results["budget_process"] = budget_process(1000)
     results["comparison"] = comparison(1000, results["baseline"]["wall_seconds_whole_command"])
     ratio = (
