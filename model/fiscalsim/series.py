@@ -247,8 +247,8 @@ def statistics(
     """Mean and percentiles (P5/P50/P95 unless told) over replicates (the last axis).
 
     With `scratch`, the caller will not read `values` again: the percentiles reorder it in
-    place instead of copying it first (the copy was half their time in a baseline's tables).
-    The mean is taken before, so it is summed in the same order either way."""
+    place instead of copying it first (a baseline's population table stacks 55 MB of values
+    at 1000 replicates). The mean is taken before, so it is summed in the same order either way."""
     names = [f"{prefix}p{level:02d}" for level in quantiles]
     if values.shape[-1] == 0:
         nan = np.full(values.shape[:-1], np.nan)
