@@ -10,7 +10,8 @@
 3. The baseline with the budget process (SimPy) on and off, whole commands: their ratio
    (`python benchmarks/run_benchmarks.py process` runs this step alone).
 4. A sweep of ten values of a policy parameter on the baseline (1000 replicates), as a multiple
-   of one plain run, and a target search on the baseline: its time and number of evaluations.
+   of one plain run, a target search on the baseline (its time and number of evaluations), and
+   a `compare` of the baseline with the four example reforms in scenarios/examples/.
 5. Where the simulation's CPU time goes, by phase (benchmarks/phases.py): the benchmark (300
    replicates) and the baseline (100), one core, and the exit-and-growth pass per firm-year
    against the whole ceiling loop per firm-year.
@@ -284,6 +285,13 @@ def comparison(replicates: int, plain_seconds: float) -> dict[str, Any]:
         ]
     )
     answer = json.loads((REPO / "outputs" / "bench-target" / "target.json").read_text())
+    reforms = sorted(
+        str(p.relative_to(REPO)) for p in (REPO / "scenarios" / "examples").glob("*.yaml")
+    )
+    compare_seconds, compare_peak = measure(
+        ["compare", "scenarios/baseline.yaml", *reforms, "--replicates", str(replicates)]
+        + ["--out", "outputs/bench-compare"]
+    )
     return {
         "replicates": replicates,
         "sweep_ten_values_seconds": round(sweep_seconds, 1),
@@ -295,6 +303,9 @@ def comparison(replicates: int, plain_seconds: float) -> dict[str, Any]:
         "target_grid_evaluations": answer["grid_evaluations"],
         "target_converged": answer["converged"],
         "target_value": answer["value"],
+        "compare_scenarios": 1 + len(reforms),
+        "compare_seconds": round(compare_seconds, 1),
+        "compare_peak_memory_mb": round(compare_peak / 1024),
     }
 
 
