@@ -39,12 +39,15 @@ def differences(
     """One row per variant and key: its mean and band, and its difference from the first."""
     keys, matrices = aligned(series, key_columns)
     frames = []
-    for name, matrix in zip(names, matrices, strict=True):
+    for position, (name, matrix) in enumerate(zip(names, matrices, strict=True)):
         frame = keys.copy()
         frame.insert(0, "scenario", name)
-        for key, values in statistics(matrix).items():
+        difference = matrix - matrices[0]
+        # an alternative's matrix is not read again once its difference is made, nor is the
+        # difference: the percentiles reorder them in place instead of copying each (series.py)
+        for key, values in statistics(matrix, scratch=position > 0).items():
             frame[f"{key}_wan"] = values
-        for key, values in statistics(matrix - matrices[0]).items():
+        for key, values in statistics(difference, scratch=True).items():
             frame[f"diff_{key}_wan"] = values
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
