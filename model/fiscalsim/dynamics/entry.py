@@ -126,8 +126,10 @@ def entrants(
             rd_share=rd_share,
             slot=np.zeros(total, dtype=np.int64),  # given by the simulation
         )
-        # An entrant joins at the end of its founding year: it first survives age 0.
-        chance = hazard(exit_spec, np.zeros(total, dtype=np.int64), revenue)
-        alive = uniforms("exit0")[part] >= chance
-        pieces.append(new if alive.all() else new.take(np.flatnonzero(alive)))
-    return FirmArrays.concat(pieces)
+        pieces.append(new)
+    founded = FirmArrays.concat(pieces)
+    # An entrant joins at the end of its founding year: it first survives age 0. The hazard is
+    # per firm, so it is taken once for every segment's entrants, not once a segment.
+    chance = hazard(exit_spec, np.zeros(founded.n, dtype=np.int64), founded.revenue_wan)
+    alive = uniforms("exit0") >= chance
+    return founded if alive.all() else founded.take(np.flatnonzero(alive))
