@@ -100,9 +100,10 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
     revenue = table.raw("revenue_wan", new_rows)
     start = np.where(np.isnan(prior), revenue, prior)
     open_rules = [c for c in rules if c.open_in(table.year)]  # an ended ladder is not read
+    slots = firms[new_rows]  # a ladder's memory is one row: set through its 1-D view
     for ladder, reached in _ladder_levels(open_rules, table, new_rows, start).items():
-        state.reached_tiers[ladder, firms[new_rows]] = reached
-    state.founded_year[firms[new_rows]] = table.raw("founded_year", new_rows)
+        state.reached_tiers[ladder][slots] = reached
+    state.founded_year[slots] = table.raw("founded_year", new_rows)
 
 
 def _forget_before_policy(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
