@@ -117,6 +117,14 @@ class CityBlock:
         location = self.facts["location"].astype(np.int64)
         return location * PLACE_CLASS + self.facts["industry_class"]
 
+    @cached_property
+    def group_of_row(self) -> np.ndarray:
+        """Each row's position among the batch's replicates (its sampling group), made once a
+        year and only if some process has events."""
+        slot = np.full(int(self.replicates.max(initial=0)) + 1, -1, dtype=np.int64)
+        slot[self.replicates] = np.arange(self.replicates.size)
+        return slot[self.replicate]
+
 
 class EventDrawer:
     """Draws every process of one city for all replicates of a batch, one process at a time.
@@ -207,7 +215,6 @@ class EventDrawer:
         columns: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
         busy: dict[str, np.ndarray] = {}
         in_place: dict[bytes, np.ndarray] = {}
-        group_of_row: np.ndarray | None = None  # each row's replicate group, found once a year
         for process in self.processes:
             if year not in self.years[process.name]:
                 continue
@@ -217,10 +224,6 @@ class EventDrawer:
             candidates = self._eligible(process, year, block, busy, in_place)
             if candidates.size == 0:
                 continue
-            if group_of_row is None:  # not made in a year (or city) without events
-                slot = np.full(int(block.replicates.max(initial=0)) + 1, -1, dtype=np.int64)
-                slot[block.replicates] = np.arange(block.replicates.size)
-                group_of_row = slot[block.replicate]
             weights = (
                 block.facts["revenue_wan"][candidates]
                 if process.pick == "revenue_weighted"
@@ -231,7 +234,9 @@ class EventDrawer:
                 return self._uniforms(year, name, part, counter)
 
             chosen = candidates[
-                sample_groups(group_of_row[candidates], counts, weights, uniforms, block.replicates)
+                sample_groups(
+                    block.group_of_row[candidates], counts, weights, uniforms, block.replicates
+                )
             ]
             if chosen.size == 0:
                 continue

@@ -188,7 +188,7 @@ def _judge(row: dict[str, Any], rule: str, tolerance: float, band: float | None 
 
 def segment_rows(
     plans: list[CityPlan],
-    stats: StatsByCity,
+    by_city: StatsByCity,
     replicates: list[int],
     tol: CalibrationTolerances,
     targets: dict[tuple[str, str], Target],
@@ -200,7 +200,7 @@ def segment_rows(
             base = {"city": city, "industry_class": code, "places": "", "source": segment.source}
 
             def values(metric: str, c: str = city, k: str = code) -> np.ndarray:
-                return _per_replicate(stats, replicates, c, [k], metric)
+                return _per_replicate(by_city, replicates, c, [k], metric)
 
             has_total = segment.revenue_total_wan is not None
             known = targets.get((city, code))
@@ -256,7 +256,7 @@ def segment_rows(
 
 
 def check_rows(
-    path: Path, stats: StatsByCity, replicates: list[int], tol: CalibrationTolerances
+    path: Path, by_city: StatsByCity, replicates: list[int], tol: CalibrationTolerances
 ) -> list[dict[str, Any]]:
     """Rows for the published facts in calibration_checks.yaml."""
     raw = read_mapping(path)
@@ -267,7 +267,7 @@ def check_rows(
             classes = [str(c) for c in entry["classes"]]
             places = [str(p) for p in entry.get("places", [])]
             values = _per_replicate(
-                stats, replicates, str(entry["city"]), classes, str(entry["metric"]), places
+                by_city, replicates, str(entry["city"]), classes, str(entry["metric"]), places
             )
             used = bool(entry["used_in_fit"])
             row = _row(
