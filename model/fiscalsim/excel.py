@@ -8,7 +8,7 @@ jurisdiction id gets its Chinese name beside it, amounts keep a `#,##0.00` forma
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -257,7 +257,13 @@ def _add_sheet(book: Workbook, formats: _Formats, name: str, frame: pd.DataFrame
 
 
 def write_tables_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
-    """One sheet per table (keys are table names such as `spending`, or sheet titles).
+    """One sheet per table (keys are table names such as `spending`, or sheet titles)."""
+    write_sheets(sheets.items(), path)
+
+
+def write_sheets(sheets: Iterable[tuple[str, pd.DataFrame]], path: Path) -> None:
+    """One sheet per (name, table), in the order given, each written as soon as it arrives:
+    `sheets` may be a stream of tables still being computed (output.StreamedFile).
 
     XlsxWriter writes the cells as text is typed, never as formulas or links, and a number that
     Excel cannot hold (inf) as an error cell rather than failing."""
@@ -271,7 +277,7 @@ def write_tables_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
     }
     book = Workbook(str(path), options)
     formats = _Formats(book)
-    for name, frame in sheets.items():
+    for name, frame in sheets:
         _add_sheet(book, formats, name, frame)
     book.close()
 

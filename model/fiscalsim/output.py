@@ -12,9 +12,13 @@ import json
 import multiprocessing
 import multiprocessing.process
 import os
+import queue
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +154,12 @@ def write_all(
     try:
         for name in all_writers:
             (scratch / name).parent.mkdir(parents=True, exist_ok=True)
-        slow = [n for n in all_writers if n.endswith(".xlsx")] if (os.cpu_count() or 1) > 1 else []
+        slow = [
+            n
+            for n, w in all_writers.items()
+            if n.endswith(".xlsx") and not isinstance(w, _MoveFinished)
+        ]
+        slow = slow if (os.cpu_count() or 1) > 1 else []
         pending = [(n, _in_background(all_writers[n], scratch / n)) for n in slow]
         for name, writer in all_writers.items():
             if name not in slow:
@@ -183,6 +192,105 @@ def _in_background(writer: Writer, path: Path) -> multiprocessing.process.BasePr
     process = multiprocessing.get_context("fork").Process(target=writer, args=(path,))
     process.start()
     return process
+
+
+class StreamedFile:
+    """One file written by a forked process from items sent while the caller still makes them.
+
+    A run's workbook takes longer to write (XlsxWriter is pure Python) than its tables take to
+    compute. Started as soon as the first table is ready, it is written while the other tables
+    are computed and the CSVs written, not after them. Items must be sent in the file's order;
+    a thread passes them on, so `send` never waits for the writer. With one CPU the items are
+    kept and the file is written when it is asked for. `close` stops an unfinished writer.
+    """
+
+    def __init__(self, write: Callable[[Iterable[Any], Path], None], folder: Path, name: str):
+        self.path = folder / name
+        self._write = write
+        self._kept: list[Any] = []
+        self._process: multiprocessing.process.BaseProcess | None = None
+        if (os.cpu_count() or 1) > 1:
+            context = multiprocessing.get_context("fork")
+            receive, pipe = context.Pipe(duplex=False)
+            self._process = context.Process(
+                target=_write_piped, args=(write, receive, pipe, self.path)
+            )
+            self._process.start()
+            receive.close()
+            self._outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+            self._sender = threading.Thread(target=_forward, args=(self._outbox, pipe), daemon=True)
+            self._sender.start()  # after the fork: the writer has no copy of this thread
+
+    def send(self, item: Any) -> None:
+        if self._process is None:
+            self._kept.append(item)
+        else:
+            self._outbox.put(item)
+
+    def finish(self) -> Path:
+        """Wait for the whole file; its path, or RuntimeError if the writer failed."""
+        if self._process is None:
+            self._write(self._kept, self.path)
+            return self.path
+        self._outbox.put(None)
+        self._sender.join()
+        self._process.join()
+        if self._process.exitcode != 0:
+            raise RuntimeError(
+                f"writing {self.path.name} failed (exit code {self._process.exitcode})"
+            )
+        return self.path
+
+    def writer(self) -> Writer:
+        """A writer for `write_all` that moves the finished file into place."""
+        return _MoveFinished(self)
+
+    def close(self) -> None:
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._outbox.put(None)  # a sender still waiting ends (its pipe is broken or done)
+
+
+def _forward(outbox: queue.SimpleQueue[Any], pipe: Connection) -> None:
+    """Pass items to the writer until None, or until the writer has gone."""
+    with pipe:
+        while True:
+            item = outbox.get()
+            try:
+                pipe.send(item)
+            except OSError:
+                return
+            if item is None:
+                return
+
+
+class _MoveFinished:
+    """Moves a StreamedFile's file into place; `write_all` runs it in this process, since the
+    file is already being written in the background."""
+
+    def __init__(self, file: StreamedFile) -> None:
+        self.file = file
+
+    def __call__(self, path: Path) -> None:
+        shutil.move(self.file.finish(), path)
+
+
+def _write_piped(
+    write: Callable[[Iterable[Any], Path], None], pipe: Connection, sender: Connection, path: Path
+) -> None:
+    """The forked writer: items from the pipe until None. It closes its copy of the sending end
+    (so a parent that dies ends the stream) and leaves Ctrl-C to the parent, which stops it."""
+    sender.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def items() -> Iterator[Any]:
+        while (item := pipe.recv()) is not None:
+            yield item
+
+    write(items(), path)
 
 
 def _move_in(scratch: Path, out_dir: Path, names: list[str], *, force: bool) -> None:

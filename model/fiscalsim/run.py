@@ -22,8 +22,16 @@ from fiscalsim.budget import (
     spending_table,
 )
 from fiscalsim.comparison.evaluate import model_locations
-from fiscalsim.excel import xlsx_writer
-from fiscalsim.output import Writer, check_targets, csv_writer, json_writer, scratch_dir, write_all
+from fiscalsim.excel import write_sheets
+from fiscalsim.output import (
+    StreamedFile,
+    Writer,
+    check_targets,
+    csv_writer,
+    json_writer,
+    scratch_dir,
+    write_all,
+)
 from fiscalsim.paths import DATA_DIR
 from fiscalsim.population.calibration_report import calibration_table as report_table
 from fiscalsim.process.outcome import process_outcome, process_years
@@ -93,7 +101,10 @@ def run_scenario(
     expenditure = load_expenditure(budget_file, scenario.budget.governments)
     first_year = scenario.population.start_year + 1
     parts_dir = scratch_dir(out_dir, "ledger") if ledger else None
+    work_dir: Path | None = None
+    workbook: StreamedFile | None = None
     try:
+        work_dir = scratch_dir(out_dir, "workbook")
         reducer = RunReducer(
             tuple(model_locations(model)),
             first_year,
@@ -118,20 +129,33 @@ def run_scenario(
             "note": "how this run went; summary.json holds only what the inputs determine",
         }
         totals = join_run_blocks(results["reduced"][0], model.book)
-        tables, summary = run_tables(prepared, results, totals, expenditure, process_params)
         band = None
         if readings_band:
             from fiscalsim.comparison.readings_band import readings_band as band_of
 
             band = band_of(prepared.loaded, workers=workers)
-            tables["spending"] = with_band(tables["spending"], band.low_high)
+        assert work_dir is not None
+        workbook = StreamedFile(write_sheets, work_dir, "tables.xlsx")
+        sheets = SheetFeed(workbook.send, [*WORKBOOK, "ledger_replicate_0", "cashflow"])
+        sheets("ledger_replicate_0", totals.sample)
+        tables, summary = run_tables(
+            prepared,
+            results,
+            totals,
+            expenditure,
+            process_params,
+            band.low_high if band is not None else None,
+            on_table=sheets,
+        )
+        sheets.close()
+        if band is not None:
             summary["readings_band"] = {
                 "combinations": int(len(band.readings) // max(len(band.low_high), 1)),
                 "influence": band.influence.to_dict("records"),
             }
             tables["readings"] = band.readings
             tables["readings_influence"] = band.influence
-        writers = _writers(tables, summary, run_info, totals.sample)
+        writers = _writers(tables, summary, run_info, workbook.writer())
         if parts_dir is not None:
             writers["ledger.parquet"] = partial(_move, parts_dir)
         files: dict[Path, Writer] = {}
@@ -140,8 +164,11 @@ def run_scenario(
             files[panel_out] = csv_writer(panel, exact=True)
         write_all(out_dir, writers, files, force=force)
     finally:
-        if parts_dir is not None:
-            shutil.rmtree(parts_dir, ignore_errors=True)
+        if workbook is not None:
+            workbook.close()
+        for folder in (parts_dir, work_dir):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
     return {
         "spending": tables["spending"],
         "tables": tables,
@@ -157,8 +184,13 @@ def run_tables(
     totals: RunTotals,
     expenditure: Expenditure,
     process_params: ProcessParams | None,
+    readings_low_high: pd.DataFrame | None = None,
+    on_table: Callable[[str, pd.DataFrame], None] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """The run's tables (by file name stem) and summary.json, from the joined blocks."""
+    """The run's tables (by file name stem) and summary.json, from the joined blocks.
+
+    With the readings band's lowest and highest means, spending.csv shows them. `on_table`
+    gets each table as soon as it is made (the workbook is written meanwhile)."""
     model = prepared.model
     book, scenario = model.book, model.scenario
     locations = model_locations(model)
@@ -167,23 +199,35 @@ def run_tables(
     if process_params is not None and totals.process is not None:
         years = process_years(book, start_year + 1, scenario.horizon)
         outcome = process_outcome(book, process_params, totals.process, years)
-    tables = {
-        "spending": spending_table(
+
+    def spending() -> pd.DataFrame:
+        table = spending_table(
             totals.payer, expenditure, outcome.series if outcome is not None else None
-        ),
-        "spending_by_clause": clause_table(totals.clause),
-        "cumulative": cumulative_table(book, totals.cumulative),
-        "population": population_table(book, results["population"], locations, start_year),
-        "first_crossings": crossings_table(
+        )
+        return table if readings_low_high is None else with_band(table, readings_low_high)
+
+    makers: dict[str, Callable[[], pd.DataFrame]] = {
+        "spending": spending,
+        "spending_by_clause": lambda: clause_table(totals.clause),
+        "cumulative": lambda: cumulative_table(book, totals.cumulative),
+        "population": lambda: population_table(book, results["population"], locations, start_year),
+        "first_crossings": lambda: crossings_table(
             book, results["crossings"], tier_thresholds(book), locations, start_year
         ),
-        "calibration": calibration_table(prepared, results["start_statistics"]),
+        "calibration": lambda: calibration_table(prepared, results["start_statistics"]),
     }
+    tables: dict[str, pd.DataFrame] = {}
+    for name, make in makers.items():
+        tables[name] = make()
+        if on_table is not None:
+            on_table(name, tables[name])
     summary = run_summary(prepared.loaded, model, totals.paid_rules, totals.cash, start_year + 1)
     if outcome is not None:
         summary["units"] = f"{summary['units']}; arrears = approved, due, unpaid at the year's end"
         summary["budget_process"] = outcome.summary
         tables["cashflow"] = outcome.cashflow
+        if on_table is not None:
+            on_table("cashflow", outcome.cashflow)
         if len(outcome.rejected):  # applications turned down, if any (counts in summary.json)
             tables["rejected"] = outcome.rejected
     return tables, summary
@@ -205,19 +249,39 @@ WORKBOOK = (
 )
 
 
+class SheetFeed:
+    """Passes tables on in the workbook's sheet order, whatever order they are made in; a
+    sheet never made is skipped when the feed is closed."""
+
+    def __init__(self, send: Callable[[tuple[str, pd.DataFrame]], None], order: list[str]):
+        self.send = send
+        self.order = order
+        self.ready: dict[str, pd.DataFrame] = {}
+
+    def __call__(self, name: str, table: pd.DataFrame) -> None:
+        if name in self.order:
+            self.ready[name] = table
+        while self.order and self.order[0] in self.ready:
+            first = self.order.pop(0)
+            self.send((first, self.ready.pop(first)))
+
+    def close(self) -> None:
+        for name in list(self.order):
+            if name in self.ready:
+                self.send((name, self.ready.pop(name)))
+        self.order.clear()
+
+
 def _writers(
     tables: dict[str, pd.DataFrame],
     summary: dict[str, Any],
     run_info: dict[str, Any],
-    sample: pd.DataFrame,
+    workbook: Writer,
 ) -> dict[str, Writer]:
     """One writer per output file (the ledger's parts are moved in by the caller)."""
-    sheets = {name: tables[name] for name in WORKBOOK} | {"ledger_replicate_0": sample}
-    if "cashflow" in tables:
-        sheets["cashflow"] = tables["cashflow"]
     return {
         **{f"{name}.csv": csv_writer(table) for name, table in tables.items()},
         "summary.json": json_writer(summary),
         "run.json": json_writer(run_info),
-        "tables.xlsx": xlsx_writer(sheets),
+        "tables.xlsx": workbook,
     }
