@@ -177,11 +177,14 @@ def ndtri(p: float) -> float:
 @njit(cache=True)
 def unit_shock(laplace: bool, clip: float, u: float) -> float:
     """A shock of mean 0 and variance 1 from a uniform by the inverse CDF, clipped at +-clip.
-    The unit-variance Laplace has scale 1/sqrt(2): x = -b sign(u - 1/2) ln(1 - 2|u - 1/2|)."""
+    The unit-variance Laplace has scale 1/sqrt(2): x = -b sign(u - 1/2) ln(1 - 2|u - 1/2|).
+
+    1 - 2|u - 1/2| is taken as 2 min(u, 1 - u), which is exact for the uniforms used (multiples
+    of 2**-53), and its log with `log`: log1p of the same number is 12 ns slower a firm-year."""
     if laplace:
         centred = u - 0.5
         sign = 1.0 if centred > 0 else (-1.0 if centred < 0 else 0.0)
-        x = -sign * math.log1p(-2.0 * abs(centred)) / math.sqrt(2.0)
+        x = -sign * math.log(2.0 * min(u, 1.0 - u)) / math.sqrt(2.0)
     else:
         x = ndtri(u)
     return min(max(x, -clip), clip)
