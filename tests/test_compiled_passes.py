@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from fiscalsim.dynamics.events import rows_where
+from fiscalsim.dynamics.events import CityBlock, rows_where
 from fiscalsim.dynamics.sampling import _group_tables, accept
 from fiscalsim.engine.factview import FactTable, LazyColumns
 from fiscalsim.engine.state import (
@@ -247,6 +247,24 @@ def test_lazy_columns_make_each_column_once_and_only_when_read() -> None:
             group=np.zeros(4, dtype=np.int32),
             dense=columns,
         )
+
+
+@pytest.mark.parametrize("ascending", [True, False])
+def test_rows_of_picked_firms_equal_isin(ascending: bool) -> None:
+    """CityBlock.rows_of: the rows whose key is among the picked firms, found by a search of
+    the block's keys when they ascend, as np.isin finds them (keys absent from the block and
+    keys beyond its last key included)."""
+    rng = np.random.default_rng(3)
+    key = np.unique(rng.integers(0, 10**6, 4000))
+    if not ascending:
+        key = rng.permutation(key)
+    block = CityBlock({}, key, np.zeros(key.size, dtype=np.int32), np.zeros(1, dtype=np.int32))
+    assert block.keys_ascending is ascending
+    for picked in (
+        np.unique(np.r_[rng.choice(key, 50), rng.integers(0, 2 * 10**6, 50), 2 * 10**6]),
+        np.zeros(0, dtype=np.int64),
+    ):
+        assert np.array_equal(block.rows_of(picked), np.isin(key, picked))
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -125,6 +125,24 @@ class CityBlock:
         slot[self.replicates] = np.arange(self.replicates.size)
         return slot[self.replicate]
 
+    @cached_property
+    def keys_ascending(self) -> bool:
+        """Whether the rows' keys ascend (rows run by replicate, then serial number, so they
+        do): then a firm's row is found by a search of the keys."""
+        return bool(np.all(self.key[1:] > self.key[:-1]))
+
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """True at the rows whose firm is one of `keys` (sorted, unique): a search for each
+        of the few keys, not a search of them for each of the many rows."""
+        if not self.keys_ascending:
+            return np.isin(self.key, keys)
+        mask = np.zeros(self.key.size, dtype=bool)
+        position = np.searchsorted(self.key, keys)
+        inside = position < self.key.size
+        position = position[inside]
+        mask[position[self.key[position] == keys[inside]]] = True
+        return mask
+
 
 class EventDrawer:
     """Draws every process of one city for all replicates of a batch, one process at a time.
@@ -195,9 +213,7 @@ class EventDrawer:
                 candidates = candidates[~busy[name][candidates]]
         picked = self.picked[process.name]
         if process.once_per_firm and picked.size and candidates.size:
-            keys = block.key[candidates]
-            position = np.minimum(np.searchsorted(picked, keys), picked.size - 1)
-            candidates = candidates[picked[position] != keys]
+            candidates = candidates[~block.rows_of(picked)[candidates]]
         return candidates
 
     def _uniforms(self, year: int, process: str, part: str, counter: np.ndarray) -> np.ndarray:
