@@ -46,3 +46,16 @@ def test_the_package_compiles_into_its_cache_folder() -> None:
     assert chosen == numba.config.CACHE_DIR
     cache = numerics.keyed_uniforms_of._cache  # the dispatcher's on-disk cache
     assert cache._cache_path.startswith(chosen + os.sep)
+
+
+def test_a_folder_inherited_from_another_fiscalsim_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ours = str(numba_cache_dir(PACKAGE))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/elsewhere/__pycache__/numba-0123456789abcdef")
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    fiscalsim._use_numba_cache()
+    assert os.environ["NUMBA_CACHE_DIR"] == ours == numba.config.CACHE_DIR
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/my/own/cache")  # the user's own choice is kept
+    fiscalsim._use_numba_cache()
+    assert os.environ["NUMBA_CACHE_DIR"] == "/my/own/cache"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,11 @@ def numba_cache_dir(root: Path) -> Path:
 
 
 def _use_numba_cache() -> None:
-    """Point numba at `numba_cache_dir` unless the user chose a NUMBA_CACHE_DIR."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
+    """Point numba at `numba_cache_dir` unless the user chose a NUMBA_CACHE_DIR. A folder of
+    this scheme inherited from another fiscalsim (a parent process, another checkout) is not
+    a choice: each package uses its own."""
+    chosen = os.environ.get("NUMBA_CACHE_DIR")
+    if chosen and not re.fullmatch(r"numba-[0-9a-f]{16}", Path(chosen).name):
         return
     folder = str(numba_cache_dir(Path(__file__).resolve().parent))
     os.environ["NUMBA_CACHE_DIR"] = folder  # read by numba when it is imported
