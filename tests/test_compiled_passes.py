@@ -14,6 +14,7 @@ import pytest
 
 from fiscalsim.dynamics.events import CityBlock, rows_where
 from fiscalsim.dynamics.sampling import _group_tables, accept
+from fiscalsim.engine.conditions import rows_in_places
 from fiscalsim.engine.factview import FactTable, LazyColumns
 from fiscalsim.engine.state import (
     RuleHistory,
@@ -247,6 +248,20 @@ def test_lazy_columns_make_each_column_once_and_only_when_read() -> None:
             group=np.zeros(4, dtype=np.int32),
             dense=columns,
         )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rows_in_places_equal_the_numpy_code(seed: int) -> None:
+    """conditions.rows_in_places: the rows of the places and classes a rule covers."""
+    rng = np.random.default_rng(seed)
+    location = rng.integers(0, 30, 3000).astype(np.int32)
+    industry_class = rng.integers(1, 6, 3000).astype(np.int8)
+    location_ok, class_ok = rng.random(30) < 0.5, rng.random(8) < 0.6
+    for rows in (np.sort(rng.choice(3000, 800, replace=False)), np.arange(3000), np.zeros(0)):
+        rows = rows.astype(np.int64)
+        expected = rows[location_ok[location[rows]] & class_ok[industry_class[rows]]]
+        got = rows_in_places(rows, location, industry_class, location_ok, class_ok)
+        assert np.array_equal(got, expected)
 
 
 @pytest.mark.parametrize("ascending", [True, False])
