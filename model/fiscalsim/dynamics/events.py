@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from fiscalsim.dynamics import draws
-from fiscalsim.dynamics.sampling import sample_groups
+from fiscalsim.dynamics.sampling import sample_rows
 from fiscalsim.errors import InputError
 from fiscalsim.population.synthesis import KEY_CITY
 from fiscalsim.rules.book import RuleBook, rule_facts
@@ -240,18 +240,14 @@ class EventDrawer:
             candidates = self._eligible(process, year, block, busy, in_place)
             if candidates.size == 0:
                 continue
-            weights = (
-                block.facts["revenue_wan"][candidates]
-                if process.pick == "revenue_weighted"
-                else None
-            )
+            weights = block.facts["revenue_wan"] if process.pick == "revenue_weighted" else None
 
             def uniforms(part: str, counter: np.ndarray, name: str = process.name) -> np.ndarray:
                 return self._uniforms(year, name, part, counter)
 
             chosen = candidates[
-                sample_groups(
-                    block.group_of_row[candidates], counts, weights, uniforms, block.replicates
+                sample_rows(
+                    candidates, block.group_of_row, counts, weights, uniforms, block.replicates
                 )
             ]
             if chosen.size == 0:

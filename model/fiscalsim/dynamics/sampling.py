@@ -37,16 +37,34 @@ def sample_groups(
     `weights` (or None: uniform) the candidates' weights; `labels[g]` a stable number of group g
     (its replicate) that keys its draws; `labels[g] < 2**24`.
     """
+    return sample_rows(np.arange(group.size), group, counts, weights, uniforms, labels)
+
+
+def sample_rows(
+    rows: np.ndarray,
+    group_of_row: np.ndarray,
+    counts: np.ndarray,
+    weight_of_row: np.ndarray | None,
+    uniforms: Uniforms,
+    labels: np.ndarray,
+) -> np.ndarray:
+    """`sample_groups` of the candidates `rows` (ascending), whose groups and weights are
+    group_of_row[rows] and weight_of_row[rows]: the pass that counts the groups reads them
+    there, so a draw over many candidates makes no gathered copies (the rare race does)."""
     n_groups = counts.size
+    weighted = weight_of_row is not None
     sizes, positive, running = _group_tables(
-        group, np.zeros(0) if weights is None else weights.astype(np.float64, copy=False), n_groups
+        rows,
+        group_of_row,
+        weight_of_row.astype(np.float64, copy=False) if weight_of_row is not None else np.zeros(0),
+        n_groups,
     )
     ends = np.cumsum(sizes)
     starts = ends - sizes
     want = np.minimum(counts, sizes)
-    if weights is not None:
+    if weighted:
         want = np.minimum(want, positive)  # a firm of weight 0 is never drawn (as NumPy)
-    cumulative = running if weights is not None else None
+    cumulative = running if weighted else None
     accepted = np.zeros(0, dtype=np.int64)
     dense = want * 2 > sizes
     pending = _events(want, ~dense)
@@ -68,6 +86,8 @@ def sample_groups(
     left = np.bincount(pending >> np.int64(24), minlength=n_groups)
     need = np.where(dense, want, left)
     if need.any():
+        group = group_of_row[rows]
+        weights = weight_of_row[rows].astype(np.float64) if weight_of_row is not None else None
         accepted = np.union1d(
             accepted, _race(group, need, weights, accepted, uniforms, labels, starts)
         )
@@ -76,21 +96,24 @@ def sample_groups(
 
 @njit(cache=True)
 def _group_tables(
-    group: np.ndarray, weights: np.ndarray, n_groups: int
+    rows: np.ndarray, group_of_row: np.ndarray, weight_of_row: np.ndarray, n_groups: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidates per group, those of positive weight, and the running sum of the weights (as
-    np.cumsum adds them, one after another), in one pass; no weights: the last two are empty."""
+    np.cumsum adds them, one after another), in one pass over the candidates `rows`, their
+    groups and weights read at their rows; no weights: the last two are empty."""
     sizes = np.zeros(n_groups, dtype=np.int64)
     positive = np.zeros(n_groups, dtype=np.int64)
-    running = np.empty(weights.size)
+    weighted = weight_of_row.size > 0
+    running = np.empty(rows.size if weighted else 0)
     total = 0.0
-    for i in range(group.size):
-        g = group[i]
+    for i in range(rows.size):
+        row = rows[i]
+        g = group_of_row[row]
         sizes[g] += 1
-        if weights.size:
-            total += weights[i]
+        if weighted:
+            total += weight_of_row[row]
             running[i] = total
-            if weights[i] > 0:
+            if weight_of_row[row] > 0:
                 positive[g] += 1
     return sizes, positive, running
 
