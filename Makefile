@@ -91,3 +91,4 @@ bench-dask: $(STAMP)
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf model/fiscalsim/__pycache__/numba-*  # compiled caches, one folder per version of the sources
