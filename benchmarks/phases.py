@@ -26,7 +26,6 @@ REPO = Path(__file__).resolve().parent.parent
 # phase -> (object, attribute) wrapped; the objects are those the yearly loop looks the names up in
 PHASES = {
     "exit and growth (compiled pass)": ("fiscalsim.simulation.world", "exit_and_grow"),
-    "survivors copied into run order": ("fiscalsim.simulation.firms:FirmArrays", "take_joined"),
     "award engine": ("fiscalsim.simulation.world", "evaluate_year"),
     "event draws": ("fiscalsim.dynamics.events:EventDrawer", "draw"),
     "start populations": ("fiscalsim.simulation.world", "initial_population"),

@@ -25,7 +25,7 @@ from fiscalsim.engine.state import (
 )
 from fiscalsim.population.calibration_report import _group_sums
 from fiscalsim.simulation.collect import add_crossings
-from fiscalsim.simulation.firms import gather, gather_joined, merged_order
+from fiscalsim.simulation.firms import gather, merged_order
 from fiscalsim.simulation.streams import keyed_uniforms, named_uniforms, stream_state
 
 THRESHOLDS = np.array([1000.0, 5000.0, 10000.0, 50000.0])
@@ -199,7 +199,7 @@ def test_first_year_passes_equal_the_numpy_code(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_row_moves_equal_fancy_indexing_and_the_sorted_merge(seed: int) -> None:
-    """firms.gather and gather_joined: values[index] and concatenate(...)[index]; merged_order:
+    """firms.gather: values[index], dtype kept; merged_order:
     the stable merge of entrants (any order) after the old rows of their code, as the
     searchsorted construction it replaced."""
     rng = np.random.default_rng(seed)
@@ -220,10 +220,9 @@ def test_row_moves_equal_fancy_indexing_and_the_sorted_merge(seed: int) -> None:
 
     keep = np.sort(rng.choice(n_old + n_new, n_old, replace=False))[rng.permutation(n_old)]
     for values in (rng.normal(size=n_old + n_new), city, replicate):
-        assert np.array_equal(gather(values, keep), values[keep])
-        joined = gather_joined(values[:n_old], values[n_old:], keep)
-        assert joined.dtype == values.dtype
-        assert np.array_equal(joined, values[keep])
+        taken = gather(values, keep)
+        assert taken.dtype == values.dtype
+        assert np.array_equal(taken, values[keep])
 
 
 def test_lazy_columns_make_each_column_once_and_only_when_read() -> None:

@@ -65,9 +65,20 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
     counter = firm_counter(replicate, serial)
     year, key_city = 2030, 10**7  # the pass makes the counter from the key, the age from the year
     key = replicate.astype(np.int64) * 10**9 + city.astype(np.int64) * key_city + serial
-    columns = Columns(key, (year - age).astype(np.int32), city, klass, revenue, replicate)
+    columns = Columns(
+        key=key,
+        replicate=replicate,
+        city=city,
+        location=rng.integers(0, 9, n).astype(np.int32),
+        industry_class=klass,
+        revenue_wan=revenue,
+        max_revenue_wan=revenue * rng.uniform(1, 2, n),
+        founded_year=(year - age).astype(np.int32),
+        rd_share=rng.uniform(0, 0.1, n),
+        slot=rng.permutation(n).astype(np.int64),
+    )
     split = n - 3_000  # rows from here on are read from the second set (last year's entrants)
-    keep, grown = exit_and_grow(
+    keep, survivors = exit_and_grow(
         StepParameters.of(exit_spec, growth),
         order,
         year,
@@ -82,6 +93,11 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
     survives = u_exit >= hazard(exit_spec, age, revenue)
     expected = order[survives[order]]
     assert np.array_equal(keep, expected)
+    for name, column in survivors._asdict().items():  # every other column carried, dtype kept
+        assert column.dtype == getattr(columns, name).dtype, name
+        if name != "revenue_wan":
+            assert np.array_equal(column, getattr(columns, name)[expected]), name
+    grown = survivors.revenue_wan
     own = growths.unit_shocks_from_uniform(growth, keyed_uniforms(states[1][city], counter))
     step = growths.log_step(
         growth,

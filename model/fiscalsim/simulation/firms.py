@@ -16,14 +16,19 @@ from numba import njit
 
 
 class Columns(NamedTuple):
-    """The columns of firm rows the yearly step reads (dynamics/kernel.py)."""
+    """Every column of firm rows, in the order of FirmArrays' fields: what the yearly step
+    (dynamics/kernel.py) reads, and writes for the survivors."""
 
     key: np.ndarray
-    founded_year: np.ndarray
+    replicate: np.ndarray
     city: np.ndarray
+    location: np.ndarray
     industry_class: np.ndarray
     revenue_wan: np.ndarray
-    replicate: np.ndarray
+    max_revenue_wan: np.ndarray
+    founded_year: np.ndarray
+    rd_share: np.ndarray
+    slot: np.ndarray
 
 
 @dataclass
@@ -81,27 +86,14 @@ class FirmArrays:
         faster than NumPy's fancy indexing for the million-row columns of a batch."""
         return FirmArrays(**{f.name: gather(getattr(self, f.name), index) for f in fields(self)})
 
-    @staticmethod
-    def take_joined(first: FirmArrays, then: FirmArrays, index: np.ndarray) -> FirmArrays:
-        """The rows at `index` of `first` followed by `then`, without copying the two into one
-        (indices from first.n on are rows of `then`)."""
-        return FirmArrays(
-            **{
-                f.name: gather_joined(getattr(first, f.name), getattr(then, f.name), index)
-                for f in fields(FirmArrays)
-            }
-        )
-
     def columns(self) -> Columns:
-        """The columns the yearly step reads."""
-        return Columns(
-            self.key,
-            self.founded_year,
-            self.city,
-            self.industry_class,
-            self.revenue_wan,
-            self.replicate,
-        )
+        """The columns, in field order (the yearly step's view of the rows)."""
+        return Columns(*(getattr(self, f.name) for f in fields(self)))
+
+    @staticmethod
+    def of(columns: Columns) -> FirmArrays:
+        """Rows from their columns (the yearly step's survivors)."""
+        return FirmArrays(*columns)
 
     @staticmethod
     def concat(parts: list[FirmArrays]) -> FirmArrays:
@@ -118,29 +110,22 @@ class FirmArrays:
         )
 
 
-def gather_joined(first: np.ndarray, then: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """np.concatenate([first, then])[index] without the concatenation. Floats are moved as
-    their 64-bit patterns, so one compiled loop per integer width serves every column (four
-    to compile on a first run, not one per dtype and function)."""
-    out = np.empty(index.size, dtype=first.dtype)
-    if first.dtype == np.float64:
-        _gather_joined(first.view(np.int64), then.view(np.int64), index, out.view(np.int64))
+def gather(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[index] (index int64, in range) by one compiled loop. Floats are moved as their
+    64-bit patterns, so one loop per integer width serves every column (four to compile on a
+    first run, not one per dtype)."""
+    out = np.empty(index.size, dtype=values.dtype)
+    if values.dtype == np.float64:
+        _gather(values.view(np.int64), index, out.view(np.int64))
     else:
-        _gather_joined(first, then, index, out)
+        _gather(values, index, out)
     return out
 
 
 @njit(cache=True)
-def _gather_joined(first: np.ndarray, then: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
-    n_first = first.size
+def _gather(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
     for i in range(index.size):
-        row = index[i]
-        out[i] = first[row] if row < n_first else then[row - n_first]
-
-
-def gather(values: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """values[index] (index int64, in range), by the same compiled loop."""
-    return gather_joined(values, values[:0], index)
+        out[i] = values[index[i]]
 
 
 def merged_order(

@@ -209,7 +209,7 @@ class World:
         firms = self.firms
         entering = self.entering if self.entering is not None else FirmArrays()
         national, by_class = self.common_shocks(year)
-        keep, revenue = exit_and_grow(
+        keep, survivors = exit_and_grow(
             self.step_parameters,
             self.run_order(),
             year,
@@ -221,8 +221,7 @@ class World:
             national,
             by_class,
         )
-        self.firms = FirmArrays.take_joined(firms, entering, keep)  # entrants copied in once
-        self.firms.revenue_wan = revenue
+        self.firms = FirmArrays.of(survivors)  # entrants copied in once, by the pass
         self.entering = None
         if self.responder is not None:  # issue 12: growth response, pay-back, bunching
             self.responder.after_growth(self, year, keep)
