@@ -15,7 +15,7 @@ import pytest
 from fiscalsim.dynamics.events import CityBlock, rows_where
 from fiscalsim.dynamics.sampling import _group_tables, accept
 from fiscalsim.engine.conditions import rows_in_places
-from fiscalsim.engine.factview import FactTable, LazyColumns
+from fiscalsim.engine.factview import FactTable, LazyColumns, rows_at_least
 from fiscalsim.engine.state import (
     RuleHistory,
     beyond_reached,
@@ -187,7 +187,14 @@ def test_first_year_passes_equal_the_numpy_code(seed: int) -> None:
     firm = rng.choice(2 * n, n, replace=False).astype(np.int64)
     assert np.array_equal(unseen_rows(last_year, firm), np.flatnonzero(last_year[firm] < 0))
     assert unseen_rows(last_year, firm[:0]).size == 0
+    marked = last_year.copy()  # with a year to mark: the same rows, and every firm marked
+    assert np.array_equal(unseen_rows(marked, firm, 2031), np.flatnonzero(last_year[firm] < 0))
+    assert np.all(marked[firm] == 2031)
+    untouched = np.setdiff1d(np.arange(2 * n), firm)
+    assert np.array_equal(marked[untouched], last_year[untouched])
     values = _values(rng, n)
+    at_least = rows_at_least(values, 1000.0)  # factview.rows_at_least, NaN never at least
+    assert np.array_equal(at_least, np.flatnonzero(values >= 1000.0))
     expected = np.searchsorted(THRESHOLDS, np.nan_to_num(values, nan=0.0), side="right")
     got = tiers_of(values, THRESHOLDS)
     assert got.dtype == np.uint8
@@ -304,3 +311,17 @@ def test_event_passes_equal_the_numpy_code(seed: int) -> None:
         assert np.array_equal(got_fresh, fresh)
         assert np.array_equal(got_accepted, np.union1d(accepted, pick[fresh]))
     assert np.array_equal(accept(np.array([3, 3, 1]), np.zeros(0, dtype=np.int64))[0], [1, 0, 1])
+
+
+@pytest.mark.parametrize("spread", [1, 50, 10**6, 10**12])
+def test_groups_equal_numpy_unique(spread: int) -> None:
+    """calibration_report._groups: what np.unique gives (codes, first rows, each row's group),
+    by the table over the codes' range and, for a wide range, by np.unique itself."""
+    from fiscalsim.population.calibration_report import _groups
+
+    rng = np.random.default_rng(spread)
+    code = 7 * spread + rng.integers(0, spread, 5000).astype(np.int64)
+    expected = np.unique(code, return_index=True, return_inverse=True)
+    for got, want in zip(_groups(code), expected, strict=True):
+        assert np.array_equal(got, want.reshape(-1))
+    assert all(part.size == 0 for part in _groups(code[:0]))

@@ -93,7 +93,8 @@ def _take_basis(basis: AmountResult, keep: np.ndarray) -> AmountResult:
 def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
     """A firm's first year sets its starting point: tiers at or below it count as reached before."""
     firms = table.firm
-    new_rows = unseen_rows(state.last_year, firms)
+    # Without last year's figures (track_previous), only this reads last_year: it is set here.
+    new_rows = unseen_rows(state.last_year, firms, -1 if state.track_previous else table.year)
     if new_rows.size == 0:
         return
     prior = table.raw("prior_max_revenue_wan", new_rows)
@@ -227,8 +228,8 @@ def _remember(
         ladder = book.rules[int(rule_index)].ladder
         if ladder >= 0 and state.track_ladder_paid:
             np.add.at(state.ladder_paid_wan[ladder], granted_firms, awards.amount_wan[mine])
-    state.last_year[firms] = table.year
-    if state.track_previous:
+    if state.track_previous:  # else _start_new_firms set last_year
+        state.last_year[firms] = table.year
         state.last_revenue_wan[firms] = table.column("revenue_wan")
         state.last_rd_expense_wan[firms] = table.column("rd_expense_wan")
         state.last_above_scale[firms] = table.column("above_scale")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from numba import njit
 
 from fiscalsim.engine.state import EngineState
 
@@ -144,7 +145,7 @@ class FactView:
         the ladders of several clauses and the engine's memory all start from them."""
         key = (name, value)
         if key not in self._at_least:
-            self._at_least[key] = np.flatnonzero(self.table.column(name) >= value)
+            self._at_least[key] = rows_at_least(self.table.column(name), value)
         return self._at_least[key]
 
     def _previous(self, rows: np.ndarray, memory: np.ndarray) -> np.ndarray:
@@ -188,3 +189,16 @@ class FactView:
         }:
             return None
         return self.table.nonzero_rows(name)
+
+
+@njit(cache=True)
+def rows_at_least(values: np.ndarray, value: float) -> np.ndarray:
+    """np.flatnonzero(values >= value) in one pass, not a mask and a scan (NaN is never at
+    least anything, as in NumPy)."""
+    out = np.empty(values.size, dtype=np.int64)
+    n = 0
+    for i in range(values.size):
+        if values[i] >= value:
+            out[n] = i
+            n += 1
+    return out[:n]

@@ -212,12 +212,17 @@ def tiers_of(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def unseen_rows(last_year: np.ndarray, firm: np.ndarray) -> np.ndarray:
-    """Rows whose firm the engine has not seen yet (last_year < 0), in one pass."""
+def unseen_rows(last_year: np.ndarray, firm: np.ndarray, mark_year: int = -1) -> np.ndarray:
+    """Rows whose firm the engine has not seen yet (last_year < 0), in one pass. With a
+    `mark_year`, the same pass sets every row's last_year to it: for a table whose firms are
+    distinct, when nothing reads last_year before the year is done (no rule of the pass reads
+    last year's figures), so the engine need not write it in a pass of its own."""
     out = np.empty(firm.size, dtype=np.int64)
     n = 0
     for i in range(firm.size):
         if last_year[firm[i]] < 0:
             out[n] = i
             n += 1
+        if mark_year >= 0:
+            last_year[firm[i]] = mark_year
     return out[:n]

@@ -52,7 +52,7 @@ def start_frame(
         (firms.replicate.astype(np.int64) * len(plans) + city_rank[firms.city]) * 10
         + firms.industry_class
     ) * n_places + place_rank[firms.location]
-    groups, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    groups, first, inverse = _groups(code)
     sums = _group_sums(
         inverse, groups.size, revenue, float(population.above_scale_wan), float(large_wan)
     )
@@ -69,6 +69,33 @@ def start_frame(
             "max_firm_wan": sums[:, len(STATS)],
         }
     )
+
+
+DENSE_CODES = 1 << 25  # codes spanning fewer values than this are grouped by a table, not a sort
+
+
+def _groups(code: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.unique(code, return_index=True, return_inverse=True): the distinct codes in order,
+    each one's first row and each row's group. Codes of one batch span a small range, so a
+    table over that range finds them in two passes instead of a sort of every row."""
+    if code.size == 0 or int(code.max()) - int(code.min()) >= DENSE_CODES:
+        groups, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+        return groups, first, inverse.reshape(-1)
+    low = int(code.min())
+    first_row = _first_rows(code - low, int(code.max()) - low + 1)
+    present = np.flatnonzero(first_row >= 0)
+    group_of = np.full(first_row.size, -1, dtype=np.int64)
+    group_of[present] = np.arange(present.size)
+    return present + low, first_row[present], group_of[code - low]
+
+
+@njit(cache=True)
+def _first_rows(offset: np.ndarray, size: int) -> np.ndarray:
+    """The first row of each offset in 0..size-1 (-1 where none)."""
+    out = np.full(size, -1, dtype=np.int64)
+    for i in range(offset.size - 1, -1, -1):
+        out[offset[i]] = i
+    return out
 
 
 @njit(cache=True)

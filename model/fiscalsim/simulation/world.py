@@ -109,10 +109,10 @@ class World:
             self.scenario.dynamics.exit, self.scenario.dynamics.growth
         )
         per_start = self.scenario.population.replicates_per_start
-        first = self.firms.replicate % per_start == 0  # each start population once
-        collector.start_statistics = start_frame(
-            self.firms.take(np.flatnonzero(first)), list(model.plans), registry, self.scenario
-        )
+        starts = self.firms  # each start population once: every replicate has its own, as a rule
+        if per_start > 1:
+            starts = starts.take(np.flatnonzero(starts.replicate % per_start == 0))
+        collector.start_statistics = start_frame(starts, list(model.plans), registry, self.scenario)
         # Each city's engine memory has a row per firm ever seen (its slot), given in run order.
         city_rows = self.city_rows()
         self.next_slot = np.zeros(len(model.plans), dtype=np.int64)
