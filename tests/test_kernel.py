@@ -72,7 +72,7 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
         location=rng.integers(0, 9, n).astype(np.int32),
         industry_class=klass,
         revenue_wan=revenue,
-        max_revenue_wan=revenue * rng.uniform(1, 2, n),
+        max_revenue_wan=np.where(rng.random(n) < 0.05, np.nan, revenue * rng.uniform(0.5, 2, n)),
         founded_year=(year - age).astype(np.int32),
         rd_share=rng.uniform(0, 0.1, n),
         slot=rng.permutation(n).astype(np.int64),
@@ -88,6 +88,7 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
         location,
         national,
         by_class,
+        raise_max=True,
     )
     u_exit = keyed_uniforms(states[0][city], counter)
     survives = u_exit >= hazard(exit_spec, age, revenue)
@@ -95,8 +96,13 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
     assert np.array_equal(keep, expected)
     for name, column in survivors._asdict().items():  # every other column carried, dtype kept
         assert column.dtype == getattr(columns, name).dtype, name
-        if name != "revenue_wan":
+        if name not in ("revenue_wan", "max_revenue_wan"):
             assert np.array_equal(column, getattr(columns, name)[expected]), name
+    # the highest revenue takes in last year's, NaN kept, for the old rows; entrants' as is
+    raised = np.r_[
+        np.maximum(columns.max_revenue_wan, revenue)[:split], columns.max_revenue_wan[split:]
+    ]
+    assert np.array_equal(survivors.max_revenue_wan, raised[expected], equal_nan=True)
     grown = survivors.revenue_wan
     own = growths.unit_shocks_from_uniform(growth, keyed_uniforms(states[1][city], counter))
     step = growths.log_step(

@@ -93,6 +93,7 @@ def exit_and_grow(
     location: np.ndarray,
     national: np.ndarray,
     by_class: np.ndarray,
+    raise_max: bool = False,
 ) -> tuple[np.ndarray, Columns]:
     """Rows of the firms that survive, in `order`, and the survivors' rows with their new
     revenues: every column copied in the same pass, so the copy costs no pass of its own.
@@ -103,7 +104,10 @@ def exit_and_grow(
     serial, as streams.firm_counter makes it. `exit_state`/`growth_state` are the generator
     state of each city this year, `location[city, class]` the ln-growth location
     (growth.drift_table), `national[replicate]` and `by_class[city, replicate, class]` the
-    common shocks.
+    common shocks. With `raise_max`, a firm's highest revenue so far takes in its revenue
+    before this year's growth (np.maximum of the two, NaN kept) for the rows of `firms`, so
+    the engine's year need not do it in a pass of its own; entrants' rows are copied as they
+    are (an entrant's highest revenue is its revenue when it enters).
     """
     if p.constant_spread:
         spread = float(np.clip(p.sigma0, p.sigma_min, p.sigma_max))
@@ -137,6 +141,7 @@ def exit_and_grow(
         p.mgf_table,
         spread,
         lmgf,
+        raise_max,
         keep,
         *out,
     )
@@ -189,6 +194,7 @@ def _step(
     mgf_table: np.ndarray,
     spread: float,
     lmgf: float,
+    raise_max: bool,
     keep: np.ndarray,
     key_out: np.ndarray,
     replicate_out: np.ndarray,
@@ -239,7 +245,10 @@ def _step(
         founded_out[n], revenue_out[n] = f, revenue * math.exp(step)
         if e < 0:
             place_out[n], slot_out[n] = place[i], slot[i]
-            max_revenue_out[n], rd_share_out[n] = max_revenue_wan[i], rd_share[i]
+            highest = max_revenue_wan[i]
+            if raise_max and not (math.isnan(highest) or highest >= revenue):
+                highest = revenue  # np.maximum(highest, revenue)
+            max_revenue_out[n], rd_share_out[n] = highest, rd_share[i]
         else:
             place_out[n], slot_out[n] = place_in[e], slot_in[e]
             max_revenue_out[n], rd_share_out[n] = max_revenue_in[e], rd_share_in[e]

@@ -39,7 +39,8 @@ class FirmArrays:
     location: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     industry_class: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    max_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # before this year
+    # The highest revenue before this year (the step raises it: kernel.exit_and_grow).
+    max_revenue_wan: np.ndarray = field(default_factory=lambda: np.zeros(0))
     founded_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     rd_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # The firm's row in its city's engine memory, for life: exits leave a hole, never a move.

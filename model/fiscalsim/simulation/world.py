@@ -220,6 +220,7 @@ class World:
             self.drift[:, :, year - self.scenario.population.start_year],
             national,
             by_class,
+            raise_max=self.responder is None,  # else evaluate_awards raised it
         )
         self.firms = FirmArrays.of(survivors)  # entrants copied in once, by the pass
         self.entering = None
@@ -318,8 +319,10 @@ class World:
                     self.responder.awarded(self, city_rows.start + awards.row, awards)
                 passes.append((config.variants, table, awards))
             self.collector.city_year(passes, self.firms.key[city_rows])
-        firms = self.firms
-        firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, firms.revenue_wan)
+        if self.responder is not None:  # issue 12: the responses move revenue before the
+            # next step, so the highest revenue takes in this year's here; else the step does
+            firms = self.firms
+            firms.max_revenue_wan = np.maximum(firms.max_revenue_wan, firms.revenue_wan)
 
     def _give_slots(self, new: FirmArrays) -> None:
         """Rows in their city's engine memory for new firms (never reused)."""
