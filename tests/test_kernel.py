@@ -46,22 +46,42 @@ EXITS = {
 }
 
 
+def _run_order(city: np.ndarray, replicate: np.ndarray, split: int, n_rep: int) -> np.ndarray:
+    """Rows in run order, built another way than the pass: each entrant (rows from `split` on)
+    inserted after the old rows of its (city, replicate) code and the entrants of that code
+    before it (searchsorted of the codes)."""
+    code = city.astype(np.int64) * n_rep + replicate
+    old_code, new_code = code[:split], code[split:]
+    new_order = np.argsort(new_code, kind="stable")
+    at = np.searchsorted(old_code, new_code[new_order], side="right") + np.arange(new_code.size)
+    order = np.empty(code.size, dtype=np.int64)
+    is_new = np.zeros(code.size, dtype=bool)
+    is_new[at] = True
+    order[at] = split + new_order
+    order[~is_new] = np.arange(split)
+    return order
+
+
 @pytest.mark.parametrize("growth_name", list(GROWTHS))
 @pytest.mark.parametrize("exit_name", list(EXITS))
 def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: str) -> None:
     growth, exit_spec = GROWTHS[growth_name], EXITS[exit_name]
     rng = np.random.default_rng(5)
-    n = 20_000
-    replicate = rng.integers(0, 4, n).astype(np.int32)
+    n, n_rep = 20_000, 4
+    split = n - 3_000  # rows from here on are read from the second set (last year's entrants)
+    replicate = rng.integers(0, n_rep, n).astype(np.int32)
     serial = rng.permutation(n).astype(np.int64)
     city = rng.integers(0, 2, n).astype(np.int16)
+    code = city.astype(np.int64) * n_rep + replicate
+    sort_old = np.argsort(code[:split], kind="stable")  # old rows are in run order
+    replicate[:split], city[:split] = replicate[:split][sort_old], city[:split][sort_old]
     klass = rng.integers(1, 6, n).astype(np.int8)
     age = rng.integers(0, 30, n)
     revenue = np.exp(rng.normal(6, 1.5, n))
     states = np.array([11, 2**63 + 5], dtype=np.uint64), np.array([7, 99], dtype=np.uint64)
     location = rng.normal(0.03, 0.01, (2, 6))
     national, by_class = rng.normal(0, 0.02, 4), rng.normal(0, 0.05, (2, 4, 6))
-    order = rng.permutation(n)
+    order = _run_order(city, replicate, split, n_rep)
     counter = firm_counter(replicate, serial)
     year, key_city = 2030, 10**7  # the pass makes the counter from the key, the age from the year
     key = replicate.astype(np.int64) * 10**9 + city.astype(np.int64) * key_city + serial
@@ -77,13 +97,12 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
         rd_share=rng.uniform(0, 0.1, n),
         slot=rng.permutation(n).astype(np.int64),
     )
-    split = n - 3_000  # rows from here on are read from the second set (last year's entrants)
     keep, survivors = exit_and_grow(
         StepParameters.of(exit_spec, growth),
-        order,
         year,
         Columns(*(c[:split] for c in columns)),
         Columns(*(c[split:] for c in columns)),
+        n_rep,
         *states,
         location,
         national,

@@ -84,10 +84,10 @@ class StepParameters:
 
 def exit_and_grow(
     p: StepParameters,
-    order: np.ndarray,
     year: int,
     firms: Columns,
     entering: Columns,
+    n_rep: int,
     exit_state: np.ndarray,
     growth_state: np.ndarray,
     location: np.ndarray,
@@ -95,11 +95,14 @@ def exit_and_grow(
     by_class: np.ndarray,
     raise_max: bool = False,
 ) -> tuple[np.ndarray, Columns]:
-    """Rows of the firms that survive, in `order`, and the survivors' rows with their new
+    """Rows of the firms that survive, in run order, and the survivors' rows with their new
     revenues: every column copied in the same pass, so the copy costs no pass of its own.
 
     Rows index `firms` and, from `firms.key.size` on, `entering` (last year's entrants, not
-    yet copied in: the pass reads them where they are). A firm's serial number is
+    yet copied in: the pass reads them where they are). Run order is (city, replicate) order:
+    `firms` is in it, and each entrant goes after the rows of its city and replicate (code
+    city * n_rep + replicate), entrants of one code in the order they came; the pass merges
+    the two as it goes, so no order array is made. A firm's serial number is
     `key % KEY_CITY` and its age `year - founded_year`; its counter is (replicate << 40) |
     serial, as streams.firm_counter makes it. `exit_state`/`growth_state` are the generator
     state of each city this year, `location[city, class]` the ln-growth location
@@ -114,10 +117,15 @@ def exit_and_grow(
         lmgf = numerics.log_mgf(p.laplace, p.clip, spread)
     else:
         spread, lmgf = math.nan, math.nan
-    keep = np.empty(order.size, dtype=np.int64)
-    out = Columns(*(np.empty(order.size, dtype=column.dtype) for column in firms))
+    new_code = entering.city.astype(np.int64) * n_rep + entering.replicate
+    new_order = np.argsort(new_code, kind="stable")
+    size = firms.key.size + new_code.size
+    keep = np.empty(size, dtype=np.int64)
+    out = Columns(*(np.empty(size, dtype=column.dtype) for column in firms))
     n = _step(
-        order,
+        new_code[new_order],
+        new_order,
+        n_rep,
         year,
         *firms,
         *entering,
@@ -152,7 +160,9 @@ def exit_and_grow(
 # inside the loop cost a reference count each, which made the pass four times slower.
 @njit(cache=True)
 def _step(
-    order: np.ndarray,
+    new_sorted: np.ndarray,
+    new_order: np.ndarray,
+    n_rep: int,
     year: int,
     key: np.ndarray,
     replicate: np.ndarray,
@@ -211,9 +221,18 @@ def _step(
     last_band = hazard_by_age.size - 1
     log_reference, log_s0 = math.log(size_reference_wan), math.log(s0_wan)
     by_size = size_gamma != 0 or math.isnan(spread)  # else no power law needs ln revenue
-    n_old = key.size
-    for j in range(order.size):
-        i = order[j]
+    n_old, n_new = key.size, new_sorted.size
+    next_old = next_new = 0
+    for _ in range(n_old + n_new):
+        if next_new == n_new or (
+            next_old < n_old
+            and np.int64(city[next_old]) * n_rep + replicate[next_old] <= new_sorted[next_new]
+        ):
+            i = next_old  # an old row, in run order
+            next_old += 1
+        else:
+            i = n_old + new_order[next_new]  # the next entrant in run order
+            next_new += 1
         e = i - n_old  # the row among the entrants, if it is one
         if e < 0:
             c, f, r, k = city[i], founded_year[i], replicate[i], industry_class[i]

@@ -127,39 +127,3 @@ def gather(values: np.ndarray, index: np.ndarray) -> np.ndarray:
 def _gather(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
     for i in range(index.size):
         out[i] = values[index[i]]
-
-
-def merged_order(
-    city: np.ndarray, replicate: np.ndarray, new_code: np.ndarray, n_rep: int
-) -> np.ndarray:
-    """Row order that merges new rows (codes `new_code` = city * n_rep + replicate, any order;
-    numbered from `city.size` on) into the old rows (`city`, `replicate`, sorted by that code):
-    each new row goes after the old rows of its code and after the new rows of its code
-    appended before it."""
-    new_order = np.argsort(new_code, kind="stable")
-    order = np.empty(city.size + new_code.size, dtype=np.int64)
-    _merge_rows(city, replicate, new_code[new_order], new_order, n_rep, order)
-    return order
-
-
-@njit(cache=True)
-def _merge_rows(
-    city: np.ndarray,
-    replicate: np.ndarray,
-    new_sorted: np.ndarray,
-    new_order: np.ndarray,
-    n_rep: int,
-    order: np.ndarray,
-) -> None:
-    appended = city.size
-    i = j = n = 0
-    while i < appended or j < new_sorted.size:
-        if j == new_sorted.size or (
-            i < appended and np.int64(city[i]) * n_rep + replicate[i] <= new_sorted[j]
-        ):
-            order[n] = i
-            i += 1
-        else:
-            order[n] = appended + new_order[j]
-            j += 1
-        n += 1

@@ -28,7 +28,7 @@ from fiscalsim.rules.book import RuleBook
 from fiscalsim.scenario import EventProcess, Scenario
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.configs import CityConfig, city_configs
-from fiscalsim.simulation.firms import FirmArrays, merged_order
+from fiscalsim.simulation.firms import FirmArrays
 from fiscalsim.simulation.responding import responder
 from fiscalsim.simulation.streams import (
     Streams,
@@ -203,7 +203,8 @@ class World:
         exits with its hazard; a survivor's ln S grows by location(city, class, year, sigma) +
         common(city, class, year) + sigma * own shock, the location set so that the expected
         simple growth is the drift (growth.drift_table). Survivors are kept in (city,
-        replicate) order; the engine's memory stays where it is (firms keep their slots)."""
+        replicate) order, last year's entrants merged in by the same pass; the engine's memory
+        stays where it is (firms keep their slots)."""
         if self.responder is not None:  # issue 12: revenue back to its underlying path
             self.responder.before_growth(self, year)
         firms = self.firms
@@ -211,10 +212,10 @@ class World:
         national, by_class = self.common_shocks(year)
         keep, survivors = exit_and_grow(
             self.step_parameters,
-            self.run_order(),
             year,
             firms.columns(),
             entering.columns(),
+            self.model.n_replicates_total,
             self.city_states(year, "exit"),
             self.city_states(year, "growth"),
             self.drift[:, :, year - self.scenario.population.start_year],
@@ -234,16 +235,6 @@ class World:
             self.city_states(year, component)[firms.city],
             firm_counter(firms.replicate, firms.key % KEY_CITY),
         )
-
-    def run_order(self) -> np.ndarray:
-        """Rows in (city, replicate) order: last year's entrants (rows from firms.n on) merged
-        into place, each after the rows of its city and replicate, in the order they came."""
-        firms = self.firms
-        if self.entering is None:
-            return np.arange(firms.n, dtype=np.int64)
-        n_rep = self.model.n_replicates_total
-        new = self.entering.city.astype(np.int64) * n_rep + self.entering.replicate
-        return merged_order(firms.city, firms.replicate, new, n_rep)
 
     def living(self) -> list[FirmArrays]:
         """Every living firm: the rows in run order, then the entrants not yet merged in."""
