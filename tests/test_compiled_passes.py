@@ -244,6 +244,34 @@ def test_lazy_columns_make_each_column_once_and_only_when_read() -> None:
         )
 
 
+def test_lazy_columns_read_at_rows_without_making_the_column() -> None:
+    """A column with a maker at rows, first read at some rows through FactTable.raw, is computed
+    there only; the second read makes it whole, and reads come from it; `only` keeps the makers
+    at rows and shares what was read."""
+    made: list[str] = []
+    base = np.array([3.0, 1.0, 4.0, 1.0, 5.0])
+
+    def whole() -> np.ndarray:
+        made.append("x")
+        return base * 2
+
+    columns = LazyColumns(5, {"x": whole}, at_rows={"x": lambda at: base[at] * 2})
+    table = FactTable(
+        year=2024,
+        firm=np.arange(5),
+        location=np.zeros(5, dtype=np.int32),
+        industry_class=np.ones(5, dtype=np.int8),
+        group=np.zeros(5, dtype=np.int32),
+        dense=columns.only(("x",)),
+    )
+    rows = np.array([4, 0])
+    assert np.array_equal(table.raw("x", rows), [10.0, 6.0]) and made == []
+    assert np.array_equal(table.raw("x", rows[:1]), [10.0]) and made == ["x"]
+    columns._at_rows["x"] = lambda at: np.full(at.size, np.nan)  # no longer consulted
+    assert np.array_equal(columns.take("x", rows), [10.0, 6.0])
+    assert np.array_equal(table.column("x"), base * 2) and made == ["x"]
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_rows_in_places_equal_the_numpy_code(seed: int) -> None:
     """conditions.rows_in_places: the rows of the places and classes a rule covers."""

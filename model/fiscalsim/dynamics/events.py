@@ -193,10 +193,10 @@ class EventDrawer:
             in_place[key] = rows_where(place_ok, block.place_class)
         candidates = in_place[key]
         if process.max_firm_age_years is not None:
-            age = year - facts["founded_year"][candidates]
+            age = year - _at(facts, "founded_year", candidates)
             candidates = candidates[age <= process.max_firm_age_years]
         for condition in process.eligible:
-            values = facts[condition.subject][candidates]
+            values = _at(facts, condition.subject, candidates)
             ok = np.ones(candidates.size, dtype=bool)
             for test, compare in (
                 (condition.at_least, np.greater_equal),
@@ -263,6 +263,13 @@ class EventDrawer:
             if process.once_per_firm:
                 self.picked[process.name] = np.union1d(self.picked[process.name], block.key[chosen])
         return to_sparse(columns)
+
+
+def _at(facts: Mapping[str, np.ndarray], name: str, rows: np.ndarray) -> np.ndarray:
+    """facts[name][rows]; a year's lazily made facts (engine.factview.LazyColumns) compute a
+    derived fact at those rows only, if nothing has made it whole yet."""
+    take = getattr(facts, "take", None)
+    return take(name, rows) if take is not None else facts[name][rows]
 
 
 @njit(cache=True)

@@ -26,12 +26,32 @@ UNKNOWN_WHEN_MISSING: frozenset[str] = frozenset(
 class LazyColumns(Mapping[str, np.ndarray]):
     """Dense columns made when first read: a simulated year derives facts (R&D expense, 规上,
     age) for every firm, and most rule sets read few of them. Each is made once, checked to
-    have one value per row, and kept."""
+    have one value per row, and kept.
 
-    def __init__(self, n: int, makers: Mapping[str, Callable[[], np.ndarray]]) -> None:
+    A column may also have a maker at given rows (`at_rows`), for a fact computed row by row
+    from stored ones: its first read, if at some rows (the engine's new firms, a clause's
+    candidates), computes it at those rows only, with the same values; a second read makes it
+    whole, since a fact read again is likely read again after that (event conditions)."""
+
+    def __init__(
+        self,
+        n: int,
+        makers: Mapping[str, Callable[[], np.ndarray]],
+        at_rows: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+    ) -> None:
         self.n = n
         self._makers = dict(makers)
+        self._at_rows = dict(at_rows or {})
         self._made: dict[str, np.ndarray] = {}
+        self._read_at_rows: set[str] = set()
+
+    def take(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The column's values at `rows` (self[name][rows]); on the first read of a column with
+        a maker at rows, computed at those rows only."""
+        if name in self._at_rows and name not in self._made and name not in self._read_at_rows:
+            self._read_at_rows.add(name)
+            return self._at_rows[name](rows)
+        return self[name][rows]
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._made:
@@ -52,8 +72,12 @@ class LazyColumns(Mapping[str, np.ndarray]):
 
     def only(self, names: tuple[str, ...]) -> LazyColumns:
         """The named columns, sharing what is made."""
-        part = LazyColumns(self.n, {name: self._makers[name] for name in names})
-        part._made = self._made
+        part = LazyColumns(
+            self.n,
+            {name: self._makers[name] for name in names},
+            {name: self._at_rows[name] for name in names if name in self._at_rows},
+        )
+        part._made, part._read_at_rows = self._made, self._read_at_rows
         return part
 
 
@@ -102,7 +126,9 @@ class FactTable:
     def raw(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Values of a stored column at `rows` (float64); missing columns are 0 or NaN."""
         if name in self.dense:
-            return self.dense[name][rows].astype(np.float64, copy=False)
+            dense = self.dense
+            values = dense.take(name, rows) if isinstance(dense, LazyColumns) else dense[name][rows]
+            return values.astype(np.float64, copy=False)
         if name in self.sparse:
             stored_rows, stored_values = self.sparse[name]
             out = np.zeros(rows.size)

@@ -265,6 +265,13 @@ class World:
                 "industry_class": lambda: firms.industry_class[rows],
                 "location": lambda: firms.location[rows],
             },
+            # the derived facts at a few rows (the engine's new firms, a clause's candidates)
+            at_rows={
+                "above_scale": lambda at: (revenue[at] >= above_scale_wan).astype(np.float64),
+                "rd_expense_wan": lambda at: revenue[at] * firms.rd_share[rows][at],
+                "founded_year": lambda at: founded[at].astype(np.float64),
+                "firm_age_years": lambda at: (year - founded[at]).astype(np.float64),
+            },
         )
 
     def evaluate_awards(self, year: int, events_on: bool) -> None:
