@@ -115,7 +115,8 @@ def test_crossings_equal_the_numpy_formula(seed: int) -> None:
     np.add.at(expected, (group[rising[hit]], year, location[rising[hit]], tier), 1.0)
 
     got = np.zeros_like(expected)
-    add_crossings(got, 1, slot_of, group, location, revenue, before, THRESHOLDS)
+    reaching = rows_at_least(revenue, float(THRESHOLDS[0]))  # the rows the pass is given
+    add_crossings(got, 1, slot_of, reaching, group, location, revenue, before, THRESHOLDS)
     assert np.array_equal(got, expected)
     assert got.sum() > 0
 

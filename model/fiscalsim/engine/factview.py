@@ -92,6 +92,9 @@ class FactTable:
     group: np.ndarray  # int32: quota group (a replicate); 0 for a single panel
     dense: Mapping[str, np.ndarray] = field(default_factory=dict)
     sparse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _at_least: dict[tuple[str, float], np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         n = self.firm.size
@@ -122,6 +125,15 @@ class FactTable:
 
     def has(self, name: str) -> bool:
         return name in self.dense or name in self.sparse
+
+    def rows_at_least(self, name: str, value: float) -> np.ndarray:
+        """Rows where a stored fact is at least `value` (never NaN ones), found once per table:
+        the ladders of several clauses, the engine's memory and the simulation's count of
+        first crossings all start from them."""
+        key = (name, value)
+        if key not in self._at_least:
+            self._at_least[key] = rows_at_least(self.column(name), value)
+        return self._at_least[key]
 
     def raw(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Values of a stored column at `rows` (float64); missing columns are 0 or NaN."""
@@ -164,15 +176,10 @@ class FactView:
         self.table = table
         self.state = state
         self.year = table.year
-        self._at_least: dict[tuple[str, float], np.ndarray] = {}
 
     def rows_at_least(self, name: str, value: float) -> np.ndarray:
-        """Rows where a stored fact is at least `value` (never NaN ones), found once a year:
-        the ladders of several clauses and the engine's memory all start from them."""
-        key = (name, value)
-        if key not in self._at_least:
-            self._at_least[key] = rows_at_least(self.table.column(name), value)
-        return self._at_least[key]
+        """FactTable.rows_at_least: found once per table."""
+        return self.table.rows_at_least(name, value)
 
     def _previous(self, rows: np.ndarray, memory: np.ndarray) -> np.ndarray:
         firms = self.table.firm[rows]

@@ -135,6 +135,7 @@ class Collector:
                 self.crossings,
                 table.year - self.start_year,
                 self.slot_of,
+                table.rows_at_least("revenue_wan", float(self.thresholds[0])),  # the engine's
                 table.group,
                 table.location,
                 table.dense["revenue_wan"],
@@ -225,6 +226,7 @@ def add_crossings(
     crossings: np.ndarray,
     offset: int,
     slot_of: np.ndarray,
+    rows: np.ndarray,
     group: np.ndarray,
     location: np.ndarray,
     revenue_wan: np.ndarray,
@@ -233,12 +235,13 @@ def add_crossings(
 ) -> None:
     """crossings[slot, offset, place, tier] += 1 for each tier a firm reaches for the first time
     this year (its highest revenue before stays below the threshold, this year's is at or
-    above it); a firm with no known past (NaN) crosses nothing. One pass over the rows; the
+    above it); a firm with no known past (NaN) crosses nothing. One pass over `rows`, the rows
+    (ascending) whose revenue reaches the lowest threshold: only they can cross one. The
     thresholds are sorted, so the tiers crossed run from the first one above `before`."""
-    lowest = thresholds_wan[0]
-    for i in range(revenue_wan.size):
+    for j in range(rows.size):
+        i = rows[j]
         revenue, before = revenue_wan[i], prior_max_wan[i]
-        if not (revenue >= lowest and before < revenue):
+        if not before < revenue:
             continue
         k = np.searchsorted(thresholds_wan, before, side="right")  # the first tier above before
         while k < thresholds_wan.size and revenue >= thresholds_wan[k]:
