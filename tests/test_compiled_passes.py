@@ -24,7 +24,7 @@ from fiscalsim.engine.state import (
     unseen_rows,
 )
 from fiscalsim.population.calibration_report import _group_sums
-from fiscalsim.simulation.collect import add_crossings
+from fiscalsim.simulation.collect import add_crossings, add_population
 from fiscalsim.simulation.firms import gather
 from fiscalsim.simulation.streams import keyed_uniforms, named_uniforms, stream_state
 
@@ -104,7 +104,11 @@ def test_crossings_equal_the_numpy_formula(seed: int) -> None:
     before = revenue * np.exp(rng.normal(-0.3, 0.5, n))
     before[rng.random(n) < 0.05] = np.nan
     group = np.sort(rng.integers(0, n_rep, n)).astype(np.int32)
-    location = rng.integers(0, n_places, n).astype(np.int32)
+    places = np.sort(rng.choice(3 * n_places, n_places, replace=False))  # registry indices
+    column = rng.integers(0, n_places, n)  # each row's place on the array's axis
+    location = places[column].astype(np.int32)
+    place_column = np.full(3 * n_places, -1, dtype=np.int64)
+    place_column[places] = np.arange(n_places)
     slot_of = np.arange(n_rep, dtype=np.int64)
 
     expected = np.zeros((n_rep, 3, n_places, THRESHOLDS.size))
@@ -112,13 +116,41 @@ def test_crossings_equal_the_numpy_formula(seed: int) -> None:
     crossed = (before[rising, None] < THRESHOLDS) & (revenue[rising, None] >= THRESHOLDS)
     hit, tier = np.nonzero(crossed)
     year = np.ones(hit.size, dtype=np.int64)
-    np.add.at(expected, (group[rising[hit]], year, location[rising[hit]], tier), 1.0)
+    np.add.at(expected, (group[rising[hit]], year, column[rising[hit]], tier), 1.0)
 
     got = np.zeros_like(expected)
     reaching = rows_at_least(revenue, float(THRESHOLDS[0]))  # the rows the pass is given
-    add_crossings(got, 1, slot_of, reaching, group, location, revenue, before, THRESHOLDS)
+    add_crossings(
+        got, 1, slot_of, reaching, group, place_column, location, revenue, before, THRESHOLDS
+    )
     assert np.array_equal(got, expected)
     assert got.sum() > 0
+
+
+def test_population_sums_go_to_the_places_column() -> None:
+    """collect.add_population: firms, revenue and above-scale firms per (replicate, year, place,
+    class), the place being the column place_column gives a unit on the array's axis."""
+    rng = np.random.default_rng(4)
+    n, n_rep, n_places = 4000, 3, 5
+    places = np.sort(rng.choice(40, n_places, replace=False))
+    column = rng.integers(0, n_places, n)
+    place_column = np.full(40, -1, dtype=np.int64)
+    place_column[places] = np.arange(n_places)
+    replicate = np.sort(rng.integers(0, n_rep, n)).astype(np.int32)
+    klass = rng.integers(1, 6, n).astype(np.int8)
+    revenue = np.exp(rng.normal(7, 1.5, n))
+    got = np.zeros((n_rep, 2, n_places, 6, 3))
+    location = places[column].astype(np.int32)
+    add_population(
+        got, 1, np.arange(n_rep), replicate, place_column, location, klass, revenue, 2000.0
+    )
+    expected = np.zeros_like(got)
+    at = (replicate, np.ones(n, dtype=np.int64), column, klass)
+    np.add.at(expected, (*at, 0), 1.0)
+    np.add.at(expected, (*at, 1), revenue)
+    np.add.at(expected, (*at, 2), (revenue >= 2000.0).astype(float))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert got[:, 0].sum() == 0 and got[..., 0].sum() == n
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -45,7 +45,7 @@ def test_variants_share_every_matter_but_the_one_they_change(
 ) -> None:
     together, _ = models
     replicates = list(range(REPLICATES))
-    collector = Collector(together.book, replicates, 2021, 2030, None, len(VALUES))
+    collector = Collector(together.book, replicates, 2021, 2030, None, together.places, len(VALUES))
     world = World(together, replicates, collector)
     by_city = {together.plans[c].city: configs for c, configs in world.configs.items()}
     book = together.book

@@ -25,7 +25,7 @@ def test_compiled_simulation_equals_the_reference_model() -> None:
     model = replace(model, plans=(replace(model.plans[0], segments=tuple(population.segments)),))
     replicates = [0, 1, 2]
     collector = Collector(
-        model.book, replicates, population.start_year, scenario.horizon, None, n_variants=1
+        model.book, replicates, population.start_year, scenario.horizon, None, model.places
     )
     world = World(model, replicates, collector)
     start, next_key = copy.deepcopy(world.firms), world.next_key.copy()

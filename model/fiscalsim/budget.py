@@ -196,15 +196,15 @@ def cumulative_table(book: RuleBook, cube: np.ndarray) -> pd.DataFrame:
 
 
 def population_table(
-    book: RuleBook, population: np.ndarray, locations: Sequence[int], start_year: int
+    book: RuleBook, population: np.ndarray, places: Sequence[int], start_year: int
 ) -> pd.DataFrame:
-    """Firms, revenue and above-scale firms per county-level unit and city, year and class."""
+    """Firms, revenue and above-scale firms per county-level unit and city, year and class.
+    `places` are the registry indices of the array's place axis, in order (Model.places)."""
     registry = book.registry
-    units: list[tuple[str, list[int]]] = [(registry.items[i].id, [i]) for i in locations]
-    for city in sorted(
-        {str(registry.items[i].parent) for i in locations if registry.items[i].parent}
-    ):
-        units.append((city, [i for i in locations if registry.items[i].parent == city]))
+    units: list[tuple[str, list[int]]] = [(registry.items[i].id, [k]) for k, i in enumerate(places)]
+    for city in sorted({str(registry.items[i].parent) for i in places if registry.items[i].parent}):
+        members = [k for k, i in enumerate(places) if registry.items[i].parent == city]
+        units.append((city, members))
     n_years = population.shape[1]
     columns: dict[str, list[Any]] = defaultdict(list)  # built whole: one frame, not hundreds
     stats: list[tuple[str, np.ndarray]] = []
@@ -225,20 +225,21 @@ def crossings_table(
     book: RuleBook,
     crossings: np.ndarray,
     thresholds: np.ndarray,
-    locations: Sequence[int],
+    places: Sequence[int],
     start_year: int,
 ) -> pd.DataFrame:
-    """How many firms first reach each revenue tier, per county-level unit and year."""
+    """How many firms first reach each revenue tier, per county-level unit and year. `places`
+    are the registry indices of the array's place axis, in order (Model.places)."""
     names = [j.id for j in book.registry.items]
     parts: dict[str, list[Any]] = defaultdict(list)
     n_years = crossings.shape[1] - 1
     stats: list[tuple[str, np.ndarray]] = []
-    for place in locations:
+    for column, place in enumerate(places):
         for t, threshold in enumerate(thresholds):
             parts["jurisdiction"].append(np.full(n_years, names[place], dtype=object))
             parts["year"].append(np.arange(start_year + 1, start_year + 1 + n_years))
             parts["threshold_wan"].append(np.full(n_years, threshold))
-            stats.append(("first_crossings", crossings[:, 1:, place, t]))
+            stats.append(("first_crossings", crossings[:, 1:, column, t]))
     many_summary_stats(stats, parts)
     columns = ["jurisdiction", "year", "threshold_wan", "first_crossings_mean"]
     if not parts:

@@ -193,7 +193,6 @@ def run_tables(
     gets each table as soon as it is made (the workbook is written meanwhile)."""
     model = prepared.model
     book, scenario = model.book, model.scenario
-    locations = model_locations(model)
     start_year = scenario.population.start_year
     outcome = None
     if process_params is not None and totals.process is not None:
@@ -210,9 +209,15 @@ def run_tables(
         "spending": spending,
         "spending_by_clause": lambda: clause_table(totals.clause),
         "cumulative": lambda: cumulative_table(book, totals.cumulative),
-        "population": lambda: population_table(book, results["population"], locations, start_year),
+        "population": lambda: population_table(
+            book, results["population"], results["places"].tolist(), start_year
+        ),
         "first_crossings": lambda: crossings_table(
-            book, results["crossings"], tier_thresholds(book), locations, start_year
+            book,
+            results["crossings"],
+            tier_thresholds(book),
+            results["places"].tolist(),
+            start_year,
         ),
         "calibration": lambda: calibration_table(prepared, results["start_statistics"]),
     }

@@ -39,10 +39,8 @@ class Outcome:
 
 
 def model_locations(model: Model) -> list[int]:
-    registry = model.book.registry
-    return sorted(
-        {registry.index[c] for plan in model.plans for s in plan.segments for c in s.county_weights}
-    )
+    """The county-level units the model's firms can be in (Model.places), as a list."""
+    return [int(i) for i in model.places]
 
 
 def _years(model: Model) -> tuple[int, int]:

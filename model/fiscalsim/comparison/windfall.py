@@ -88,18 +88,21 @@ def _with_all(series: Series) -> Series:
 
 
 def _territory(on: Simulated, jurisdictions: list[str]) -> dict[str, np.ndarray]:
+    """Each jurisdiction's places, as a mask over the place axis of the run's arrays."""
     registry = on.book.registry
-    everything = np.ones(len(registry.items), dtype=bool)
+    items = [registry.items[i] for i in on.result["places"]]
+    everything = np.ones(len(items), dtype=bool)
     return {
         j: everything
         if j == ALL
-        else np.array([registry.covers(j, item.id) for item in registry.items], dtype=bool)
+        else np.array([registry.covers(j, item.id) for item in items], dtype=bool)
         for j in jurisdictions
     }
 
 
 def _induced(on: Simulated, off: Simulated) -> dict[str, np.ndarray]:
     """Per (replicate, year offset, place): induced crossings, firms alive and revenue."""
+    assert np.array_equal(on.result["places"], off.result["places"]), "one place axis"
     crossings = on.result["crossings"].sum(axis=3) - off.result["crossings"].sum(axis=3)
     population = on.result["population"].sum(axis=3) - off.result["population"].sum(axis=3)
     return {

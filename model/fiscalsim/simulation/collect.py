@@ -46,6 +46,7 @@ class Collector:
         start_year: int,
         horizon: int,
         panel_replicate: int | None,
+        places: np.ndarray,
         n_variants: int = 1,
     ) -> None:
         self.book = book
@@ -54,9 +55,14 @@ class Collector:
         self.slot_of[replicates] = np.arange(len(replicates))
         self.start_year = start_year
         n_years = horizon - start_year + 1
-        n_places = len(book.registry.items)
+        # The place axis holds `places` (Model.places), in order: a unit's column is
+        # place_column[its registry index] (-1 for a unit no firm can be in).
+        self.places = places
+        self.place_column = np.full(len(book.registry.items), -1, dtype=np.int64)
+        self.place_column[places] = np.arange(places.size)
+        n_places = places.size
         self.thresholds = tier_thresholds(book)
-        # population[replicate, year, location, class, metric]: firms, revenue, above-scale firms
+        # population[replicate, year, place, class, metric]: firms, revenue, above-scale firms
         self.population_stats = np.zeros((len(replicates), n_years, n_places, 6, 3))
         self.crossings = np.zeros((len(replicates), n_years, n_places, self.thresholds.size))
         # One ledger per policy variant; the first variant also gives crossings and the panel.
@@ -137,6 +143,7 @@ class Collector:
                 self.slot_of,
                 table.rows_at_least("revenue_wan", float(self.thresholds[0])),  # the engine's
                 table.group,
+                self.place_column,
                 table.location,
                 table.dense["revenue_wan"],
                 table.dense["prior_max_revenue_wan"],
@@ -173,6 +180,7 @@ class Collector:
                 offset,
                 self.slot_of,
                 firms.replicate,
+                self.place_column,
                 firms.location,
                 firms.industry_class,
                 firms.revenue_wan,
@@ -193,6 +201,7 @@ class Collector:
             "ledgers": ledgers,
             "population": self.population_stats,
             "crossings": self.crossings,
+            "places": self.places,
             "panel": panel,
             "firm_years": self.firm_years,
             "start_statistics": self.start_statistics,
@@ -205,6 +214,7 @@ def add_population(
     offset: int,
     slot_of: np.ndarray,
     replicate: np.ndarray,
+    place_column: np.ndarray,
     location: np.ndarray,
     industry_class: np.ndarray,
     revenue_wan: np.ndarray,
@@ -212,9 +222,9 @@ def add_population(
 ) -> None:
     """stats[slot, offset, place, class] += (firms, revenue, above-scale firms), one pass in row
     order (the order, and so the sums, of the three bincounts this replaces); a row's slot is
-    slot_of[its replicate], looked up in the pass."""
+    slot_of[its replicate] and its place place_column[its location], looked up in the pass."""
     for i in range(replicate.size):
-        s, place, cls = slot_of[replicate[i]], location[i], industry_class[i]
+        s, place, cls = slot_of[replicate[i]], place_column[location[i]], industry_class[i]
         stats[s, offset, place, cls, 0] += 1.0
         stats[s, offset, place, cls, 1] += revenue_wan[i]
         if revenue_wan[i] >= above_scale_wan:
@@ -228,6 +238,7 @@ def add_crossings(
     slot_of: np.ndarray,
     rows: np.ndarray,
     group: np.ndarray,
+    place_column: np.ndarray,
     location: np.ndarray,
     revenue_wan: np.ndarray,
     prior_max_wan: np.ndarray,
@@ -245,5 +256,5 @@ def add_crossings(
             continue
         k = np.searchsorted(thresholds_wan, before, side="right")  # the first tier above before
         while k < thresholds_wan.size and revenue >= thresholds_wan[k]:
-            crossings[slot_of[group[i]], offset, location[i], k] += 1.0
+            crossings[slot_of[group[i]], offset, place_column[location[i]], k] += 1.0
             k += 1

@@ -59,7 +59,7 @@ def run_city(model: Model, city: str, replicates: list[int]) -> dict[str, Any]:
     """One city of one block of replicates, every variant's full ledger kept. The population
     and crossing arrays are sent for the city's own places only (the other places are zero):
     a province's arrays are ten times the city's, and every city task would ship them whole."""
-    result = run_batch(city_model(model, city), replicates, None)
+    result = run_batch(city_model(model, city), replicates, None, places=model.places)
     for name, axis in PLACE_AXIS.items():
         values = result[name]
         other = tuple(a for a in range(values.ndim) if a != axis)
@@ -106,6 +106,7 @@ def join_cities(
         "ledgers": [_ledger([p["ledgers"][v] for p in parts]) for v in range(n_variants)],
         "population": population,
         "crossings": crossings,
+        "places": parts[0]["places"],
         "panel": None,
         "firm_years": sum(int(p["firm_years"]) for p in parts),
         "start_statistics": _start_statistics([p["start_statistics"] for p in parts]),

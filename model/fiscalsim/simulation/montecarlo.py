@@ -212,7 +212,10 @@ def run_batch(
     replicates: list[int],
     panel_replicate: int | None,
     reduce: Reducer | None = None,
+    places: np.ndarray | None = None,
 ) -> dict[str, Any]:
+    """One block of replicates; `places` is the place axis of its population and crossing
+    arrays (the model's own places unless told: a city's task is given the whole model's)."""
     scenario = model.scenario
     collector = Collector(
         model.book,
@@ -220,6 +223,7 @@ def run_batch(
         scenario.population.start_year,
         scenario.horizon,
         panel_replicate,
+        model.places if places is None else places,
         n_variants=len(model.variants),
     )
     World(model, replicates, collector).run()
@@ -301,6 +305,7 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
         "ledgers": ledgers,
         "population": np.concatenate([r["population"] for r in results]),
         "crossings": np.concatenate([r["crossings"] for r in results]),
+        "places": results[0]["places"],  # the same in every block (Model.places)
         "panel": pd.concat(panels, ignore_index=True) if panels else None,
         "reduced": [[r["reduced"][v] for r in results] for v in range(len(results[0]["reduced"]))]
         if "reduced" in results[0]

@@ -66,6 +66,24 @@ class Model:
     def years(self) -> range:
         return range(self.scenario.population.start_year + 1, self.scenario.horizon + 1)
 
+    @property
+    def places(self) -> np.ndarray:
+        """The county-level units the model's firms can be in (registry indices, ascending):
+        the place axis of the population and first-crossing arrays, which are kept for these
+        places only, not for every unit of the registry (a fifth of them in the baseline)."""
+        registry = self.book.registry
+        return np.array(
+            sorted(
+                {
+                    registry.index[c]
+                    for p in self.plans
+                    for s in p.segments
+                    for c in s.county_weights
+                }
+            ),
+            dtype=np.int64,
+        )
+
 
 @dataclass
 class EventGroup:
