@@ -11,8 +11,9 @@ from scipy import special
 from fiscalsim.dynamics import growth as growths
 from fiscalsim.dynamics import numerics
 from fiscalsim.dynamics.exit import hazard
-from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
+from fiscalsim.dynamics.kernel import StepParameters, Tally, exit_and_grow
 from fiscalsim.scenario import Exit, Growth
+from fiscalsim.simulation.collect import add_population
 from fiscalsim.simulation.firms import Columns
 from fiscalsim.simulation.streams import firm_counter, keyed_uniforms
 
@@ -97,6 +98,7 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
         rd_share=rng.uniform(0, 0.1, n),
         slot=rng.permutation(n).astype(np.int64),
     )
+    counted = np.zeros((n_rep, 2, 9, 6, 3))  # the old rows' population, counted by the pass
     keep, survivors = exit_and_grow(
         StepParameters.of(exit_spec, growth),
         year,
@@ -108,6 +110,7 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
         national,
         by_class,
         raise_max=True,
+        tally=Tally(counted, 1, np.arange(n_rep), np.arange(9), 500.0),
     )
     u_exit = keyed_uniforms(states[0][city], counter)
     survives = u_exit >= hazard(exit_spec, age, revenue)
@@ -123,6 +126,13 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
     ]
     assert np.array_equal(survivors.max_revenue_wan, raised[expected], equal_nan=True)
     grown = survivors.revenue_wan
+    expected_counts = np.zeros_like(counted)  # as the collector counts them, in the same order
+    old = Columns(*(c[:split] for c in columns))
+    add_population(
+        expected_counts, 1, np.arange(n_rep), old.replicate, np.arange(9), old.location,
+        old.industry_class, old.revenue_wan, 500.0,
+    )  # fmt: skip
+    assert np.array_equal(counted, expected_counts) and counted[..., 0].sum() == split
     own = growths.unit_shocks_from_uniform(growth, keyed_uniforms(states[1][city], counter))
     step = growths.log_step(
         growth,

@@ -35,6 +35,24 @@ MGF_STEP = 1e-4  # grid of spreads on which the log mgf is tabulated (error < 1e
 
 
 @dataclass(frozen=True)
+class Tally:
+    """Where the pass adds the population aggregates of the year just ended (the rows it is
+    given, before exit): stats[slot_of[replicate], offset, place_column[location], class] +=
+    (1, revenue, revenue >= above_scale_wan), as collect.add_population adds them."""
+
+    stats: np.ndarray
+    offset: int
+    slot_of: np.ndarray
+    place_column: np.ndarray
+    above_scale_wan: float
+
+
+NO_TALLY = Tally(
+    np.zeros((1, 1, 1, 1, 3)), 0, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), 0.0
+)
+
+
+@dataclass(frozen=True)
 class StepParameters:
     """Exit and growth parameters as flat numbers and tables the compiled pass reads."""
 
@@ -94,6 +112,7 @@ def exit_and_grow(
     national: np.ndarray,
     by_class: np.ndarray,
     raise_max: bool = False,
+    tally: Tally | None = None,
 ) -> tuple[np.ndarray, Columns]:
     """Rows of the firms that survive, in run order, and the survivors' rows with their new
     revenues: every column copied in the same pass, so the copy costs no pass of its own.
@@ -110,7 +129,10 @@ def exit_and_grow(
     common shocks. With `raise_max`, a firm's highest revenue so far takes in its revenue
     before this year's growth (np.maximum of the two, NaN kept) for the rows of `firms`, so
     the engine's year need not do it in a pass of its own; entrants' rows are copied as they
-    are (an entrant's highest revenue is its revenue when it enters).
+    are (an entrant's highest revenue is its revenue when it enters). With a `tally`, the
+    rows of `firms` are counted into the population aggregates as the pass reads them, in row
+    order, before exit (the entrants are the caller's to count, after the pass: then every
+    cell's sums are those of collect.add_population over the firms, then the entrants).
     """
     if p.constant_spread:
         spread = float(np.clip(p.sigma0, p.sigma_min, p.sigma_max))
@@ -120,6 +142,8 @@ def exit_and_grow(
     new_code = entering.city.astype(np.int64) * n_rep + entering.replicate
     new_order = np.argsort(new_code, kind="stable")
     size = firms.key.size + new_code.size
+    count = tally is not None
+    tally = tally if tally is not None else NO_TALLY
     keep = np.empty(size, dtype=np.int64)
     out = Columns(*(np.empty(size, dtype=column.dtype) for column in firms))
     n = _step(
@@ -150,6 +174,12 @@ def exit_and_grow(
         spread,
         lmgf,
         raise_max,
+        count,
+        tally.stats,
+        tally.offset,
+        tally.slot_of,
+        tally.place_column,
+        tally.above_scale_wan,
         keep,
         *out,
     )
@@ -205,6 +235,12 @@ def _step(
     spread: float,
     lmgf: float,
     raise_max: bool,
+    count: bool,
+    stats: np.ndarray,
+    offset: int,
+    slot_of: np.ndarray,
+    place_column: np.ndarray,
+    above_scale_wan: float,
     keep: np.ndarray,
     key_out: np.ndarray,
     replicate_out: np.ndarray,
@@ -241,6 +277,12 @@ def _step(
             c, f, r, k = city_in[e], founded_in[e], replicate_in[e], class_in[e]
             firm, revenue = key_in[e], revenue_in[e]
         a = year - f
+        if count and e < 0:  # the year just ended, as collect.add_population counts it
+            s, column = slot_of[r], place_column[place[i]]
+            stats[s, offset, column, k, 0] += 1.0
+            stats[s, offset, column, k, 1] += revenue
+            if revenue >= above_scale_wan:
+                stats[s, offset, column, k, 2] += 1.0
         counter = (np.uint64(r) << np.uint64(40)) | np.uint64(firm % KEY_CITY)
         chance = hazard_by_age[min(max(a, 0), last_band)]
         log_size = math.log(max(revenue, 1e-9)) if by_size else 0.0  # shared by both power laws

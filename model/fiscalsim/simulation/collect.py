@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from fiscalsim.dynamics.kernel import Tally
 from fiscalsim.engine import FactTable, YearAwards
 from fiscalsim.rules.book import RuleBook
+from fiscalsim.simulation.firms import FirmArrays
 
 if TYPE_CHECKING:
     from fiscalsim.simulation.world import World
@@ -173,19 +175,35 @@ class Collector:
         return frame
 
     def population(self, world: World, year: int | None = None) -> None:
-        offset = (year if year is not None else self.start_year) - self.start_year
+        """The population aggregates of `year` (the start year if None): every living firm."""
+        tally = self.tally(world, year if year is not None else self.start_year)
         for firms in world.living():  # in row order, entrants last: the sums of one pass
-            add_population(
-                self.population_stats,
-                offset,
-                self.slot_of,
-                firms.replicate,
-                self.place_column,
-                firms.location,
-                firms.industry_class,
-                firms.revenue_wan,
-                float(world.scenario.population.above_scale_wan),
-            )
+            self.count(firms, tally)
+
+    def tally(self, world: World, year: int) -> Tally:
+        """Where `year`'s population aggregates go (kernel.Tally: the yearly step counts them)."""
+        return Tally(
+            self.population_stats,
+            year - self.start_year,
+            self.slot_of,
+            self.place_column,
+            float(world.scenario.population.above_scale_wan),
+        )
+
+    @staticmethod
+    def count(firms: FirmArrays, tally: Tally) -> None:
+        """Add these firms to the population aggregates, in row order."""
+        add_population(
+            tally.stats,
+            tally.offset,
+            tally.slot_of,
+            firms.replicate,
+            tally.place_column,
+            firms.location,
+            firms.industry_class,
+            firms.revenue_wan,
+            tally.above_scale_wan,
+        )
 
     def result(self) -> dict[str, Any]:
         ledgers = [

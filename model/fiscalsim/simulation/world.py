@@ -123,6 +123,7 @@ class World:
             [plan.city for plan in sorted(model.plans, key=lambda p: p.city_index)],
         )
         self.entering: FirmArrays | None = None  # last year's entrants, until the next step
+        self.uncounted: int | None = None  # a year whose population the next step counts
         self.step_parameters = StepParameters.of(
             self.scenario.dynamics.exit, self.scenario.dynamics.growth
         )
@@ -174,12 +175,24 @@ class World:
     def run(self) -> None:
         start = self.scenario.population.start_year
         self.evaluate_awards(start, events_on=False)  # the start year sets each firm's memory
-        self.collector.population(self)
+        self.count_population(start)
         for year in self.model.years:
             self.step(year)
             self.evaluate_awards(year, events_on=True)
             self.enter(year)
+            self.count_population(year)
+        if self.uncounted is not None:  # the last year: no step follows to count it
+            self.collector.population(self, self.uncounted)
+            self.uncounted = None
+
+    def count_population(self, year: int) -> None:
+        """The population aggregates of the year just ended. The next step counts them as it
+        reads the firms (kernel.Tally), so they cost no pass of their own; with responses on
+        (issue 12), which move revenue before the next step's growth, they are counted now."""
+        if self.responder is not None:
             self.collector.population(self, year)
+        else:
+            self.uncounted = year
 
     # -- draws -------------------------------------------------------------------------
     def common_shocks(self, year: int) -> tuple[np.ndarray, np.ndarray]:
@@ -228,6 +241,7 @@ class World:
         firms = self.firms
         entering = self.entering if self.entering is not None else FirmArrays()
         national, by_class = self.common_shocks(year)
+        tally = None if self.uncounted is None else self.collector.tally(self, self.uncounted)
         keep, survivors = exit_and_grow(
             self.step_parameters,
             year,
@@ -240,7 +254,11 @@ class World:
             national,
             by_class,
             raise_max=self.responder is None,  # else evaluate_awards raised it
+            tally=tally,  # the firms counted in the pass, last year's entrants after it
         )
+        if tally is not None:
+            self.collector.count(entering, tally)
+            self.uncounted = None
         self.firms = FirmArrays.of(survivors)  # entrants copied in once, by the pass
         self.entering = None
         if self.responder is not None:  # issue 12: growth response, pay-back, bunching
