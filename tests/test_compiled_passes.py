@@ -303,6 +303,18 @@ def test_lazy_columns_read_at_rows_without_making_the_column() -> None:
     columns._at_rows["x"] = lambda at: np.full(at.size, np.nan)  # no longer consulted
     assert np.array_equal(columns.take("x", rows), [10.0, 6.0])
     assert np.array_equal(table.column("x"), base * 2) and made == ["x"]
+    found = table.rows_at_least("x", 6.0)  # kept with the columns: another table of them finds it
+    other = FactTable(
+        year=2024,
+        firm=np.arange(5),
+        location=np.zeros(5, dtype=np.int32),
+        industry_class=np.ones(5, dtype=np.int8),
+        group=np.zeros(5, dtype=np.int32),
+        dense=columns.only(("x",)),
+        sparse={"x_event": (np.array([1]), np.array([7.0]))},
+    )
+    assert np.array_equal(found, [0, 2, 4]) and other.rows_at_least("x", 6.0) is found
+    assert np.array_equal(other.rows_at_least("x_event", 6.0), [1])  # a sparse one per table
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -44,6 +44,8 @@ class LazyColumns(Mapping[str, np.ndarray]):
         self._at_rows = dict(at_rows or {})
         self._made: dict[str, np.ndarray] = {}
         self._read_at_rows: set[str] = set()
+        # rows at or above a value, per (column, value): shared by every table of these columns
+        self.at_least: dict[tuple[str, float], np.ndarray] = {}
 
     def take(self, name: str, rows: np.ndarray) -> np.ndarray:
         """The column's values at `rows` (self[name][rows]); on the first read of a column with
@@ -77,7 +79,11 @@ class LazyColumns(Mapping[str, np.ndarray]):
             {name: self._makers[name] for name in names},
             {name: self._at_rows[name] for name in names if name in self._at_rows},
         )
-        part._made, part._read_at_rows = self._made, self._read_at_rows
+        part._made, part._read_at_rows, part.at_least = (
+            self._made,
+            self._read_at_rows,
+            self.at_least,
+        )
         return part
 
 
@@ -127,13 +133,20 @@ class FactTable:
         return name in self.dense or name in self.sparse
 
     def rows_at_least(self, name: str, value: float) -> np.ndarray:
-        """Rows where a stored fact is at least `value` (never NaN ones), found once per table:
-        the ladders of several clauses, the engine's memory and the simulation's count of
-        first crossings all start from them."""
+        """Rows where a stored fact is at least `value` (never NaN ones), found once: the
+        ladders of several clauses, the engine's memory and the simulation's count of first
+        crossings all start from them. For a column of lazily made dense facts the answer is
+        kept with the columns, so the tables of a city-year's engine passes (a sweep's values,
+        which share the firms' facts) find it once between them."""
+        dense = self.dense
+        if isinstance(dense, LazyColumns) and name in dense:
+            cache = dense.at_least
+        else:
+            cache = self._at_least
         key = (name, value)
-        if key not in self._at_least:
-            self._at_least[key] = rows_at_least(self.column(name), value)
-        return self._at_least[key]
+        if key not in cache:
+            cache[key] = rows_at_least(self.column(name), value)
+        return cache[key]
 
     def raw(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Values of a stored column at `rows` (float64); missing columns are 0 or NaN."""
