@@ -249,6 +249,21 @@ def test_row_gather_equals_fancy_indexing(seed: int) -> None:
         assert np.array_equal(taken, values[index])
 
 
+def _table_of(
+    dense: LazyColumns, n: int = 5, sparse: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+) -> FactTable:
+    """A year's table of n firms in one place over these columns."""
+    return FactTable(
+        year=2024,
+        firm=np.arange(n),
+        location=np.zeros(n, dtype=np.int32),
+        industry_class=np.ones(n, dtype=np.int8),
+        group=np.zeros(n, dtype=np.int32),
+        dense=dense,
+        sparse=sparse or {},
+    )
+
+
 def test_lazy_columns_make_each_column_once_and_only_when_read() -> None:
     made: list[str] = []
 
@@ -267,14 +282,7 @@ def test_lazy_columns_make_each_column_once_and_only_when_read() -> None:
     with pytest.raises(ValueError, match="column bad has shape"):
         dense["bad"]
     with pytest.raises(ValueError, match="dense columns have 3 rows, expected 4"):
-        FactTable(
-            year=2024,
-            firm=np.arange(4),
-            location=np.zeros(4, dtype=np.int32),
-            industry_class=np.ones(4, dtype=np.int8),
-            group=np.zeros(4, dtype=np.int32),
-            dense=columns,
-        )
+        _table_of(columns, 4)
 
 
 def test_lazy_columns_read_at_rows_without_making_the_column() -> None:
@@ -289,14 +297,7 @@ def test_lazy_columns_read_at_rows_without_making_the_column() -> None:
         return base * 2
 
     columns = LazyColumns(5, {"x": whole}, at_rows={"x": lambda at: base[at] * 2})
-    table = FactTable(
-        year=2024,
-        firm=np.arange(5),
-        location=np.zeros(5, dtype=np.int32),
-        industry_class=np.ones(5, dtype=np.int8),
-        group=np.zeros(5, dtype=np.int32),
-        dense=columns.only(("x",)),
-    )
+    table = _table_of(columns.only(("x",)))
     rows = np.array([4, 0])
     assert np.array_equal(table.raw("x", rows), [10.0, 6.0]) and made == []
     assert np.array_equal(table.raw("x", rows[:1]), [10.0]) and made == ["x"]
@@ -304,15 +305,7 @@ def test_lazy_columns_read_at_rows_without_making_the_column() -> None:
     assert np.array_equal(columns.take("x", rows), [10.0, 6.0])
     assert np.array_equal(table.column("x"), base * 2) and made == ["x"]
     found = table.rows_at_least("x", 6.0)  # kept with the columns: another table of them finds it
-    other = FactTable(
-        year=2024,
-        firm=np.arange(5),
-        location=np.zeros(5, dtype=np.int32),
-        industry_class=np.ones(5, dtype=np.int8),
-        group=np.zeros(5, dtype=np.int32),
-        dense=columns.only(("x",)),
-        sparse={"x_event": (np.array([1]), np.array([7.0]))},
-    )
+    other = _table_of(columns.only(("x",)), sparse={"x_event": (np.array([1]), np.array([7.0]))})
     assert np.array_equal(found, [0, 2, 4]) and other.rows_at_least("x", 6.0) is found
     assert np.array_equal(other.rows_at_least("x_event", 6.0), [1])  # a sparse one per table
 
