@@ -128,10 +128,13 @@ class EngineState:
     history: dict[int, RuleHistory] = field(default_factory=dict)
 
     def ensure(self, n_firms: int) -> None:
-        """Make room for firm indices below `n_firms`."""
+        """Make room for firm indices below `n_firms`, and half as many again. A simulation's
+        entrants then fit for several years before the memory is copied into a larger one: in a
+        200-replicate sweep those copies took 0.7 s. The memory reaches about the same peak,
+        since it used to grow by half in the first years anyway."""
         if n_firms <= self.capacity:
             return
-        new = max(n_firms, int(self.capacity * 1.5) + 16)
+        new = max(int(n_firms * 1.5) + 16, int(self.capacity * 1.5) + 16)
         grow = new - self.capacity
 
         def extend(array: np.ndarray, fill: float) -> np.ndarray:
