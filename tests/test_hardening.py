@@ -273,6 +273,17 @@ def scenario_copy(tmp_path: Path, old: str, new: str, name: str = "baseline.yaml
         ('"10-30": 0.177', '"4-0": 0.177', ("age band '4-0'",)),
         ('"10-30": 0.177', '"zero-30": 0.177', ("age band 'zero-30'",)),
         ("tail_alpha_bounds: [0.5, 3.0]", "tail_alpha_bounds: [3.0, 0.5]", ("low < high",)),
+        (  # found by test_mutations: the fit tried 65 and a size distribution refused it
+            "tail_alpha_bounds: [0.5, 3.0]",
+            "tail_alpha_bounds: [0.5, 65]",
+            ("calibrated", "at most 5"),
+        ),
+        ("tail_alpha_bounds: [0.5, 3.0]", "tail_alpha_bounds: [0.1, 3.0]", ("above 0.2",)),
+        (  # the 规上 line above every bound: the fit's size distribution is refused
+            "above_scale_wan: 2000 ",
+            "above_scale_wan: 6000000 ",
+            ("firm_counts.yaml", "ganzhou/01", "no size distribution fits", "above tail_from_wan"),
+        ),
         ("start_year: 2021", "start_year: 1800", ("start_year 1800",)),
         ('"05": {2022: 0.050', '"05": {2022: 50.0', ("drift",)),
         (

@@ -69,6 +69,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
+# Pareto tail indices a size distribution takes: thinner tails than 5 are lognormal in practice,
+# and fatter ones than 0.2 have no usable mean; a calibration's search bounds stay inside them.
+TAIL_ALPHA_ABOVE, TAIL_ALPHA_AT_MOST = 0.2, 5.0
+
+
 class SizeDistribution(Strict):
     """Revenue (万元) of firms: a lognormal body, optionally with a Pareto tail above `tail_from_wan`."""
 
@@ -76,7 +81,7 @@ class SizeDistribution(Strict):
     log_sd: Positive
     floor_wan: NonNegative = 0.0
     tail_from_wan: Positive | None = None
-    tail_alpha: Annotated[float, Field(gt=0.2, le=5)] | None = None
+    tail_alpha: Annotated[float, Field(gt=TAIL_ALPHA_ABOVE, le=TAIL_ALPHA_AT_MOST)] | None = None
     max_wan: Positive | None = None
 
     @model_validator(mode="after")
@@ -317,6 +322,11 @@ class Calibrated(Strict):
         low, high = self.tail_alpha_bounds
         if high <= low:
             raise ValueError("tail_alpha_bounds must be [low, high] with low < high")
+        if not (low > TAIL_ALPHA_ABOVE and high <= TAIL_ALPHA_AT_MOST):
+            raise ValueError(
+                f"tail_alpha_bounds must lie above {TAIL_ALPHA_ABOVE:g} and at most "
+                f"{TAIL_ALPHA_AT_MOST:g}, the tail indices a size distribution takes"
+            )
         if not self.floor_wan < self.large_wan < self.max_wan:
             raise ValueError("need floor_wan < large_wan < max_wan")
         missing = sorted(set(CLASS_CODES) - set(self.rd_by_class))

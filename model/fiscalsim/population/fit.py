@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 from scipy import special
 
 from fiscalsim.datafiles import CountyWeightsFile, FirmCountsFile, read_data_file
@@ -247,12 +248,22 @@ def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) ->
             raise InputError(
                 known_path or spec.firm_counts, "/".join(key), "named firms do not fit"
             )
+        try:
+            size = fit_size(target, spec, above_scale_wan, known)
+        except ValidationError as exc:  # the counts and the calibration settings do not fit
+            problem = exc.errors()[0]["msg"]
+            raise InputError(
+                spec.firm_counts,
+                "/".join(key),
+                f"no size distribution fits the counts with the scenario's population settings "
+                f"(above_scale_wan, calibrated): {problem}",
+            ) from None
         segments.append(
             Segment(
                 city=target.city,
                 industry_class=target.industry_class,
                 firms=target.firms,
-                size=fit_size(target, spec, above_scale_wan, known),
+                size=size,
                 revenue_total_wan=(
                     target.above_scale_revenue_wan
                     if target.above_scale_revenue_wan is not None
