@@ -194,6 +194,7 @@ def run_tables(
     model = prepared.model
     book, scenario = model.book, model.scenario
     start_year = scenario.population.start_year
+    places = results["places"].tolist()  # the place axis of the population and crossing arrays
     outcome = None
     if process_params is not None and totals.process is not None:
         years = process_years(book, start_year + 1, scenario.horizon)
@@ -209,15 +210,9 @@ def run_tables(
         "spending": spending,
         "spending_by_clause": lambda: clause_table(totals.clause),
         "cumulative": lambda: cumulative_table(book, totals.cumulative),
-        "population": lambda: population_table(
-            book, results["population"], results["places"].tolist(), start_year
-        ),
+        "population": lambda: population_table(book, results["population"], places, start_year),
         "first_crossings": lambda: crossings_table(
-            book,
-            results["crossings"],
-            tier_thresholds(book),
-            results["places"].tolist(),
-            start_year,
+            book, results["crossings"], tier_thresholds(book), places, start_year
         ),
         "calibration": lambda: calibration_table(prepared, results["start_statistics"]),
     }

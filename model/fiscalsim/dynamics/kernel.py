@@ -47,6 +47,17 @@ class Tally:
     above_scale_wan: float
 
 
+@njit(cache=True, inline="always")
+def count_firm(
+    stats: np.ndarray, s: int, offset: int, place: int, k: int, revenue: float, above: float
+) -> None:
+    """One firm into the population aggregates: firms, revenue, above-scale firms."""
+    stats[s, offset, place, k, 0] += 1.0
+    stats[s, offset, place, k, 1] += revenue
+    if revenue >= above:
+        stats[s, offset, place, k, 2] += 1.0
+
+
 NO_TALLY = Tally(
     np.zeros((1, 1, 1, 1, 3)), 0, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), 0.0
 )
@@ -278,11 +289,9 @@ def _step(
             firm, revenue = key_in[e], revenue_in[e]
         a = year - f
         if count and e < 0:  # the year just ended, as collect.add_population counts it
-            s, column = slot_of[r], place_column[place[i]]
-            stats[s, offset, column, k, 0] += 1.0
-            stats[s, offset, column, k, 1] += revenue
-            if revenue >= above_scale_wan:
-                stats[s, offset, column, k, 2] += 1.0
+            count_firm(
+                stats, slot_of[r], offset, place_column[place[i]], k, revenue, above_scale_wan
+            )
         counter = (np.uint64(r) << np.uint64(40)) | np.uint64(firm % KEY_CITY)
         chance = hazard_by_age[min(max(a, 0), last_band)]
         log_size = math.log(max(revenue, 1e-9)) if by_size else 0.0  # shared by both power laws

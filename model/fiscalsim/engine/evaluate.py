@@ -97,17 +97,12 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
     new_rows = unseen_rows(state.last_year, firms, -1 if state.track_previous else table.year)
     if new_rows.size == 0:
         return
-    if new_rows.size == table.n:  # every row (a first year): columns read whole, not gathered
-        slots: np.ndarray | slice = table.firms
-        prior, revenue, founded = (
-            table.column(name) for name in ("prior_max_revenue_wan", "revenue_wan", "founded_year")
-        )
-    else:
-        slots = firms[new_rows]
-        prior, revenue, founded = (
-            table.raw(name, new_rows)
-            for name in ("prior_max_revenue_wan", "revenue_wan", "founded_year")
-        )
+    every = new_rows.size == table.n  # a first year: columns read whole, not gathered
+    slots: np.ndarray | slice = table.firms if every else firms[new_rows]
+    prior, revenue, founded = (
+        table.column(name) if every else table.raw(name, new_rows)
+        for name in ("prior_max_revenue_wan", "revenue_wan", "founded_year")
+    )
     start = np.where(np.isnan(prior), revenue, prior)
     open_rules = [c for c in rules if c.open_in(table.year)]  # an ended ladder is not read
     for ladder, reached in _ladder_levels(open_rules, table, new_rows, start).items():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from fiscalsim.dynamics.kernel import Tally
+from fiscalsim.dynamics.kernel import Tally, count_firm
 from fiscalsim.engine import FactTable, YearAwards
 from fiscalsim.rules.book import RuleBook
 from fiscalsim.simulation.firms import FirmArrays
@@ -242,11 +242,8 @@ def add_population(
     order (the order, and so the sums, of the three bincounts this replaces); a row's slot is
     slot_of[its replicate] and its place place_column[its location], looked up in the pass."""
     for i in range(replicate.size):
-        s, place, cls = slot_of[replicate[i]], place_column[location[i]], industry_class[i]
-        stats[s, offset, place, cls, 0] += 1.0
-        stats[s, offset, place, cls, 1] += revenue_wan[i]
-        if revenue_wan[i] >= above_scale_wan:
-            stats[s, offset, place, cls, 2] += 1.0
+        s, place = slot_of[replicate[i]], place_column[location[i]]
+        count_firm(stats, s, offset, place, industry_class[i], revenue_wan[i], above_scale_wan)
 
 
 @njit(cache=True)

@@ -11,8 +11,9 @@ several policy variants evaluated on the same firms see exactly the same firms a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -288,26 +289,31 @@ class World:
         firms = self.firms
         revenue = firms.revenue_wan[rows]
         above_scale_wan = self.scenario.population.above_scale_wan
-        founded = firms.founded_year[rows]
+        founded, rd_share = firms.founded_year[rows], firms.rd_share[rows]
+        # derived facts, at given rows (the engine's new firms, a clause's candidates) or whole
+        derived: dict[str, Callable[[Any], np.ndarray]] = {
+            "above_scale": lambda at: (revenue[at] >= above_scale_wan).astype(np.float64),
+            "rd_expense_wan": lambda at: revenue[at] * rd_share[at],
+            "founded_year": lambda at: founded[at].astype(np.float64),
+            "firm_age_years": lambda at: (year - founded[at]).astype(np.float64),
+        }
+
+        def whole(name: str) -> Callable[[], np.ndarray]:
+            return lambda: derived[name](slice(None))
+
         return LazyColumns(
             rows.stop - rows.start,
             {
                 "revenue_wan": lambda: revenue,
-                "above_scale": lambda: (revenue >= above_scale_wan).astype(np.float64),
-                "rd_expense_wan": lambda: revenue * firms.rd_share[rows],
+                "above_scale": whole("above_scale"),
+                "rd_expense_wan": whole("rd_expense_wan"),
                 "prior_max_revenue_wan": lambda: firms.max_revenue_wan[rows],
-                "founded_year": lambda: founded.astype(np.float64),
-                "firm_age_years": lambda: (year - founded).astype(np.float64),
+                "founded_year": whole("founded_year"),
+                "firm_age_years": whole("firm_age_years"),
                 "industry_class": lambda: firms.industry_class[rows],
                 "location": lambda: firms.location[rows],
             },
-            # the derived facts at a few rows (the engine's new firms, a clause's candidates)
-            at_rows={
-                "above_scale": lambda at: (revenue[at] >= above_scale_wan).astype(np.float64),
-                "rd_expense_wan": lambda at: revenue[at] * firms.rd_share[rows][at],
-                "founded_year": lambda at: founded[at].astype(np.float64),
-                "firm_age_years": lambda at: (year - founded[at]).astype(np.float64),
-            },
+            at_rows=derived,
         )
 
     def evaluate_awards(self, year: int, events_on: bool) -> None:
