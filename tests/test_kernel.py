@@ -151,6 +151,23 @@ def test_inverse_normal_matches_scipy() -> None:
     np.testing.assert_allclose(numerics.ndtri_array(u), special.ndtri(u), rtol=1e-14, atol=1e-15)
 
 
+@pytest.mark.parametrize(
+    "laplace, clip", [(False, np.inf), (False, 2.5), (True, np.inf), (True, 4.0)]
+)
+def test_array_forms_are_the_scalar_ones_bit_for_bit(laplace: bool, clip: float) -> None:
+    """ndtri_into and unit_shocks_into (the central formula on SIMD lanes, then the tails)
+    give exactly what ndtri and unit_shock give one by one, at the seams 1/2 +- 0.425 too."""
+    u = keyed_uniforms(np.full(50_000, 12345, dtype=np.uint64), np.arange(50_000, dtype=np.uint64))
+    seams = [0.075, 0.925, np.nextafter(0.075, 0), np.nextafter(0.925, 1), 0.5, 2.0**-53]
+    u = np.concatenate([u, seams, 1 - np.array(seams)])
+    normal = np.empty(u.size)
+    numerics.ndtri_into(u, normal)
+    assert np.array_equal(normal, [numerics.ndtri(x) for x in u])
+    shocks = np.empty(u.size)
+    numerics.unit_shocks_into(laplace, clip, u, shocks)
+    assert np.array_equal(shocks, [numerics.unit_shock(laplace, clip, x) for x in u])
+
+
 def test_keyed_uniform_matches_the_numpy_generator() -> None:
     states = np.array([0, 1, 2**64 - 1, 12345678901234567], dtype=np.uint64)
     counters = np.array([0, 2**40 + 3, 17, 2**63], dtype=np.uint64)

@@ -42,48 +42,58 @@ def ndtri(p: float) -> float:
     """Inverse of the standard normal CDF (Wichura 1988, AS 241 PPND16: about 1e-16 relative)."""
     q = p - 0.5
     if abs(q) <= 0.425:
-        r = 0.180625 - q * q
-        num = (
+        return _ndtri_central(q)
+    return _ndtri_tail(p, q)
+
+
+@njit(cache=True, inline="always")
+def _ndtri_central(q: float) -> float:
+    """ndtri(q + 1/2) for |q| <= 0.425: a rational function, no branch, so a loop of it runs
+    on SIMD lanes (unit_shocks). Elsewhere its value is meaningless (den may even be 0)."""
+    r = 0.180625 - q * q
+    num = (
+        (
             (
                 (
                     (
-                        (
-                            (2509.0809287301226727 * r + 33430.575583588128105) * r
-                            + 67265.770927008700853
-                        )
-                        * r
-                        + 45921.953931549871457
+                        (2509.0809287301226727 * r + 33430.575583588128105) * r
+                        + 67265.770927008700853
                     )
                     * r
-                    + 13731.693765509461125
+                    + 45921.953931549871457
                 )
                 * r
-                + 1971.5909503065514427
+                + 13731.693765509461125
             )
             * r
-            + 133.14166789178437745
-        ) * r + 3.387132872796366608
-        den = (
+            + 1971.5909503065514427
+        )
+        * r
+        + 133.14166789178437745
+    ) * r + 3.387132872796366608
+    den = (
+        (
             (
                 (
-                    (
-                        (
-                            (5226.495278852545925 * r + 28729.085735721942674) * r
-                            + 39307.89580009271061
-                        )
-                        * r
-                        + 21213.794301586595867
-                    )
+                    ((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061)
                     * r
-                    + 5394.1960214247511077
+                    + 21213.794301586595867
                 )
                 * r
-                + 687.1870074920579083
+                + 5394.1960214247511077
             )
             * r
-            + 42.313330701600911252
-        ) * r + 1.0
-        return q * num / den
+            + 687.1870074920579083
+        )
+        * r
+        + 42.313330701600911252
+    ) * r + 1.0
+    return q * num / den
+
+
+@njit(cache=True)
+def _ndtri_tail(p: float, q: float) -> float:
+    """ndtri(p) for |q| = |p - 1/2| > 0.425."""
     r = p if q < 0 else 1.0 - p
     r = math.sqrt(-math.log(r))
     if r <= 5.0:
@@ -219,19 +229,44 @@ def log_mgf(laplace: bool, clip: float, s: float) -> float:
     return math.log(inside + _ndtr(-c) * 2 * math.cosh(s * c))
 
 
+@njit(cache=True, error_model="numpy")
+def ndtri_into(u: np.ndarray, out: np.ndarray) -> None:
+    """ndtri of every u, into out (another array): the same numbers, about twice as fast.
+
+    The central formula runs over every row with no branch, which the compiler spreads over
+    SIMD lanes (error_model "numpy" drops the zero-division check that would stop it; on the
+    rows where the formula means nothing the tail overwrites it), then the tails (|u - 1/2| >
+    0.425, 15% of normal draws) get their own formula. Each row's operations are those of
+    ndtri, in the same order, so the bits are the same."""
+    for i in range(u.size):
+        out[i] = _ndtri_central(u[i] - 0.5)
+    for i in range(u.size):
+        q = u[i] - 0.5
+        if abs(q) > 0.425:
+            out[i] = _ndtri_tail(u[i], q)
+
+
 @njit(cache=True)
+def unit_shocks_into(laplace: bool, clip: float, u: np.ndarray, out: np.ndarray) -> None:
+    """unit_shock of every u, into out (another array)."""
+    if laplace:
+        for i in range(u.size):
+            out[i] = unit_shock(True, clip, u[i])
+        return
+    ndtri_into(u, out)
+    for i in range(u.size):
+        out[i] = min(max(out[i], -clip), clip)
+
+
 def ndtri_array(u: np.ndarray) -> np.ndarray:
     out = np.empty(u.size)
-    for i in range(u.size):
-        out[i] = ndtri(u[i])
+    ndtri_into(u, out)
     return out
 
 
-@njit(cache=True)
 def unit_shock_array(laplace: bool, clip: float, u: np.ndarray) -> np.ndarray:
     out = np.empty(u.size)
-    for i in range(u.size):
-        out[i] = unit_shock(laplace, clip, u[i])
+    unit_shocks_into(laplace, clip, u, out)
     return out
 
 
