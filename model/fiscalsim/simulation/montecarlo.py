@@ -33,6 +33,7 @@ from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.rules.book import compile_rules, rule_facts
 from fiscalsim.scenario import Scenario, check_cities, resolve, with_overrides
 from fiscalsim.scenario_load import LoadedScenario, load_scenario
+from fiscalsim.simulation.allocator import keep_freed_memory
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.world import Model, Variant, World
 
@@ -216,6 +217,7 @@ def run_batch(
 ) -> dict[str, Any]:
     """One block of replicates; `places` is the place axis of its population and crossing
     arrays (the model's own places unless told: a city's task is given the whole model's)."""
+    keep_freed_memory()  # in whichever process simulates: this one, a pool's or Dask's worker
     scenario = model.scenario
     collector = Collector(
         model.book,
