@@ -22,3 +22,17 @@ def test_poisson_counts_are_scipys_inverse_cdf(mean: float) -> None:
 
 def test_zero_mean_gives_no_firms() -> None:
     assert not draws.poisson(np.array([0.2, 0.9]), 0.0).any()
+
+
+def test_one_age_band_takes_the_draws_choice_takes() -> None:
+    """synthesis._ages skips the band draw when there is one band, yet moves the population
+    stream as Generator.choice would: same ages, and the next draws are the same."""
+    from fiscalsim.population.synthesis import _ages
+
+    lows, highs = np.array([3]), np.array([9])
+    fast, general = np.random.default_rng(11), np.random.default_rng(11)
+    ages = _ages(fast, 5_000, lows, highs, np.array([1.0]))
+    band = general.choice(1, size=5_000, p=np.array([1.0]))
+    expected = lows[band] + np.floor(general.uniform(size=5_000) * (highs - lows + 1)[band])
+    assert np.array_equal(ages, expected.astype(int)) and ages.min() == 3 and ages.max() == 9
+    assert np.array_equal(fast.standard_normal(50), general.standard_normal(50))

@@ -88,10 +88,7 @@ def _draw_city(
         n = segment.firms
         location, revenue, rd_share = draw_segment(segment, n, rng, registry)
         revenue = start_revenue(segment, revenue, rng)
-        band = rng.choice(len(shares), size=n, p=shares)
-        age = lows[band] + np.floor(rng.uniform(size=n) * (highs[band] - lows[band] + 1)).astype(
-            int
-        )
+        age = _ages(rng, n, lows, highs, shares)
         declined = rng.uniform(size=n) < history.declined_share
         log_uplift = rng.exponential(max(history.decline_log_mean, 1e-12), size=n)
         max_before = (
@@ -112,6 +109,19 @@ def _draw_city(
             )
         )
     return FirmArrays.concat(pieces)
+
+
+def _ages(
+    rng: np.random.Generator, n: int, lows: np.ndarray, highs: np.ndarray, shares: np.ndarray
+) -> np.ndarray:
+    """Ages of n firms: an age band by its share, then a whole age within it, uniformly.
+    With one band the band draw is skipped but its uniforms are still taken (Generator.choice
+    with p takes one uniform a firm), so the stream, and every later draw, is the same."""
+    if shares.size == 1:
+        rng.random(n)
+        return lows[0] + np.floor(rng.uniform(size=n) * (highs[0] - lows[0] + 1)).astype(int)
+    band = rng.choice(shares.size, size=n, p=shares)
+    return lows[band] + np.floor(rng.uniform(size=n) * (highs[band] - lows[band] + 1)).astype(int)
 
 
 def initial_population(
