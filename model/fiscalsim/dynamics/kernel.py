@@ -293,7 +293,8 @@ def _step(
                 firm, r, c = key[i], replicate[i], city[i]
             else:
                 firm, r, c = key_in[e], replicate_in[e], city_in[e]
-            counter = (np.uint64(r) << np.uint64(40)) | np.uint64(firm % KEY_CITY)
+            serial = np.uint64(firm) % np.uint64(KEY_CITY)  # keys are >= 0: unsigned is cheaper
+            counter = (np.uint64(r) << np.uint64(40)) | serial
             exit_u[j] = numerics.keyed_uniform(exit_state[c], counter)
             growth_u[j] = numerics.keyed_uniform(growth_state[c], counter)
         numerics.unit_shocks_into(laplace, clip, growth_u[:m], own_shock[:m])
@@ -311,7 +312,9 @@ def _step(
                 count_firm(
                     stats, slot_of[r], offset, place_column[place[i]], k, revenue, above_scale_wan
                 )
-            chance = hazard_by_age[min(max(a, 0), last_band)]
+            chance = (
+                hazard_by_age[0] if last_band == 0 else hazard_by_age[min(max(a, 0), last_band)]
+            )
             log_size = math.log(max(revenue, 1e-9)) if by_size else 0.0  # both power laws'
             if size_gamma != 0:
                 modifier = math.exp(-size_gamma * (log_size - log_reference))
