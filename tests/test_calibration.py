@@ -125,7 +125,8 @@ def test_calibrate_command_writes_only_the_report(tmp_path: Path) -> None:
 def test_bad_named_firm_is_one_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "large_firms.yaml"
     bad.write_text(
-        "schema_version: 1\nknown_firms:\n- {name: x, city: ganzhou, class: '01', revenue_wan: -5}\n",
+        "schema_version: 1\nknown_firms:\n- {name: x, city: ganzhou, class: '01', revenue_wan: -5,\n"
+        "   kind: estimate, confidence: M, derivation: test}\n",
         encoding="utf-8",
     )
     with pytest.raises(InputError, match="revenue_wan"):

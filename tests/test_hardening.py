@@ -369,6 +369,30 @@ def test_misspelt_event_fact(capsys: pytest.CaptureFixture[str], tmp_path: Path)
         ("county_weights.yaml", "weight: 0.3\n", "weight: 0.9\n", ("weights add up to",)),
         ("firm_counts.yaml", "firms: 1150", "firms: 10", ("large <= above_scale <= firms",)),
         ("firm_counts.yaml", "firms: 1150", "firms: true", ("firms", "valid integer")),
+        # a misspelt list used to read as no named firms at all, without a word
+        ("large_firms.yaml", "known_firms:", "known_firm:", ("known_firm", "unknown key")),
+        ("large_firms.yaml", "class: '05'", "class: 05", ("known_firms[1].class",)),
+        ("large_firms.yaml", "upper_bound_wan: 1000000", "upper_bound_wan: -1", ("upper_bound",)),
+        # a misspelt place used to count no firms, and the check failed after the run
+        (
+            "calibration_checks.yaml",
+            "places: [ningdu]",
+            "places: [ningduu]",
+            ("checks[3] (ningdu_above_scale_firms).places", "'ningduu' is not a place of ganzhou"),
+        ),
+        (
+            "calibration_checks.yaml",
+            "city: ganzhou\n  places: [ganzhou_etdz]",
+            "city: atlantis\n  places: [ganzhou_etdz]",
+            ("'atlantis' is not a city",),
+        ),
+        ("calibration_checks.yaml", "metric: above_scale_firms", "metric: firms", ("metric",)),
+        (
+            "calibration_checks.yaml",
+            "id: gz_etdz_industry_revenue",
+            "id: gz_electronics_above_scale_revenue",
+            ("gz_electronics_above_scale_revenue appears twice",),
+        ),
     ],
 )
 def test_bad_calibration_file(

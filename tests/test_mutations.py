@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -78,11 +79,18 @@ def mutate(document: Any, path: Path_, how: str, value: Any) -> Any:
     return copy
 
 
-def validate_in_process(text: str, name: str) -> tuple[int, str]:
-    """`fiscalsim validate` on `text` saved as `name`: exit code and stderr."""
+def validate_in_process(
+    text: str, name: str, beside: tuple[str, str] | None = None
+) -> tuple[int, str]:
+    """`fiscalsim validate` on `text` saved as `name` (or on the scenario `beside` holds, its
+    data file replaced by that one): exit code and stderr."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_text(text, encoding="utf-8")
+        if beside is not None:
+            scenario, replaced = beside
+            path = Path(folder) / "scenario.yaml"
+            path.write_text(scenario.replace(replaced, str(Path(folder) / name)), encoding="utf-8")
         err = io.StringIO()
         code = 0
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
@@ -93,7 +101,12 @@ def validate_in_process(text: str, name: str) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-def check(document: Any, data: st.DataObject, name: str) -> None:
+def check(
+    document: Any, data: st.DataObject, name: str, beside: tuple[str, str] | None = None
+) -> None:
+    """Damage `document`, saved as `name`, and validate it; with `beside` (a scenario's text
+    and the path in it to replace), the damaged file is a data file and the scenario is validated
+    with that path pointing at it."""
     paths = node_paths(document)
     path = data.draw(st.sampled_from(paths), label="path")
     how = data.draw(st.sampled_from(["delete", "retype", "rename", "duplicate", "wrap"]))
@@ -103,7 +116,7 @@ def check(document: Any, data: st.DataObject, name: str) -> None:
         lines = text.splitlines(keepends=True)
         at = data.draw(st.integers(0, len(lines) - 1), label="line")
         text = "".join(lines[: at + 1] + [lines[at]] + lines[at + 1 :])
-    code, err = validate_in_process(text, name)
+    code, err = validate_in_process(text, name, beside)
     lines = err.strip().splitlines()
     if code == 0:
         return
@@ -129,3 +142,31 @@ def test_damaged_policy_file_is_ok_or_one_line(data: st.DataObject) -> None:
 @given(st.data())
 def test_damaged_scenario_is_ok_or_one_line(data: st.DataObject) -> None:
     check(SCENARIO, data, "baseline.yaml")
+
+
+# The calibration files a scenario reads as it is prepared, damaged the same way: never a
+# traceback. Damage that validates passes here; what must not validate (a misspelt list or place
+# in large_firms.yaml or calibration_checks.yaml, once read as none) is in test_hardening.py.
+SCENARIO_TEXT = _absolute((SCENARIOS_DIR / "baseline.yaml").read_text(encoding="utf-8"))
+DATA_FILES = [
+    DATA_DIR / "calibration" / name
+    for name in (
+        "firm_counts.yaml",
+        "county_weights.yaml",
+        "large_firms.yaml",
+        "calibration_checks.yaml",
+    )
+] + [SCENARIOS_DIR / "events" / "ganzhou.yaml"]
+
+
+@pytest.mark.parametrize("data_file", DATA_FILES, ids=lambda p: p.name)
+def test_damaged_calibration_file_is_ok_or_one_line(data_file: Path) -> None:
+    assert str(data_file) in SCENARIO_TEXT, data_file
+    document = yaml.safe_load(data_file.read_text(encoding="utf-8"))
+
+    @settings(max_examples=8, deadline=None, phases=PHASES, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def damaged(data: st.DataObject) -> None:
+        check(document, data, data_file.name, (SCENARIO_TEXT, str(data_file)))
+
+    damaged()

@@ -1,4 +1,5 @@
-"""Schemas of the calibration files the model reads: budgets, firm counts and county weights.
+"""Schemas of the calibration files the model reads: budgets, firm counts, county weights, the
+named large firms and the published facts the calibration report checks.
 
 These files hold cited public figures and estimates. A misspelt key, a count given as `true`, a
 range written backwards or weights that do not add up would otherwise flow into the projection
@@ -13,6 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fiscalsim.errors import InputError
+from fiscalsim.rules.schema import IndustryClass
 from fiscalsim.yamlfile import read_yaml_mapping
 
 Confidence = Literal["H", "M", "L"]
@@ -84,7 +86,7 @@ class FirmCount(_Strict):
     model_config = ConfigDict(populate_by_name=True)
 
     city: str
-    industry_class: Literal["01", "02", "03", "04", "05"] = Field(alias="class")
+    industry_class: IndustryClass = Field(alias="class")
     class_name: str
     firms: Count
     above_scale: Count
@@ -134,7 +136,7 @@ class CountyWeights(_Strict):
 
     city: str
     group: str
-    classes: list[Literal["01", "02", "03", "04", "05"]] = Field(min_length=1)
+    classes: list[IndustryClass] = Field(min_length=1)
     kind: Kind
     confidence: Confidence
     raw_sum_before_normalising: Annotated[float, Field(gt=0)]
@@ -165,6 +167,81 @@ class CountyWeightsFile(_Strict):
                 if (entry.city, code) in seen:
                     raise ValueError(f"{entry.city}/{code} has two sets of weights")
                 seen.add((entry.city, code))
+        return self
+
+
+class _Provenance(_Strict):
+    """Where a figure comes from, as every calibration entry says it."""
+
+    kind: Annotated[str, Field(min_length=1)]  # e.g. "estimate", "lower bound (fact)"
+    confidence: Confidence
+    derivation: str
+    sources: list[str] = Field(default_factory=list)
+
+
+class KnownFirm(_Provenance):
+    """A publicly named firm, placed in the start population at its published size."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: Annotated[str, Field(min_length=1)]
+    city: str
+    industry_class: IndustryClass = Field(alias="class")
+    revenue_wan: Wan
+
+
+class SegmentBound(_Provenance):
+    """The largest revenue a synthetic firm of a city's classes may be drawn with."""
+
+    city: str
+    classes: list[IndustryClass] = Field(min_length=1)
+    upper_bound_wan: Wan
+
+
+class LargeFirmsFile(_Strict):
+    schema_version: Literal[1]
+    known_firms: list[KnownFirm] = Field(default_factory=list)
+    segment_bounds: list[SegmentBound] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _useful(self) -> LargeFirmsFile:
+        if not self.known_firms and not self.segment_bounds:
+            raise ValueError("the file has neither known_firms nor segment_bounds")
+        seen: set[tuple[str, str]] = set()
+        for entry in self.segment_bounds:
+            for code in entry.classes:
+                if (entry.city, code) in seen:
+                    raise ValueError(f"{entry.city}/{code} has two segment bounds")
+                seen.add((entry.city, code))
+        return self
+
+
+class CalibrationCheck(_Strict):
+    """A published fact the synthetic start population is checked against."""
+
+    id: Annotated[str, Field(min_length=1)]
+    fact: str  # its id in facts.yaml
+    description: str
+    city: str
+    places: list[str] = Field(default_factory=list)  # all of the city's places if empty
+    classes: list[IndustryClass] = Field(min_length=1)
+    metric: Literal["above_scale_revenue_wan", "above_scale_firms", "revenue_wan"]
+    value: Annotated[float, Field(gt=0, le=1e10)]
+    kind: Literal["target", "upper_limit"]  # mean within tolerance | P95 below the value
+    confidence: Confidence
+    used_in_fit: bool
+
+
+class CalibrationChecksFile(_Strict):
+    schema_version: Literal[1]
+    checks: list[CalibrationCheck] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> CalibrationChecksFile:
+        ids = [c.id for c in self.checks]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"check id {twice[0]} appears twice")
         return self
 
 

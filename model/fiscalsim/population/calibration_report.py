@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from fiscalsim.datafiles import CalibrationChecksFile, read_data_file
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
-from fiscalsim.population.fit import Target, load_targets, read_mapping
+from fiscalsim.population.fit import Target, load_targets
 from fiscalsim.population.synthesis import CityPlan, initial_population
 from fiscalsim.scenario import CalibrationTolerances, Scenario
 from fiscalsim.simulation.firms import FirmArrays
@@ -282,40 +283,47 @@ def segment_rows(
     return rows
 
 
+def read_checks(path: Path, registry: Registry) -> CalibrationChecksFile:
+    """The calibration checks file, validated, every city and place one of the registry's: the
+    model reads it when it is prepared, so a misspelt place stops the run before it simulates
+    (it used to count no firms, and the check failed after the run)."""
+    data = read_data_file(CalibrationChecksFile, path)
+    for position, check in enumerate(data.checks):
+        where = f"checks[{position}] ({check.id})"
+        if check.city not in registry or registry[check.city].level != "city":
+            raise InputError(path, f"{where}.city", f"'{check.city}' is not a city in the registry")
+        for place in check.places:
+            if place not in registry or registry[place].parent != check.city:
+                raise InputError(
+                    path, f"{where}.places", f"'{place}' is not a place of {check.city}"
+                )
+    return data
+
+
 def check_rows(
     path: Path, by_city: StatsByCity, replicates: list[int], tol: CalibrationTolerances
 ) -> list[dict[str, Any]]:
     """Rows for the published facts in calibration_checks.yaml."""
-    raw = read_mapping(path)
     rows: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = list(raw.get("checks") or [])
-    for position, entry in enumerate(entries):
-        try:
-            classes = [str(c) for c in entry["classes"]]
-            places = [str(p) for p in entry.get("places", [])]
-            values = _per_replicate(
-                by_city, replicates, str(entry["city"]), classes, str(entry["metric"]), places
-            )
-            used = bool(entry["used_in_fit"])
-            row = _row(
-                "fitted" if used else "validation",
-                str(entry["id"]),
-                values,
-                float(entry["value"]),
-                city=str(entry["city"]),
-                industry_class="+".join(classes),
-                places="+".join(places),
-                source=f"facts.yaml {entry['fact']}: {entry['description']}",
-                confidence=str(entry["confidence"]),
-                metric=str(entry["metric"]),
-                kind=str(entry["kind"]),
-                used_in_fit=used,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(path, f"checks[{position}]", f"bad entry: {exc}") from None
-        if row["kind"] not in ("target", "upper_limit"):
-            raise InputError(path, f"checks[{position}].kind", "must be target or upper_limit")
-        _judge(row, str(row["kind"]), tol.total_mean if used else tol.validation)
+    for check in read_data_file(CalibrationChecksFile, path).checks:
+        values = _per_replicate(
+            by_city, replicates, check.city, list(check.classes), check.metric, check.places
+        )
+        row = _row(
+            "fitted" if check.used_in_fit else "validation",
+            check.id,
+            values,
+            check.value,
+            city=check.city,
+            industry_class="+".join(check.classes),
+            places="+".join(check.places),
+            source=f"facts.yaml {check.fact}: {check.description}",
+            confidence=check.confidence,
+            metric=check.metric,
+            kind=check.kind,
+            used_in_fit=check.used_in_fit,
+        )
+        _judge(row, check.kind, tol.total_mean if check.used_in_fit else tol.validation)
         rows.append(row)
     return rows
 

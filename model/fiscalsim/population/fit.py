@@ -14,15 +14,18 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 from scipy import special
 
-from fiscalsim.datafiles import CountyWeightsFile, FirmCountsFile, read_data_file
+from fiscalsim.datafiles import (
+    CountyWeightsFile,
+    FirmCountsFile,
+    LargeFirmsFile,
+    read_data_file,
+)
 from fiscalsim.errors import InputError
-from fiscalsim.rules.loader import read_yaml_mapping
 from fiscalsim.rules.schema import IndustryClass
 from fiscalsim.scenario import Calibrated, Segment, SizeDistribution
 
@@ -150,11 +153,6 @@ def fit_size(
     return size(min(max(alpha, low), high))
 
 
-def read_mapping(path: Path) -> dict[str, Any]:
-    """A calibration YAML file through the project's strict reader (duplicate keys, limits)."""
-    return read_yaml_mapping(path)
-
-
 def load_targets(path: Path, cities: list[str]) -> list[Target]:
     """Firm counts and published totals of the simulated cities, from a validated file."""
     parsed = read_data_file(FirmCountsFile, path)
@@ -189,27 +187,14 @@ def load_county_weights(path: Path) -> dict[tuple[str, str], dict[str, float]]:
 
 def load_known(path: Path) -> dict[tuple[str, str], Known]:
     """(city, class) -> its named firms and upper bound, from large_firms.yaml."""
-    raw = read_mapping(path)
+    data = read_data_file(LargeFirmsFile, path)
     names: dict[tuple[str, str], list[tuple[str, float]]] = {}
     bounds: dict[tuple[str, str], float] = {}
-    try:
-        firms_raw: list[dict[str, Any]] = list(raw.get("known_firms") or [])
-        bounds_raw: list[dict[str, Any]] = list(raw.get("segment_bounds") or [])
-        for position, entry in enumerate(firms_raw):
-            where = f"known_firms[{position}]"
-            key = (str(entry["city"]), str(entry["class"]))
-            revenue = float(entry["revenue_wan"])
-            if revenue <= 0:
-                raise InputError(path, where, "revenue_wan must be positive")
-            names.setdefault(key, []).append((str(entry["name"]), revenue))
-        for position, entry in enumerate(bounds_raw):
-            bound = float(entry["upper_bound_wan"])
-            if bound <= 0:
-                raise InputError(path, f"segment_bounds[{position}]", "bound must be positive")
-            for code in entry["classes"]:
-                bounds[(str(entry["city"]), str(code))] = bound
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(path, None, f"bad entry: {exc}") from None
+    for firm in data.known_firms:
+        names.setdefault((firm.city, firm.industry_class), []).append((firm.name, firm.revenue_wan))
+    for bound in data.segment_bounds:
+        for code in bound.classes:
+            bounds[(bound.city, code)] = bound.upper_bound_wan
     known: dict[tuple[str, str], Known] = {}
     for key in set(names) | set(bounds):
         firms = names.get(key, [])

@@ -28,6 +28,7 @@ from fiscalsim.dynamics.events import (
 from fiscalsim.errors import InputError
 from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS
 from fiscalsim.jurisdictions import Registry, load_registry
+from fiscalsim.population.calibration_report import read_checks
 from fiscalsim.population.fit import calibrated_segments
 from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.rules.book import compile_rules, rule_facts
@@ -103,6 +104,8 @@ def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan
         segments = calibrated_segments(
             population.calibrated, path.parent, population.above_scale_wan
         )
+        if population.calibrated.checks:
+            read_checks(resolve(path, population.calibrated.checks), registry)
     cities: list[str] = []
     for segment in segments:
         if segment.city not in registry or registry[segment.city].level != "city":
