@@ -373,6 +373,7 @@ def test_misspelt_event_fact(capsys: pytest.CaptureFixture[str], tmp_path: Path)
         ("large_firms.yaml", "known_firms:", "known_firm:", ("known_firm", "unknown key")),
         ("large_firms.yaml", "class: '05'", "class: 05", ("known_firms[1].class",)),
         ("large_firms.yaml", "upper_bound_wan: 1000000", "upper_bound_wan: -1", ("upper_bound",)),
+        ("large_firms.yaml", "classes: ['01']", "classes: ['01', '02']", ("shuozhou/02 has two",)),
         # a misspelt place used to count no firms, and the check failed after the run
         (
             "calibration_checks.yaml",

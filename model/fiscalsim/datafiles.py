@@ -8,6 +8,7 @@ without a word, so each file is validated like a policy file: one line naming fi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -26,6 +27,16 @@ Wan = Annotated[float, Field(gt=0, le=1e10)]  # 万元; 1e10 万 = 100 trillion 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _once_per_segment(entries: Sequence[CountyWeights | SegmentBound], what: str) -> None:
+    """No (city, class) in two entries that each cover a city's classes."""
+    seen: set[tuple[str, str]] = set()
+    for entry in entries:
+        for code in entry.classes:
+            if (entry.city, code) in seen:
+                raise ValueError(f"{entry.city}/{code} has two {what}")
+            seen.add((entry.city, code))
 
 
 def _ordered(pair: list[float] | None, what: str) -> None:
@@ -161,12 +172,7 @@ class CountyWeightsFile(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> CountyWeightsFile:
-        seen: set[tuple[str, str]] = set()
-        for entry in self.county_weights:
-            for code in entry.classes:
-                if (entry.city, code) in seen:
-                    raise ValueError(f"{entry.city}/{code} has two sets of weights")
-                seen.add((entry.city, code))
+        _once_per_segment(self.county_weights, "sets of weights")
         return self
 
 
@@ -207,12 +213,7 @@ class LargeFirmsFile(_Strict):
     def _useful(self) -> LargeFirmsFile:
         if not self.known_firms and not self.segment_bounds:
             raise ValueError("the file has neither known_firms nor segment_bounds")
-        seen: set[tuple[str, str]] = set()
-        for entry in self.segment_bounds:
-            for code in entry.classes:
-                if (entry.city, code) in seen:
-                    raise ValueError(f"{entry.city}/{code} has two segment bounds")
-                seen.add((entry.city, code))
+        _once_per_segment(self.segment_bounds, "segment bounds")
         return self
 
 
