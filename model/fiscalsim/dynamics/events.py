@@ -20,6 +20,7 @@ from numba import njit
 from fiscalsim.dynamics import draws
 from fiscalsim.dynamics.sampling import sample_rows
 from fiscalsim.errors import InputError
+from fiscalsim.jurisdictions import Registry
 from fiscalsim.population.synthesis import KEY_CITY
 from fiscalsim.rules.book import RuleBook, rule_facts
 from fiscalsim.scenario import Amount, EventProcess
@@ -297,6 +298,26 @@ def to_sparse(columns: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> Sparse
     return merged
 
 
+def _places(process: EventProcess, registry: Registry, source: str) -> list[str]:
+    """The places a process picks firms in: its `locations`, each its city's, or all of its
+    city's. An unknown place was a KeyError; one outside the city would draw no events."""
+    city = process.city
+    if city not in registry or registry[city].level != "city":
+        near = registry.suggest(city, "city")
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise InputError(
+            source, f"event {process.name}.city", f"'{city}' is not a city in the registry{hint}"
+        )
+    for position, place in enumerate(process.locations):
+        if place not in registry or not registry.covers(city, place):
+            raise InputError(
+                source,
+                f"event {process.name}.locations[{position}]",
+                f"'{place}' is not a place of {city}",
+            )
+    return process.locations or [j.id for j in registry.items if registry.covers(city, j.id)]
+
+
 def event_years(
     processes: list[EventProcess], book: RuleBook, source: str
 ) -> dict[str, frozenset[int]]:
@@ -313,9 +334,7 @@ def event_years(
     years: dict[str, frozenset[int]] = {}
     for process in processes:
         facts = set(process.sets) | set(process.draws)
-        places = process.locations or [
-            j.id for j in registry.items if registry.covers(process.city, j.id)
-        ]
+        places = _places(process, registry, source)
         where = np.array([registry.index[p] for p in places], dtype=np.int64)
         fed = [c for c, used in readers if facts & used]
         read = set().union(*(used for _, used in readers)) if readers else set()
