@@ -347,33 +347,28 @@ def test_misspelt_event_fact(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert_one_line(capsys, tmp_path, args, f"{facts[0]}x", "no loaded rule reads it")
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "expected"),
-    [  # found by test_mutations: an unknown place was a KeyError, another city's drew nothing
-        (
-            "locations: [xunwu]",
-            "locations: [xunwuu]",
-            ("event gz_", ".locations[0]", "'xunwuu' is not a place of ganzhou"),
-        ),
-        (
-            "locations: [xunwu]",
-            "locations: [shuocheng]",
-            ("'shuocheng' is not a place of ganzhou",),
-        ),
-        ("    city: ganzhou\n", "    city: ganzhouu\n", ("'ganzhouu' is not a city",)),
-    ],
-)
-def test_bad_event_place(
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    old: str,
-    new: str,
-    expected: tuple[str, ...],
-) -> None:
-    events = tmp_path / "events.yaml"
+# found by test_mutations: an unknown place was a KeyError, another city's drew no events
+EVENT_DAMAGE = {
+    "unknown place": (
+        "locations: [xunwu]",
+        "locations: [xunwuu]",
+        ("event gz_", ".locations[0]", "'xunwuu' is not a place of ganzhou"),
+    ),
+    "another city's place": (
+        "locations: [xunwu]",
+        "locations: [shuocheng]",
+        ("'shuocheng' is not a place of ganzhou",),
+    ),
+    "unknown city": ("    city: ganzhou\n", "    city: ganzhouu\n", ("'ganzhouu' is not a city",)),
+}
+
+
+@pytest.mark.parametrize("damage", list(EVENT_DAMAGE))
+def test_bad_event_place(capsys: pytest.CaptureFixture[str], tmp_path: Path, damage: str) -> None:
+    old, new, expected = EVENT_DAMAGE[damage]
     text = (SCENARIOS_DIR / "events" / "ganzhou.yaml").read_text(encoding="utf-8")
     assert old in text, old
-    write(events, text.replace(old, new, 1))
+    events = write(tmp_path / "events.yaml", text.replace(old, new, 1))
     path = scenario_copy(tmp_path, "events/ganzhou.yaml", str(events))
     args = ["run", str(path), "--replicates", "2", "--out", str(tmp_path / "out")]
     assert_one_line(capsys, tmp_path, args, *expected)
