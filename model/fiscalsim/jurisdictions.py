@@ -87,6 +87,14 @@ class Registry:
             current = item.parent
         return None
 
+    def is_city(self, jurisdiction_id: str) -> bool:
+        """True for the id of a city (prefecture-level) government of the registry."""
+        return jurisdiction_id in self.index and self[jurisdiction_id].level == "city"
+
+    def is_place_of(self, place_id: str, city_id: str) -> bool:
+        """True for the id of a county-level unit directly under the city."""
+        return place_id in self.index and self[place_id].parent == city_id
+
     def covers(self, ancestor_id: str, jurisdiction_id: str) -> bool:
         """True when `jurisdiction_id` is `ancestor_id` or lies under it."""
         current: str | None = jurisdiction_id

@@ -445,7 +445,7 @@ def check_cities(scenario: Scenario, registry: Registry, counted: set[str], path
         known = registry.resolve(city)
         if known is not None and known != city:
             raise InputError(path, where, f"write the id '{known}', not '{city}'")
-        if known is None or registry[known].level != "city":
+        if known is None or not registry.is_city(known):
             near = registry.suggest(city, "city")
             hint = f"; did you mean {', '.join(near)}?" if near else ""
             raise InputError(path, where, f"'{city}' is not a city in the registry{hint}")

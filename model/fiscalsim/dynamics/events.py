@@ -302,7 +302,7 @@ def _places(process: EventProcess, registry: Registry, source: str) -> list[str]
     """The places a process picks firms in: its `locations`, each its city's, or all of its
     city's. An unknown place was a KeyError; one outside the city would draw no events."""
     city = process.city
-    if city not in registry or registry[city].level != "city":
+    if not registry.is_city(city):
         near = registry.suggest(city, "city")
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         raise InputError(

@@ -49,7 +49,7 @@ def ndtri(p: float) -> float:
 @njit(cache=True, inline="always")
 def _ndtri_central(q: float) -> float:
     """ndtri(q + 1/2) for |q| <= 0.425: a rational function, no branch, so a loop of it runs
-    on SIMD lanes (unit_shocks). Elsewhere its value is meaningless (den may even be 0)."""
+    on SIMD lanes (ndtri_into). Elsewhere its value is meaningless (den may even be 0)."""
     r = 0.180625 - q * q
     num = (
         (

@@ -290,10 +290,10 @@ def read_checks(path: Path, registry: Registry) -> CalibrationChecksFile:
     data = read_data_file(CalibrationChecksFile, path)
     for position, check in enumerate(data.checks):
         where = f"checks[{position}] ({check.id})"
-        if check.city not in registry or registry[check.city].level != "city":
+        if not registry.is_city(check.city):
             raise InputError(path, f"{where}.city", f"'{check.city}' is not a city in the registry")
         for place in check.places:
-            if place not in registry or registry[place].parent != check.city:
+            if not registry.is_place_of(place, check.city):
                 raise InputError(
                     path, f"{where}.places", f"'{place}' is not a place of {check.city}"
                 )
@@ -301,11 +301,14 @@ def read_checks(path: Path, registry: Registry) -> CalibrationChecksFile:
 
 
 def check_rows(
-    path: Path, by_city: StatsByCity, replicates: list[int], tol: CalibrationTolerances
+    checks: CalibrationChecksFile,
+    by_city: StatsByCity,
+    replicates: list[int],
+    tol: CalibrationTolerances,
 ) -> list[dict[str, Any]]:
-    """Rows for the published facts in calibration_checks.yaml."""
+    """Rows for the published facts in calibration_checks.yaml (read_checks)."""
     rows: list[dict[str, Any]] = []
-    for check in read_data_file(CalibrationChecksFile, path).checks:
+    for check in checks.checks:
         values = _per_replicate(
             by_city, replicates, check.city, list(check.classes), check.metric, check.places
         )
@@ -376,7 +379,8 @@ def calibration_table(
     by_city = _by_city(stats)
     rows = segment_rows(plans, by_city, replicates, tol, targets)
     if spec is not None and spec.checks:
-        rows += check_rows((scenario_path.parent / spec.checks).resolve(), by_city, replicates, tol)
+        checks = read_checks((scenario_path.parent / spec.checks).resolve(), registry)
+        rows += check_rows(checks, by_city, replicates, tol)
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     confidence = table["source"].str.extract(r"confidence (\w)", expand=False)
     # a column with no confidence at all is float (NaN); filled as text, it must be object first

@@ -108,14 +108,14 @@ def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan
             read_checks(resolve(path, population.calibrated.checks), registry)
     cities: list[str] = []
     for segment in segments:
-        if segment.city not in registry or registry[segment.city].level != "city":
+        if not registry.is_city(segment.city):
             raise InputError(
                 path,
                 f"population segment {segment.city}/{segment.industry_class}",
                 f"'{segment.city}' is not a city in the registry",
             )
         for place in segment.county_weights:
-            if place not in registry or registry[place].parent != segment.city:
+            if not registry.is_place_of(place, segment.city):
                 raise InputError(
                     path,
                     f"population segment {segment.city}/{segment.industry_class}.county_weights",
