@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -167,7 +169,7 @@ def run(
 
     from fiscalsim.output import check_targets
     from fiscalsim.process.params import parse_appropriation_options
-    from fiscalsim.run import run_scenario
+    from fiscalsim.run import RUN_FILES, run_scenario
     from fiscalsim.simulation.montecarlo import prepare
     from fiscalsim.simulation.scheduler import checked_scheduler, use_scheduler
 
@@ -177,11 +179,11 @@ def run(
     where = checked_scheduler(scheduler, workers)
     panel_target = {panel_out: "--panel-out"} if panel_out else None
     if out is not None:
-        check_targets(out, panel_target, force=force)
+        check_targets(out, panel_target, force=force, reserved=RUN_FILES)
     prepared = prepare(scenario, replicates=replicates, seed=seed)
     model = prepared.model
     out_dir = out or Path("outputs") / model.scenario.name
-    check_targets(out_dir, panel_target, force=force)
+    check_targets(out_dir, panel_target, force=force, reserved=RUN_FILES)
     with use_scheduler(where), Progress(console=console, transient=True) as progress:
         task = progress.add_task("replicates", total=model.scenario.replicates)
         result = run_scenario(
@@ -244,8 +246,10 @@ def validate(
     registry = load_registry()
     for path in paths:
         files = policy_paths([path]) if path.is_dir() else [path]
+        if not files:
+            raise InputError(path, None, "no YAML files in this folder")
         for file in files:
-            kind = "policy" if path.is_dir() else detect_kind(file)
+            kind = detect_kind(file)
             if kind == "panel":
                 book = load_book([POLICIES_DIR], registry=registry)
                 checked = read_panel(file, registry, book.facts_used())
@@ -339,12 +343,29 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def _stop_on_terminate() -> None:
+    """`kill` (SIGTERM) stops a command as Ctrl-C does: scratch files are removed and the
+    workers are told to stop. A forked child (a worker, the workbook's writer) that inherited
+    this handler just ends, as with the default action."""
+    main_pid = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        if os.getpid() != main_pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user error is one line on stderr and exit code 2, never a traceback.
 
     Click's own usage errors (unknown option, missing argument, bad value) are caught here too,
     rather than drawn as a box; an interrupt says so in one line and exits 130.
     """
+    _stop_on_terminate()
     try:
         code = app(args=argv, prog_name="fiscalsim", standalone_mode=False)
     except InputError as error:
@@ -361,6 +382,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted; no output was written", 130)
     except MemoryError:
         _fail("out of memory: reduce --replicates or the scenario's population")
+    except OSError as error:  # the system refused a file (a read-only or special file system)
+        where = f"{error.filename}: " if error.filename else ""
+        _fail(f"{where}{error.strerror or error}")
     if code == 130:  # typer turns an interrupt inside a command into exit code 130
         _fail("interrupted; no output was written", 130)
     if isinstance(code, int) and code:

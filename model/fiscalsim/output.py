@@ -17,7 +17,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -50,24 +50,35 @@ def _written_by_fiscalsim(folder: Path) -> set[str] | None:
 
 
 def _writable(path: Path) -> bool:
-    """Whether `path` could be created: its nearest existing ancestor is a writable folder."""
-    current = path
+    """Whether `path` could be created: its nearest existing ancestor is a writable folder (an
+    existing file is replaced by one written beside it, so its folder must be writable)."""
+    current = path.parent if path.is_file() else path
     while not current.exists():
         current = current.parent
     return current.is_dir() and os.access(current, os.W_OK | os.X_OK)
 
 
 def check_targets(
-    out_dir: Path, files: Mapping[Path, str] | None = None, *, force: bool = False
+    out_dir: Path,
+    files: Mapping[Path, str] | None = None,
+    *,
+    force: bool = False,
+    reserved: Collection[str] = (),
 ) -> None:
     """Refuse, before any work, an output that would overwrite or lose something not ours.
 
     `files` are single files written beside the folder (the `--panel-out` panel), keyed by path
-    with the option that named them.
+    with the option that named them; `reserved` are the names the command itself writes in the
+    folder, which such a file must not take.
     """
     out_dir = out_dir.resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(out_dir, None, "the output path exists and is not a folder")
+    ancestor = out_dir
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(out_dir, None, f"{ancestor} is a file, not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         ours = _written_by_fiscalsim(out_dir)
         foreign = sorted(p.name for p in out_dir.iterdir() if ours is None or p.name not in ours)
@@ -86,12 +97,51 @@ def check_targets(
             raise InputError(path, option, "is the output folder itself; give a file name")
         if out_dir in path.parents and path.parent != out_dir:
             raise InputError(path, option, "must be a file beside or directly in the --out folder")
+        if path.parent == out_dir and (path.name in reserved or path.name == MARKER):
+            raise InputError(path, option, f"{path.name} is a file this command writes in --out")
         if path.is_dir():
             raise InputError(path, option, "is a folder; give a file name")
         if path.exists() and not force and path.parent != out_dir:
             raise InputError(path, option, "the file exists; pass --force to replace it")
         if not _writable(path):
             raise InputError(path, option, "cannot be written (permission denied)")
+
+
+def check_beside(folder: Path, names: Collection[str], *, force: bool = False) -> None:
+    """Refuse, before any work, files to be added to an output folder (a report) that would
+    replace a folder, or a file fiscalsim did not write unless `force`, or a folder that cannot
+    be written."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(folder, None, "the folder cannot be written (permission denied)")
+    ours = _written_by_fiscalsim(folder) or set()
+    for name in names:
+        path = folder / name
+        if path.is_dir():
+            raise InputError(path, None, "is a folder; it cannot be replaced by a file")
+        if path.exists() and name not in ours and not force:
+            raise InputError(
+                path, None, "fiscalsim did not write this file; pass --force to replace it"
+            )
+
+
+def mark_written(folder: Path, names: Collection[str]) -> None:
+    """Add `names` to the folder's marker, if it has one, so a later run may replace them."""
+    marker = folder / MARKER
+    try:
+        payload = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(payload, dict) or not isinstance(payload.get("files"), list):
+        return
+    payload["files"] = sorted({*map(str, payload["files"]), *names})
+    handle, raw = tempfile.mkstemp(prefix=f"{MARKER}-", dir=folder)
+    os.close(handle)
+    try:
+        json_writer(payload)(Path(raw))
+        os.chmod(raw, 0o666 & ~umask())
+        os.replace(raw, marker)
+    finally:
+        Path(raw).unlink(missing_ok=True)
 
 
 def umask() -> int:
@@ -145,7 +195,8 @@ def write_all(
     extra = {path.resolve(): writer for path, writer in (files or {}).items()}
     inside = {p.name: w for p, w in extra.items() if p.parent == out_dir}
     beside = {p: w for p, w in extra.items() if p.parent != out_dir}
-    check_targets(out_dir, {p: "output file" for p in extra}, force=force)
+    tops = {Path(name).parts[0] for name in writers}
+    check_targets(out_dir, {p: "output file" for p in extra}, force=force, reserved=tops)
     all_writers = {**writers, **inside}
     names = sorted({Path(name).parts[0] for name in all_writers})
     scratch = _scratch_dir(out_dir)

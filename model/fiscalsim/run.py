@@ -84,7 +84,8 @@ def run_scenario(
     block of replicates) written by the processes that simulated them."""
     model = prepared.model
     scenario = model.scenario
-    check_targets(out_dir, {panel_out: "--panel-out"} if panel_out else None, force=force)
+    panel = {panel_out: "--panel-out"} if panel_out else None
+    check_targets(out_dir, panel, force=force, reserved=RUN_FILES)
     process_params = params_for_run(
         scenario.process,
         scenario.budget.governments,
@@ -246,6 +247,17 @@ WORKBOOK = (
     "population",
     "first_crossings",
     "calibration",
+)
+# Every name a run may write in its folder (a --panel-out there must take another).
+RUN_FILES = frozenset(
+    {
+        *(f"{name}.csv" for name in WORKBOOK),
+        *(f"{name}.csv" for name in ("cashflow", "rejected", "readings", "readings_influence")),
+        "summary.json",
+        "run.json",
+        "tables.xlsx",
+        "ledger.parquet",
+    }
 )
 
 

@@ -35,10 +35,25 @@ def parse_set(option: str) -> tuple[str, list[Any]]:
     path, sep, values = option.partition("=")
     if not sep or not path.strip() or not values.strip():
         raise InputError("--set", option, "expected PATH=value1,value2,...")
-    parsed = [yaml.safe_load(v) for v in values.split(",") if v.strip()]
-    if not parsed:
-        raise InputError("--set", option, "no values")
+    items = values.split(",")
+    if not all(v.strip() for v in items):
+        raise InputError("--set", option, "an empty value between commas")
+    parsed = [yaml.safe_load(v) for v in items]
+    twice = next((v for i, v in enumerate(parsed) if v in parsed[:i]), None)
+    if twice is not None:
+        raise InputError("--set", option, f"{twice!r} is listed twice")
+    check_param(path.strip(), "--set")
     return path.strip(), parsed
+
+
+# Run options the command line sets for every grid point: a sweep or target over one would be
+# overridden (or, for the seed, compare different firms), so they are refused.
+RUN_OPTIONS = ("replicates", "seed", "batch_replicates")
+
+
+def check_param(path: str, option: str) -> None:
+    if path in RUN_OPTIONS:
+        raise InputError(option, path, "a run option, not a policy or model parameter")
 
 
 @dataclass
@@ -114,6 +129,8 @@ def sweep(
     """The cost of every grid point, per paying budget, year (and window total) and basis."""
     if not 1 <= len(sets) <= 2:
         raise InputError("--set", None, "give one or two parameters to sweep")
+    if len(sets) == 2 and sets[0][0] == sets[1][0]:
+        raise InputError("--set", sets[0][0], "the same parameter twice")
     runner = Runner(path, replicates, seed, workers)
     grid = list(itertools.product(*[values for _, values in sets]))
     specs = []
@@ -171,11 +188,18 @@ def target(
         raise InputError("--payer", payer_level, f"choose one of {list(LEVELS)}")
     if not 0 < quantile < 1:
         raise InputError("--quantile", str(quantile), "must lie strictly between 0 and 1")
+    if not (math.isfinite(ceiling_wan) and ceiling_wan >= 0):
+        raise InputError(
+            "--ceiling", str(ceiling_wan), "must be a finite amount of 万元, 0 or more"
+        )
+    check_param(param, "--param")
     base_value = runner.value_at(param)
     if isinstance(base_value, bool) or not isinstance(base_value, int | float):
         raise InputError("--param", param, f"is {base_value!r}, not a number")
     integer = isinstance(base_value, int)
     low, high = bracket if bracket is not None else (base_value * 0.25, base_value * 4.0)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError("--bracket", f"{low},{high}", "both ends must be finite numbers")
     if not low < high:
         raise InputError("--bracket", f"{low},{high}", "the low end must be below the high end")
     cities = _simulated_cities(runner.base.loaded.scenario)
@@ -198,6 +222,8 @@ def target(
                 & (keys["basis"] == basis)
                 & (keys["year"].astype(str) == str(row_year))
             ).to_numpy()
+            if not match.any() and year is not None and not (keys["year"] == year).any():
+                raise InputError("--year", str(year), "not a year of this scenario's tables")
             if not match.any():
                 raise InputError(
                     "--jurisdiction",
