@@ -254,14 +254,23 @@ def apply_change(sources: Sources, change: Change) -> None:
     node[last] = change.value
 
 
-def touched_by(sources: Sources, file: Path) -> str | None:
-    """The first change that edits `file` (a policy or events file), to name it in errors."""
+def touching(sources: Sources, file: Path) -> list[tuple[Change, list[str]]]:
+    """The changes that edit `file` (a policy or events file), each with the names on its path
+    as an error about the file would name them: an event process also by its position in its
+    file, since its file's errors count processes (`events[3]`)."""
+    found: list[tuple[Change, list[str]]] = []
     for change in sources.changes:
         steps = parse_path(change.path, change.source)
-        table: dict[str, tuple[Path, dict[str, Any]]] = (
-            sources.policies if steps[0] == "policies" else sources.events
-        )
-        named = str(steps[1]) if len(steps) > 1 else ""
-        if steps[0] in ("policies", "events") and named in table and table[named][0] == file:
-            return change.path
-    return None
+        if steps[0] not in ("policies", "events") or len(steps) < 2:
+            continue
+        table = sources.policies if steps[0] == "policies" else sources.events
+        named = str(steps[1])
+        if named not in table or table[named][0] != file:
+            continue
+        names = [str(step) for step in steps[1:]]
+        if steps[0] == "events":
+            listed = sources.event_files.get(file, {}).get("events")
+            position = next((i for i, p in enumerate(listed or []) if p is table[named][1]), None)
+            names = ["events", str(position), *names]
+        found.append((change, names))
+    return found

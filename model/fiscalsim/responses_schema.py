@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 
 class _Strict(BaseModel):
@@ -73,6 +73,11 @@ class Responses(_Strict):
         )
 
 
+SECTIONS: dict[str, type[Sourced]] = {
+    "entry": EntryResponse,
+    "growth": GrowthResponse,
+    "bunching": BunchingResponse,
+}
 SensitivityPath = Literal["entry.semi_elasticity", "growth.award_to_growth", "bunching.share"]
 
 
@@ -87,6 +92,14 @@ class SensitivityGrid(_Strict):
         for path, values in self.values.items():
             if not values:
                 raise ValueError(f"values.{path} lists no value")
+            section, name = path.split(".")
+            limits = SECTIONS[section].model_fields[name].metadata  # the response's own bounds
+            check: TypeAdapter[float] = TypeAdapter(Annotated[(float, *limits)])
+            for i, value in enumerate(values):
+                try:
+                    check.validate_python(value)
+                except ValidationError as error:
+                    raise ValueError(f"values.{path}[{i}]: {error.errors()[0]['msg']}") from None
         return self
 
 
@@ -108,6 +121,14 @@ class ResponsesFile(_Strict):
         if isinstance(data, dict) and isinstance(data.get("induced_share_range"), list):
             data = {**data, "induced_share_range": tuple(data["induced_share_range"])}
         return data
+
+    @model_validator(mode="after")
+    def _range(self) -> ResponsesFile:
+        if self.induced_share_range is not None:
+            low, high = self.induced_share_range
+            if not 0 <= low <= high <= 1:
+                raise ValueError("induced_share_range: two shares, low then high, within 0..1")
+        return self
 
 
 def with_value(responses: Responses, path: str, value: float) -> Responses:

@@ -238,6 +238,8 @@ class Amount(Strict):
         forms = [self.median is not None, self.poisson_mean is not None, self.fixed is not None]
         if sum(forms) != 1:
             raise ValueError("an amount is one of: median (+log_sd), poisson_mean, fixed")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum:g} is above maximum {self.maximum:g}")
         return self
 
 
@@ -253,7 +255,7 @@ class EventProcess(Strict):
     eligible: list[Condition] = Field(default_factory=list)
     industry_classes: list[IndustryClass] = Field(default_factory=list)
     locations: list[str] = Field(default_factory=list)
-    max_firm_age_years: int | None = None
+    max_firm_age_years: Annotated[int, Field(ge=0)] | None = None
     pick: Literal["uniform", "revenue_weighted"] = "uniform"
     once_per_firm: bool = False
     source: str
@@ -265,6 +267,8 @@ class EventProcess(Strict):
             raise ValueError(f"per_year {self.per_year:g} is more than {MAX_RATE_PER_YEAR:,}")
         if self.years is not None and self.years[1] < self.years[0]:
             raise ValueError("years must be [first, last] with first <= last")
+        if self.years is not None and not all(1990 <= y <= 2100 for y in self.years):
+            raise ValueError(f"years {list(self.years)} must lie within 1990–2100")
         return self
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
-from fiscalsim.reform import Change, Sources, apply_change, read_sources, touched_by
+from fiscalsim.reform import Change, Sources, apply_change, read_sources, touching
 from fiscalsim.rules.loader import check_unique_rules, parse_model, validate_policy
 from fiscalsim.rules.schema import PolicyFile
 from fiscalsim.scenario import EventsFile, Scenario
@@ -33,14 +34,30 @@ class LoadedScenario:
 
 
 def _blame(sources: Sources, file: Path, error: InputError) -> InputError:
-    """An invalid file after a change is the change's fault: name the scenario and the path."""
-    change = touched_by(sources, file)
-    if change is None:
+    """An invalid file after changes is a change's fault: of the changes that edit the file,
+    the one whose path shares most names with where the error is, named in the file (or the
+    option) that lists it."""
+    changes = touching(sources, file)
+    if not changes:
         return error
+    at = re.findall(r"[^\s.\[\]()]+", error.where or "")
+    change = max(changes, key=lambda item: _shared(item[1], at))[0]
     where = f"{error.where}: " if error.where else ""
     return InputError(
-        sources.path, f"changes.{change}", f"makes {file.name} invalid: {where}{error.problem}"
+        change.source,
+        f"changes.{change.path}",
+        f"makes {file.name} invalid: {where}{error.problem}",
     )
+
+
+def _shared(a: list[str], b: list[str]) -> int:
+    """How many names two paths share in order (their longest common subsequence)."""
+    row = [0] * (len(b) + 1)
+    for x in a:
+        previous = 0
+        for j, y in enumerate(b):
+            previous, row[j + 1] = row[j + 1], (previous + 1 if x == y else max(row[j + 1], row[j]))
+    return row[-1]
 
 
 def validate_sources(sources: Sources, registry: Registry) -> LoadedScenario:
@@ -52,6 +69,13 @@ def validate_sources(sources: Sources, registry: Registry) -> LoadedScenario:
             loaded.append((file, validate_policy(policy_raw, file, registry)))
         except InputError as error:
             raise _blame(sources, file, error) from None
+    owner: dict[str, Path] = {}
+    for file, policy in loaded:  # read_sources checked the ids as read; a change may copy one
+        first = owner.setdefault(policy.policy_id, file)
+        if first != file:  # blame the file a change edited, if one did
+            changed, other = (first, file) if touching(sources, first) else (file, first)
+            clash = f"'{policy.policy_id}' is also used by {other}"
+            raise _blame(sources, changed, InputError(changed, "policy_id", clash))
     policies = check_unique_rules(loaded)
     events = list(scenario.dynamics.events)
     for file, events_raw in sources.event_files.items():

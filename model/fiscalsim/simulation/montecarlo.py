@@ -95,6 +95,12 @@ def _variant(
     return Variant(name=spec.name, book=book, event_years=known[key], events=events)
 
 
+def check_budget_file(path: Path, scenario: Scenario) -> None:
+    """The scenario's budgets file, read now, not after the whole simulation."""
+    if scenario.budget.file is not None:
+        read_data_file(BudgetFile, resolve(path, scenario.budget.file))
+
+
 def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan, ...]:
     population = scenario.population
     segments = list(population.segments)
@@ -137,8 +143,7 @@ def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan
             f"{firms_in_batch:,} start firms in one batch is more than {MAX_FIRMS_IN_BATCH:,}; "
             "lower batch_replicates or the population",
         )
-    if scenario.budget.file is not None:  # read now, not after the whole simulation
-        read_data_file(BudgetFile, resolve(path, scenario.budget.file))
+    check_budget_file(path, scenario)
     return tuple(
         CityPlan(city, i, tuple(s for s in segments if s.city == city))
         for i, city in enumerate(cities)
@@ -158,6 +163,7 @@ def build_models(
     groups: dict[str, list[int]] = {}
     for position, spec in enumerate(specs):
         groups.setdefault(dynamics_signature(spec.loaded.scenario), []).append(position)
+        check_budget_file(spec.loaded.path, spec.loaded.scenario)  # _plans reads the first's
     models: list[tuple[Model, list[int]]] = []
     known: dict[str, Mapping[str, frozenset[int]]] = {}
     for members in groups.values():
