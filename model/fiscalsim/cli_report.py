@@ -30,9 +30,15 @@ def report(
         str | None,
         typer.Option("--jurisdiction", help="One jurisdiction's own budget lines, e.g. xunwu."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace report files fiscalsim did not write."),
+    ] = False,
 ) -> None:
     """Write DIR/report.html (self-contained) and DIR/report.pdf from the folder's tables."""
+    from fiscalsim.reports.labels import Lang
     from fiscalsim.reports.render import write_report
 
-    html, pdf = write_report(directory, "en" if lang is Language.en else "zh", jurisdiction)
+    language: Lang = "en" if lang is Language.en else "zh"
+    html, pdf = write_report(directory, language, jurisdiction, force=force)
     console.print(f"{html}\n{pdf}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,26 @@ REQUIRED: dict[Kind, str] = {
     "sweep": "sweep.csv",
     "target": "target.json",
     "butfor": "butfor.csv",
+}
+# What a report reads in each table: the key columns, then the columns that must hold numbers
+# (checked when the folder is read, so a damaged table is one line naming its row).
+KEYS = ("jurisdiction", "payer_level", "year", "basis")
+QUANTILES_WAN = ("mean_wan", "p05_wan", "p50_wan", "p95_wan")
+DIFFERENCES_WAN = ("mean_wan", "diff_mean_wan", "diff_p05_wan", "diff_p95_wan")
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "spending.csv": (KEYS, QUANTILES_WAN),
+    "spending_by_clause.csv": (("clause_id", "payer", *KEYS[1:]), QUANTILES_WAN),
+    "readings.csv": (KEYS, ("mean_wan",)),
+    "cumulative.csv": (("document", "jurisdiction"), ("mean_wan", "p05_wan", "p95_wan")),
+    "differences.csv": (("scenario", *KEYS), DIFFERENCES_WAN),
+    "differences_by_clause.csv": (("scenario", "clause_id", "payer", *KEYS[1:]), DIFFERENCES_WAN),
+    "sweep.csv": (("param", "value", *KEYS), ("mean_wan",)),
+    "curve.csv": (("param",), ("value", "cost_at_quantile_wan", "mean_wan")),
+    "butfor.csv": (KEYS, ("spending_mean_wan",)),
+}
+WORDS = {
+    "basis": ("obligation", "cash", "arrears"),
+    "payer_level": ("province", "city", "county", "all"),  # all: butfor's sum over the levels
 }
 STRING_COLUMNS = {
     "jurisdiction": str,
@@ -73,7 +94,42 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if "year" in frame.columns:
         # Years are integers; window totals are the string `total`.
         frame["year"] = frame["year"].map(lambda v: int(v) if str(v).lstrip("-").isdigit() else v)
+    _check_columns(path, frame)
     return frame
+
+
+def _allowed(column: str, value: Any) -> bool:
+    """A year is a year or `total`; a basis or budget level is one of fiscalsim's words."""
+    if column == "year":
+        return isinstance(value, int) or value == "total"
+    return value in WORDS[column]
+
+
+def _check_columns(path: Path, frame: pd.DataFrame) -> None:
+    """The columns the report reads are there, numbers are numbers, years are years or
+    `total`, and bases and budget levels are words fiscalsim writes."""
+    keys, numbers = COLUMNS.get(path.name, ((), ()))
+    missing = [c for c in (*keys, *numbers) if c not in frame.columns]
+    if missing:
+        raise InputError(
+            path, None, f"no column {missing[0]!r}: not a table as fiscalsim writes it"
+        )
+    for column in numbers:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            problem = f"{values.iloc[row]!r} is not a number"
+            raise InputError(path, f"line {row + 2}, {column}", problem)
+    for column in ("year", *WORDS):
+        if column in frame.columns:
+            wrong = ~frame[column].map(partial(_allowed, column)).astype(bool)
+            if wrong.any():
+                row = int(wrong.to_numpy().argmax())
+                value = frame[column].iloc[row]
+                raise InputError(path, f"line {row + 2}, {column}", f"{value!r} is not allowed")
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from fiscalsim.errors import InputError
+from fiscalsim.output import check_beside, mark_written
 from fiscalsim.reports import analyses, sections
 from fiscalsim.reports.budget_risk import budget_risk_section
 from fiscalsim.reports.butfor_section import butfor_section
-from fiscalsim.reports.folder import Folder, load_folder
+from fiscalsim.reports.folder import REQUIRED, Folder, load_folder
 from fiscalsim.reports.labels import Lang, Names
 from fiscalsim.reports.texts import METHOD, TEXTS
 
@@ -130,11 +131,25 @@ def _field(folder: Folder, key: str) -> Any:
     return folder.summary.get(key) or scenario_of(folder.summary).get(key) or ""
 
 
+def _check_jurisdiction(folder: Folder, names: Names, jurisdiction: str) -> None:
+    """--jurisdiction must be known and have budget lines in the folder's main table."""
+    if jurisdiction not in names.registry:
+        raise InputError("--jurisdiction", None, f"unknown jurisdiction id {jurisdiction!r}")
+    main = REQUIRED[folder.kind]
+    table = folder.table(main.removesuffix(".csv"))
+    if table is None or "jurisdiction" not in table.columns:
+        raise InputError(
+            "--jurisdiction", jurisdiction, f"a {folder.kind} folder has no budget lines"
+        )
+    if not (table["jurisdiction"] == jurisdiction).any():
+        raise InputError(folder.path / main, None, f"no budget lines for {jurisdiction!r}")
+
+
 def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, Any]:
     """Everything the template shows, as rows of strings and chart data URIs."""
     names = Names(lang)
-    if jurisdiction is not None and jurisdiction not in names.registry:
-        raise InputError("--jurisdiction", None, f"unknown jurisdiction id {jurisdiction!r}")
+    if jurisdiction is not None:
+        _check_jurisdiction(folder, names, jurisdiction)
     texts = TEXTS[lang]
     summary = folder.summary
     ctx: dict[str, Any] = {
@@ -173,10 +188,6 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
     }
     if folder.kind == "run":
         spending = sections.select_jurisdiction(folder.tables["spending"], jurisdiction)
-        if spending.empty:
-            raise InputError(
-                folder.path / "spending.csv", None, f"no budget lines for {jurisdiction!r}"
-            )
         readings = folder.table("readings")
         if readings is not None:
             readings = sections.select_jurisdiction(readings, jurisdiction)
@@ -248,12 +259,24 @@ def report_names(lang: Lang, jurisdiction: str | None) -> tuple[str, str]:
 
 
 def write_report(
-    directory: Path, lang: Lang = "zh", jurisdiction: str | None = None
+    directory: Path, lang: Lang = "zh", jurisdiction: str | None = None, force: bool = False
 ) -> tuple[Path, Path]:
-    """Read the output folder and write the HTML and PDF reports into it (both or neither)."""
+    """Read the output folder and write the HTML and PDF reports into it (both or neither).
+
+    A report file already there is replaced only if fiscalsim wrote it (the folder's marker
+    lists it) or with `force`; the marker then lists the report, so a later run replaces it."""
     folder = load_folder(directory)
-    html = render_html(context(folder, lang, jurisdiction))
     html_name, pdf_name = report_names(lang, jurisdiction)
+    check_beside(directory, (html_name, pdf_name), force=force)
+    try:
+        html = render_html(context(folder, lang, jurisdiction))
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
+        # The tables are checked as they are read (folder.py); what is left is summary.json
+        # or a table edited into values no command writes: one line, not a traceback.
+        problem = f"{type(error).__name__}: {error}"
+        raise InputError(
+            directory, None, f"summary.json or a table is not as fiscalsim writes it ({problem})"
+        ) from None
     _write_beside(
         directory,
         {
@@ -261,6 +284,7 @@ def write_report(
             pdf_name: lambda path: write_pdf(html, path),
         },
     )
+    mark_written(directory, (html_name, pdf_name))
     return directory / html_name, directory / pdf_name
 
 
