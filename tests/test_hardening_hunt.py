@@ -19,7 +19,7 @@ import pytest
 
 from fiscalsim.output import MARKER
 from fiscalsim.paths import DATA_DIR, REPO_DIR, SCENARIOS_DIR
-from tests.test_hardening import assert_one_line, run_main, write
+from tests.test_hardening import assert_one_line, run_main, scenario_copy, write
 
 BENCHMARK = str(SCENARIOS_DIR / "benchmark.yaml")
 BASELINE = SCENARIOS_DIR / "baseline.yaml"
@@ -223,6 +223,25 @@ def test_drawn_amount_bounds_in_order(capsys: pytest.CaptureFixture[str], tmp_pa
     amount.update({"minimum": 10, "maximum": 2})
     bad = write(tmp_path / "events.yaml", json.dumps(raw, ensure_ascii=False))
     assert_one_line(capsys, tmp_path, ["validate", str(bad)], "minimum 10 is above maximum 2")
+
+
+@pytest.mark.parametrize(
+    ("amounts", "expected"),
+    [
+        (
+            "{1800: 1500}",
+            "appropriation_wan[1800]: the key: Input should be greater than or equal to 1990",
+        ),
+        ("{2025: -1}", "appropriation_wan[2025]: Input should be greater than or equal to 0"),
+    ],
+)
+def test_a_year_keyed_amount_names_the_year(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, amounts: str, expected: str
+) -> None:
+    """A mapping by year where a number is also allowed: the error is about the mapping."""
+    governments = f"  governments: {{ganzhou: {{appropriation_wan: {amounts}}}}}\n"
+    path = scenario_copy(tmp_path, "budget:\n", "budget:\n" + governments)
+    assert_one_line(capsys, tmp_path, ["validate", str(path)], expected)
 
 
 def test_validate_an_empty_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -17,12 +17,19 @@ __all__ = ["describe_validation_error", "load_policies", "parse_model", "read_ya
 
 
 def describe_validation_error(exc: ValidationError, raw: object) -> tuple[str, str]:
-    """The first pydantic error as (field path, plain message), naming rule ids in the path."""
-    error = exc.errors()[0]
+    """The first pydantic error as (field path, plain message), naming rule ids in the path.
+
+    For a field that takes one of several types (a number or a mapping by year), pydantic
+    reports why each type failed; the error of the type the value has is the one given (a
+    mapping with a bad year is about the year, not "Input should be a valid number")."""
+    errors = exc.errors()
+    error = next((e for e in errors if not _wrong_branch(e)), errors[0])
     parts: list[str] = []
     node: object = raw
     tag_seen = 0
     for item in error["loc"]:
+        if _union_label(item):
+            continue  # pydantic's name of a type of the union, not a key the author wrote
         if isinstance(item, int):
             label = f"[{item}]"
             if isinstance(node, list) and item < len(node):
@@ -58,7 +65,27 @@ def describe_validation_error(exc: ValidationError, raw: object) -> tuple[str, s
     elif kind == "union_tag_not_found":
         message = "needs a `kind`"
     message = message.removeprefix("Value error, ")
+    if error["loc"] and error["loc"][-1] == "[key]":
+        message = f"the key: {message}"
     return where, message
+
+
+def _union_label(item: object) -> bool:
+    """A loc item naming a type of a union (`constrained-float`, `dict[...]`) or a key check."""
+    return isinstance(item, str) and (
+        "[" in item or item.startswith(("constrained-", "function-")) or item in _PLAIN_TYPES
+    )
+
+
+_PLAIN_TYPES = frozenset({"float", "int", "str", "bool", "none"})
+
+
+def _wrong_branch(error: Any) -> bool:
+    """A union type that the value is not of at all (a mapping given where a number is one of
+    the choices): another type's error says more."""
+    loc = error["loc"]
+    last = loc[-1] if loc else None
+    return str(error["type"]).endswith("_type") and last != "[key]" and _union_label(last)
 
 
 M = TypeVar("M", bound=BaseModel)
