@@ -215,6 +215,22 @@ def test_event_process_nonsense(
     assert_one_line(capsys, tmp_path, ["validate", str(path)], expected)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("city: shuozhou", "city: atlantis", "'atlantis' is not a city in the registry"),
+        ('industry_classes: ["03", "04"]', "locations: [nowhere]", "not a place of shuozhou"),
+    ],
+)
+def test_an_events_file_alone_is_checked_against_the_registry(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = (SCENARIOS_DIR / "events" / "shuozhou.yaml").read_text(encoding="utf-8")
+    assert old in text, old
+    path = write(tmp_path / "events.yaml", text.replace(old, new, 1))
+    assert_one_line(capsys, tmp_path, ["validate", str(path)], "event sz_", expected)
+
+
 def test_drawn_amount_bounds_in_order(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     events = (SCENARIOS_DIR / "events" / "shuozhou.yaml").read_text(encoding="utf-8")
     raw = __import__("yaml").safe_load(events)

@@ -268,7 +268,14 @@ def validate(
                     f"rules, {len(model.scenario.dynamics.events)} event processes"
                 )
             elif kind == "events":
+                from fiscalsim.dynamics.events import check_processes, process_places
+
                 parsed = parse_model(EventsFile, read_yaml_mapping(file), file)
+                processes = list(parsed.events)  # checked as a scenario that simulates
+                for process in processes:  # every city of the registry would check them
+                    process_places(process, registry, str(file))
+                cities = [j.id for j in registry.items if registry.is_city(j.id)]
+                check_processes(processes, cities, str(file))
                 console.print(f"ok  {file}: events file, {len(parsed.events)} processes")
             else:
                 policy = load_policy_file(file, registry)

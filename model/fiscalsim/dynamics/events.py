@@ -298,7 +298,7 @@ def to_sparse(columns: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> Sparse
     return merged
 
 
-def _places(process: EventProcess, registry: Registry, source: str) -> list[str]:
+def process_places(process: EventProcess, registry: Registry, source: str) -> list[str]:
     """The places a process picks firms in: its `locations`, each its city's, or all of its
     city's. An unknown place was a KeyError; one outside the city would draw no events."""
     city = process.city
@@ -334,7 +334,7 @@ def event_years(
     years: dict[str, frozenset[int]] = {}
     for process in processes:
         facts = set(process.sets) | set(process.draws)
-        places = _places(process, registry, source)
+        places = process_places(process, registry, source)
         where = np.array([registry.index[p] for p in places], dtype=np.int64)
         fed = [c for c, used in readers if facts & used]
         read = set().union(*(used for _, used in readers)) if readers else set()
