@@ -403,3 +403,13 @@ def test_terminate_is_like_an_interrupt(tmp_path: Path) -> None:
     assert process.returncode == 130, err
     assert err.strip().splitlines() == ["fiscalsim: error: interrupted; no output was written"]
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep", "butfor"])
+def test_workers_have_runs_limit_everywhere(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    args = [command, BENCHMARK, "--workers", "100000", "--out", str(tmp_path / "o")]
+    if command == "sweep":
+        args += ["--set", f"{THRESHOLD}=500,1000"]
+    assert_one_line(capsys, tmp_path, args, "--workers", "less than or equal to 256")

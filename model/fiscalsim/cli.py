@@ -18,6 +18,7 @@ from rich.table import Table
 from fiscalsim.errors import InputError
 from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS, REQUIRED_COLUMNS
 from fiscalsim.paths import POLICIES_DIR
+from fiscalsim.simulation.scheduler import MAX_LOCAL_WORKERS
 
 app = typer.Typer(
     add_completion=False,
@@ -129,7 +130,7 @@ def run(
     panel_out: Annotated[
         Path | None, typer.Option("--panel-out", help="Write replicate 0's firm-year panel here.")
     ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, max=256)] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=MAX_LOCAL_WORKERS)] = None,
     force: ForceOption = False,
     readings: Annotated[
         str,

@@ -16,11 +16,11 @@ from fiscalsim.cli import SchedulerOption, app, console
 from fiscalsim.errors import InputError
 from fiscalsim.excel import xlsx_writer
 from fiscalsim.output import csv_writer, json_writer, write_all
-from fiscalsim.simulation.scheduler import checked_scheduler, use_scheduler
+from fiscalsim.simulation.scheduler import MAX_LOCAL_WORKERS, checked_scheduler, use_scheduler
 
 Replicates = Annotated[int | None, typer.Option("--replicates", min=1, max=100_000)]
 Seed = Annotated[int | None, typer.Option("--seed", min=0)]
-Workers = Annotated[int | None, typer.Option("--workers", min=1)]
+Workers = Annotated[int | None, typer.Option("--workers", min=1, max=MAX_LOCAL_WORKERS)]
 Out = Annotated[Path, typer.Option("--out", help="Output folder.")]
 
 
