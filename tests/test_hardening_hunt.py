@@ -413,3 +413,19 @@ def test_workers_have_runs_limit_everywhere(
     if command == "sweep":
         args += ["--set", f"{THRESHOLD}=500,1000"]
     assert_one_line(capsys, tmp_path, args, "--workers", "less than or equal to 256")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["ganzhou=1e20"], "less than or equal to 10000000000"),
+        (["ganzhou=1500", "ganzhou=100"], "ganzhou is given twice"),
+    ],
+)
+def test_appropriation_option_bounds_and_repeats(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, values: list[str], expected: str
+) -> None:
+    args = ["run", str(BASELINE), "--replicates", "2", "--out", str(tmp_path / "o")]
+    for value in values:
+        args += ["--appropriation", value]
+    assert_one_line(capsys, tmp_path, args, "--appropriation", expected)

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
 from fiscalsim.paths import DATA_DIR, portable
-from fiscalsim.process.schema import Government, ProcessFile, ProcessSettings
+from fiscalsim.process.schema import Government, ProcessFile, ProcessSettings, Wan
 from fiscalsim.rules.book import RuleBook
 from fiscalsim.rules.loader import parse_model
 from fiscalsim.yamlfile import read_yaml_mapping
@@ -61,6 +62,12 @@ def parse_appropriation_options(values: Sequence[str]) -> dict[str, float]:
             raise InputError(
                 "--appropriation", value, "write JURISDICTION=WAN with 万元 a year at or above 0"
             )
+        try:  # the bound a scenario's appropriation_wan has
+            wan = TypeAdapter(Wan).validate_python(wan)
+        except ValidationError as error:
+            raise InputError("--appropriation", value, error.errors()[0]["msg"]) from None
+        if name.strip() in found:
+            raise InputError("--appropriation", value, f"{name.strip()} is given twice")
         found[name.strip()] = wan
     return found
 
