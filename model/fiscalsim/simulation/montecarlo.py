@@ -143,7 +143,6 @@ def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan
             f"{firms_in_batch:,} start firms in one batch is more than {MAX_FIRMS_IN_BATCH:,}; "
             "lower batch_replicates or the population",
         )
-    check_budget_file(path, scenario)
     return tuple(
         CityPlan(city, i, tuple(s for s in segments if s.city == city))
         for i, city in enumerate(cities)
@@ -163,7 +162,6 @@ def build_models(
     groups: dict[str, list[int]] = {}
     for position, spec in enumerate(specs):
         groups.setdefault(dynamics_signature(spec.loaded.scenario), []).append(position)
-        check_budget_file(spec.loaded.path, spec.loaded.scenario)  # _plans reads the first's
     models: list[tuple[Model, list[int]]] = []
     known: dict[str, Mapping[str, frozenset[int]]] = {}
     for members in groups.values():
@@ -175,6 +173,8 @@ def build_models(
             n_replicates_total=first.scenario.replicates,
         )
         models.append((model, members))
+    for spec in specs:  # read before any simulation, for every scenario of a comparison
+        check_budget_file(spec.loaded.path, spec.loaded.scenario)
     return models
 
 
