@@ -586,7 +586,7 @@ def test_detect_kind_by_content(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [
-        ("budgets.yaml", "schema_version: 1\nbudgets: []\n", "none of policy, scenario"),
+        ("notes.yaml", "schema_version: 1\nnotes: []\n", "none of policy, scenario"),
         ("table.csv", "a,b\n1,2\n", "no firm_id column"),
     ],
 )

@@ -232,7 +232,10 @@ def run(
 @app.command()
 def validate(
     paths: Annotated[
-        list[Path], typer.Argument(help="Policy files or folders, scenarios, events files, panels.")
+        list[Path],
+        typer.Argument(
+            help="Policy files or folders, scenarios, events files, panels, data files (data/)."
+        ),
     ],
 ) -> None:
     """Check inputs, each against the schema its content calls for (not its extension)."""
@@ -278,6 +281,11 @@ def validate(
                 cities = [j.id for j in registry.items if registry.is_city(j.id)]
                 check_processes(processes, cities, str(file))
                 console.print(f"ok  {file}: events file, {len(parsed.events)} processes")
+            elif kind != "policy":
+                from fiscalsim.datacheck import check_data_file
+
+                described = check_data_file(kind, file, registry)
+                console.print(f"ok  {file}: {described}", soft_wrap=True)
             else:
                 policy = load_policy_file(file, registry)
                 costed = sum(rule.costed for rule in policy.rules)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fiscalsim.errors import InputError
+from fiscalsim.jurisdictions import Registry
 from fiscalsim.rules.schema import IndustryClass
 from fiscalsim.yamlfile import read_yaml_mapping
 
@@ -259,3 +260,20 @@ def read_data_file(model: type[M], path: Path) -> M:
     except ValidationError as exc:
         where, message = describe_validation_error(exc, raw)
         raise InputError(path, where, message) from None
+
+
+def read_budgets(path: Path, registry: Registry) -> BudgetFile:
+    """The budgets file, every government one of the registry's: the figures are looked up by
+    id, so a misspelt government's figures would go unused without a word (its budget then has
+    no share-of-expenditure column)."""
+    parsed = read_data_file(BudgetFile, path)
+    for position, entry in enumerate(parsed.budgets):
+        if entry.government not in registry:
+            near = registry.suggest(entry.government)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise InputError(
+                path,
+                f"budgets[{position}].government",
+                f"'{entry.government}' is not a jurisdiction in the registry{hint}",
+            )
+    return parsed

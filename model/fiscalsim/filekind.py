@@ -2,7 +2,9 @@
 
 `fiscalsim validate` is given files by users who name them as they like (a panel saved as .txt, a
 scenario called policy.yaml); reading the content rather than the extension checks each file
-against the right schema, and says plainly when a file is none of the four.
+against the right schema, and says plainly when a file is none of them. The data files (budgets,
+firm counts, the process defaults, ...) are told by their top-level keys (datacheck.py checks
+them).
 """
 
 from __future__ import annotations
@@ -13,7 +15,37 @@ from typing import Literal
 from fiscalsim.errors import InputError
 from fiscalsim.yamlfile import read_yaml_mapping
 
-FileKind = Literal["policy", "scenario", "events", "panel"]
+DataKind = Literal[
+    "budgets",
+    "firm_counts",
+    "county_weights",
+    "large_firms",
+    "calibration_checks",
+    "responses",
+    "process_defaults",
+    "jurisdictions",
+    "reference",
+]
+FileKind = Literal["policy", "scenario", "events", "panel"] | DataKind
+
+# The files under data/, each kind told by a top-level key no other kind has, tried in this
+# order: data/calibration/events.yaml (the anchors of the event rates, read by no command) has
+# `events:` as an events file has, so the reference files' keys come first.
+DATA_MARKERS: tuple[tuple[str, DataKind], ...] = (
+    ("anchors", "reference"),
+    ("model_form", "reference"),
+    ("facts", "reference"),
+    ("provincial_awards", "reference"),
+    ("budgets", "budgets"),
+    ("firm_counts", "firm_counts"),
+    ("county_weights", "county_weights"),
+    ("known_firms", "large_firms"),
+    ("segment_bounds", "large_firms"),
+    ("checks", "calibration_checks"),
+    ("responses", "responses"),
+    ("application", "process_defaults"),
+    ("jurisdictions", "jurisdictions"),
+)
 
 
 def _looks_like_panel(path: Path) -> bool:
@@ -48,12 +80,16 @@ def detect_kind(path: Path) -> FileKind:
         return "policy"
     if "population" in raw or "dynamics" in raw or "horizon" in raw or "base" in raw:
         return "scenario"  # a reform names a `base` scenario and lists `changes`
+    for marker, kind in DATA_MARKERS:
+        if marker in raw:
+            return kind
     if "events" in raw:
         return "events"
     raise InputError(
         path,
         None,
-        "is none of policy, scenario, events file or panel: a policy file has `rules:`, "
-        "a scenario `population:` (or a `base:` it changes), "
-        "an events file `events:`, a panel a CSV header with firm_id",
+        "is none of policy, scenario, events file, panel or data file: a policy file has "
+        "`rules:`, a scenario `population:` (or a `base:` it changes), an events file "
+        "`events:`, a panel a CSV header with firm_id, a data file one of the keys of "
+        "data/'s files (budgets:, firm_counts:, responses:, ...)",
     )

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fiscalsim.datafiles import BudgetFile, FirmCountsFile, read_data_file
+from fiscalsim.datafiles import FirmCountsFile, read_budgets, read_data_file
 from fiscalsim.dynamics.events import (
     check_event_facts,
     check_processes,
@@ -95,10 +95,10 @@ def _variant(
     return Variant(name=spec.name, book=book, event_years=known[key], events=events)
 
 
-def check_budget_file(path: Path, scenario: Scenario) -> None:
+def check_budget_file(path: Path, scenario: Scenario, registry: Registry) -> None:
     """The scenario's budgets file, read now, not after the whole simulation."""
     if scenario.budget.file is not None:
-        read_data_file(BudgetFile, resolve(path, scenario.budget.file))
+        read_budgets(resolve(path, scenario.budget.file), registry)
 
 
 def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan, ...]:
@@ -174,7 +174,7 @@ def build_models(
         )
         models.append((model, members))
     for spec in specs:  # read before any simulation, for every scenario of a comparison
-        check_budget_file(spec.loaded.path, spec.loaded.scenario)
+        check_budget_file(spec.loaded.path, spec.loaded.scenario, registry)
     return models
 
 

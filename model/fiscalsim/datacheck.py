@@ -1,0 +1,155 @@
+"""`fiscalsim validate` of a data file: the reading a run gives it, and its names checked.
+
+A finance bureau edits data/ as much as the policy files: its own expenditure in budgets.yaml,
+firm counts, an appropriation in the process defaults. A run reads each of these files only
+when a scenario names it, and some names in them (a government, a clause of the shared process
+defaults) a run never looks up: a misspelt one is then unused without a word. `validate` reads
+the file as a run does and checks every such name against the registry and the shipped
+policy files, so the mistake is found before a run, with file and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from fiscalsim.datafiles import (
+    CountyWeightsFile,
+    FirmCountsFile,
+    LargeFirmsFile,
+    read_budgets,
+    read_data_file,
+)
+from fiscalsim.errors import InputError
+from fiscalsim.filekind import DataKind
+from fiscalsim.jurisdictions import Registry, load_registry
+from fiscalsim.paths import POLICIES_DIR
+from fiscalsim.process.schema import ProcessFile
+from fiscalsim.responses_schema import ResponsesFile
+from fiscalsim.rules.loader import parse_model
+from fiscalsim.yamlfile import read_yaml_mapping
+
+
+def _known(
+    path: Path,
+    names: Iterable[tuple[str, str]],
+    ok: Callable[[str], bool],
+    what: str,
+    registry: Registry | None = None,
+) -> None:
+    """An InputError at the first (field path, name) for which `ok` is false; with a
+    `registry`, the error suggests the ids closest to the name."""
+    for where, name in names:
+        if not ok(name):
+            near = registry.suggest(name) if registry is not None else []
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise InputError(path, where, f"'{name}' is not {what}{hint}")
+
+
+def _place_of(registry: Registry, city: str) -> Callable[[str], bool]:
+    return lambda unit: registry.is_place_of(unit, city)
+
+
+def _budgets(path: Path, registry: Registry) -> str:
+    entries = read_budgets(path, registry).budgets  # as a run reads it
+    governments = len({e.government for e in entries})
+    return f"budgets file, {len(entries)} figures of {governments} governments"
+
+
+def _firm_counts(path: Path, registry: Registry) -> str:
+    parsed = read_data_file(FirmCountsFile, path)
+    entries = parsed.firm_counts
+    _known(
+        path,
+        [(f"firm_counts[{i}].city", e.city) for i, e in enumerate(entries)],
+        registry.is_city,
+        "a city in the registry",
+        registry,
+    )
+    return f"firm counts, {len(entries)} city-class segments"
+
+
+def _county_weights(path: Path, registry: Registry) -> str:
+    parsed = read_data_file(CountyWeightsFile, path)
+    entries = parsed.county_weights
+    _known(
+        path,
+        [(f"county_weights[{i}].city", e.city) for i, e in enumerate(entries)],
+        registry.is_city,
+        "a city in the registry",
+        registry,
+    )
+    for i, entry in enumerate(entries):
+        _known(
+            path,
+            [
+                (f"county_weights[{i}].weights[{j}].unit", w.unit)
+                for j, w in enumerate(entry.weights)
+            ],
+            _place_of(registry, entry.city),
+            f"a place of {entry.city}",
+            registry,
+        )
+    return f"county weights, {len(entries)} sets"
+
+
+def _large_firms(path: Path, registry: Registry) -> str:
+    parsed = read_data_file(LargeFirmsFile, path)
+    cities = [(f"known_firms[{i}].city", f.city) for i, f in enumerate(parsed.known_firms)]
+    cities += [(f"segment_bounds[{i}].city", b.city) for i, b in enumerate(parsed.segment_bounds)]
+    _known(path, cities, registry.is_city, "a city in the registry", registry)
+    return (
+        f"large firms, {len(parsed.known_firms)} named firms and "
+        f"{len(parsed.segment_bounds)} segment bounds"
+    )
+
+
+def _calibration_checks(path: Path, registry: Registry) -> str:
+    from fiscalsim.population.calibration_report import read_checks
+
+    return f"calibration checks, {len(read_checks(path, registry).checks)} published facts"
+
+
+def _responses(path: Path, registry: Registry) -> str:
+    parsed = parse_model(ResponsesFile, read_yaml_mapping(path), path)
+    return f"responses file, {len(parsed.sensitivity.values)} parameters in the sensitivity grid"
+
+
+def _process_defaults(path: Path, registry: Registry) -> str:
+    """The shared defaults: a run ignores a clause no scenario of it loads, so here every clause
+    named must be one of the shipped policy files' (the panel check reads the same files)."""
+    from fiscalsim.calculator import load_book
+
+    parsed = parse_model(ProcessFile, read_yaml_mapping(path), path)
+    clauses = {c.id for c in load_book([POLICIES_DIR], registry=registry).rules}
+    named = [(f"quotas.{name}", name) for name in parsed.quotas]
+    named += [(f"approval.by_clause.{name}", name) for name in parsed.approval.by_clause]
+    _known(path, named, clauses.__contains__, f"a clause of the policy files in {POLICIES_DIR}")
+    bureaus = [(f"review.by_bureau.{name}", name) for name in parsed.review.by_bureau]
+    _known(path, bureaus, registry.__contains__, "a jurisdiction in the registry", registry)
+    return f"budget process defaults, {len(parsed.quotas)} clause quotas"
+
+
+def _jurisdictions(path: Path, registry: Registry) -> str:
+    return f"jurisdictions registry, {len(load_registry(path).items)} jurisdictions"
+
+
+CHECKS: dict[DataKind, Callable[[Path, Registry], str]] = {
+    "budgets": _budgets,
+    "firm_counts": _firm_counts,
+    "county_weights": _county_weights,
+    "large_firms": _large_firms,
+    "calibration_checks": _calibration_checks,
+    "responses": _responses,
+    "process_defaults": _process_defaults,
+    "jurisdictions": _jurisdictions,
+}
+
+
+def check_data_file(kind: DataKind, path: Path, registry: Registry) -> str:
+    """What the file is, once it has been read as a run reads it and its names checked; an
+    InputError (file, field, what is wrong) otherwise. A reference file is read by no command."""
+    if kind == "reference":
+        read_yaml_mapping(path)  # at least well-formed YAML
+        return "reference data, read by no command (the sources cited in the README)"
+    return CHECKS[kind](path, registry)
