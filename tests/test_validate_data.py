@@ -1,4 +1,5 @@
-"""`fiscalsim validate` of the files under data/: each read as a run reads it, names checked.
+"""`fiscalsim validate` of the files under data/ (each read as a run reads it, names checked), and
+the appropriations a run cannot use.
 
 Before stop 25 `validate` refused every one of them ("is none of policy, scenario, ..."), read
 data/calibration/events.yaml as an events file (and failed on it), and a misspelt government
@@ -7,6 +8,7 @@ in a budgets file was unused by a run without a word.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,26 @@ def test_a_run_refuses_a_misspelt_government_in_its_budgets_file(
     scenario = scenario_copy(tmp_path, "../data/calibration/budgets.yaml", str(budgets))
     args = ["run", str(scenario), "--replicates", "2", "--out", str(tmp_path / "out")]
     assert_one_line(capsys, tmp_path, args, "budgets.yaml: budgets[", ".government: 'x'")
+
+
+def test_an_appropriation_that_limits_nothing_is_said(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Shuozhou pays nothing in the benchmark (Xunwu's firms only), and 2040 is after the
+    process's years: both appropriations were unused without a word."""
+    scenario = scenario_copy(
+        tmp_path,
+        "replicates: 300\n",
+        "replicates: 300\nbudget:\n  governments:\n"
+        "    xunwu: {appropriation_wan: {2025: 100, 2040: 50}, source: a test}\n",
+        name="benchmark.yaml",
+    )
+    out = tmp_path / "out"
+    args = ["run", str(scenario), "--replicates", "2", "--out", str(out)]
+    code, _out, err = run_main(capsys, *args, "--appropriation", "shuozhou=100")
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("fiscalsim: warning: ")]
+    assert len(warnings) == 2, err
+    assert "appropriation of shuozhou: no clause of this scenario pays from its budget" in err
+    assert "appropriation of xunwu for 2040: the budget process pays cash in 2022–" in err
+    assert len(json.loads((out / "run.json").read_text(encoding="utf-8"))["warnings"]) == 2

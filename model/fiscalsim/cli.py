@@ -198,6 +198,7 @@ def run(
             process=process,
             appropriation=appropriations,
             ledger=ledger,
+            warn=lambda text: print(f"fiscalsim: warning: {text}", file=sys.stderr),
         )
     spending = result["spending"]
     cash = spending[spending["basis"] == "cash"]

@@ -35,7 +35,7 @@ from fiscalsim.output import (
 from fiscalsim.paths import DATA_DIR
 from fiscalsim.population.calibration_report import calibration_table as report_table
 from fiscalsim.process.outcome import process_outcome, process_years
-from fiscalsim.process.params import ProcessParams, params_for_run
+from fiscalsim.process.params import ProcessParams, params_for_run, unused_appropriations
 from fiscalsim.run_blocks import RunReducer, RunTotals, join_run_blocks
 from fiscalsim.run_summary import run_summary
 from fiscalsim.simulation.collect import tier_thresholds
@@ -77,6 +77,7 @@ def run_scenario(
     process: bool | None = None,
     appropriation: Mapping[str, float] | None = None,
     ledger: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Simulate, reduce each block where it ran (run_blocks), write every table all or nothing.
 
@@ -94,13 +95,22 @@ def run_scenario(
         process,
         appropriation,
     )
+    first_year = scenario.population.start_year + 1
+    years = process_years(model.book, first_year, scenario.horizon)
+    warnings = (
+        unused_appropriations(process_params, model.book, model_locations(model), years)
+        if process_params is not None
+        else []
+    )
+    for warning in warnings:  # before the run, which may be long
+        if warn is not None:
+            warn(warning)
     budget_file = (
         (prepared.scenario_path.parent / scenario.budget.file).resolve()
         if scenario.budget.file
         else DATA_DIR / "calibration" / "budgets.yaml"
     )
     expenditure = load_expenditure(budget_file, scenario.budget.governments)
-    first_year = scenario.population.start_year + 1
     parts_dir = scratch_dir(out_dir, "ledger") if ledger else None
     work_dir: Path | None = None
     workbook: StreamedFile | None = None
@@ -112,7 +122,7 @@ def run_scenario(
             scenario.horizon,
             scenario.seed,
             process_params,
-            process_years(model.book, first_year, scenario.horizon),
+            years,
             str(parts_dir) if parts_dir else None,
         )
         started = time.perf_counter()
@@ -129,6 +139,8 @@ def run_scenario(
             "python": platform.python_version(),
             "note": "how this run went; summary.json holds only what the inputs determine",
         }
+        if warnings:
+            run_info["warnings"] = warnings
         totals = join_run_blocks(results["reduced"][0], model.book)
         band = None
         if readings_band:

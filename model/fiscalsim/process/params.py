@@ -193,3 +193,36 @@ def params_for_run(
     return resolve_params(
         process or ProcessSettings(), governments, book, scenario_path, appropriation_options
     )
+
+
+def unused_appropriations(
+    params: ProcessParams, book: RuleBook, places: Sequence[int], years: range
+) -> list[str]:
+    """The appropriations a run cannot use, said once each: a government no clause of the
+    scenario pays from in the places simulated, or a year the budget process does not run.
+    Such an appropriation limits nothing, so a bureau's "what if we had only 1500 万" shows
+    no arrears for a reason it should be told."""
+    registry = book.registry
+    payers: set[int] = set()
+    for compiled in book.rules:
+        paying_levels = np.flatnonzero(book.share_table[compiled.index] > 0)
+        for place in places:
+            if compiled.location_ok[place]:
+                payers.update(int(p) for p in registry.payer_index[place, paying_levels] if p >= 0)
+    found: list[str] = []
+    for place, by_year in params.appropriation.items():
+        name = registry.items[place].id
+        if place not in payers:
+            found.append(
+                f"appropriation of {name}: no clause of this scenario pays from its budget in "
+                "the places simulated, so it limits nothing"
+            )
+            continue
+        outside = sorted(y for y in by_year if y is not None and y not in years)
+        if outside:
+            listed = ", ".join(str(y) for y in outside)
+            found.append(
+                f"appropriation of {name} for {listed}: the budget process pays cash in "
+                f"{years.start}–{years.stop - 1} only, so it limits nothing"
+            )
+    return found
