@@ -124,6 +124,10 @@ class World:
             [plan.city for plan in sorted(model.plans, key=lambda p: p.city_index)],
         )
         self.entering: FirmArrays | None = None  # last year's entrants, until the next step
+        # Rows before this one are in run order. With responses on, `enter` joins the year's
+        # entrants to the rows at the end (the responses work on every living firm's row), and
+        # the next step merges them into run order as it merges waiting entrants.
+        self.in_order = self.firms.n
         self.uncounted: int | None = None  # a year whose population the next step counts
         self.step_parameters = StepParameters.of(
             self.scenario.dynamics.exit, self.scenario.dynamics.growth
@@ -241,6 +245,11 @@ class World:
             self.responder.before_growth(self, year)
         firms = self.firms
         entering = self.entering if self.entering is not None else FirmArrays()
+        if self.in_order < firms.n:  # responses on: last year's entrants were joined at the end
+            firms, entering = (
+                firms.rows(slice(0, self.in_order)),
+                firms.rows(slice(self.in_order, None)),
+            )
         national, by_class = self.common_shocks(year)
         tally = None if self.uncounted is None else self.collector.tally(self, self.uncounted)
         keep, survivors = exit_and_grow(
@@ -262,6 +271,7 @@ class World:
             self.uncounted = None
         self.firms = FirmArrays.of(survivors)  # entrants copied in once, by the pass
         self.entering = None
+        self.in_order = self.firms.n
         if self.responder is not None:  # issue 12: growth response, pay-back, bunching
             self.responder.after_growth(self, year, keep)
 
@@ -397,5 +407,6 @@ class World:
             return
         self.entering = FirmArrays.concat(parts)
         if self.responder is not None:
+            self.in_order = self.firms.n  # the entrants after it wait for the next step's merge
             self.firms = FirmArrays.concat([self.firms, self.entering])
             self.entering = None
