@@ -72,9 +72,18 @@ def make_run(folder: Path, title: str = SCRIPT_TITLE) -> Path:
         ]
     )  # fmt: skip
     calibration = pd.DataFrame(
-        [{"city": "ganzhou", "industry_class": "02", "target_firms": 240,
-          "synthesized_firms_mean": 240.0, "synthesized_above_scale_mean": 31.4,
-          "model_share_above_scale": 0.12, "source": "firm_counts.yaml ganzhou/02: estimate, confidence L"}]
+        [{"block": "fitted", "target_id": "ganzhou/02/above_scale_firms", "city": "ganzhou",
+          "industry_class": "02", "places": "", "metric": "above_scale_firms", "kind": "count",
+          "used_in_fit": True, "target": 30, "synthesized_mean": 31.4, "synthesized_p5": 27.0,
+          "synthesized_p95": 36.0, "error_share": 0.0467, "tolerance": "mean within ±10%",
+          "pass": True, "confidence": "L",
+          "source": "firm_counts.yaml ganzhou/02: estimate, confidence L", "note": ""},
+         {"block": "validation", "target_id": "ningdu_above_scale_revenue", "city": "ganzhou",
+          "industry_class": "01+05", "places": "ningdu", "metric": "above_scale_revenue_wan",
+          "kind": "target", "used_in_fit": False, "target": 512000.0,
+          "synthesized_mean": 389000.0, "synthesized_p5": 300100.0, "synthesized_p95": 480500.0,
+          "error_share": -0.2402, "tolerance": "mean within ±10%", "pass": False,
+          "confidence": "M", "source": "facts.yaml NINGDU-1: 宁都县规上电子信息营收", "note": ""}]
     )  # fmt: skip
     summary = {
         "fiscalsim_version": "0.1.0",

@@ -181,3 +181,33 @@ def test_the_cjk_font_is_embedded(report: tuple[Path, Path]) -> None:
     cjk = [line for line in fonts if "CJK" in line]
     assert cjk, fonts
     assert all(line.split()[-5] == "yes" for line in cjk)  # the `emb` column
+
+
+def test_the_calibration_section_shows_every_published_figure(report: tuple[Path, Path]) -> None:
+    """A real run's calibration.csv, row for row: before stop 25 the section read columns the
+    table no longer had, and every target and synthesized value showed as "—"."""
+    import pandas as pd
+
+    html = report[0].read_text(encoding="utf-8")
+    body = html[html.index('id="calibration"') : html.index('id="method"')]
+    rows = re.findall(r"<tr><td>(.*?)</tr>", body)
+    table = pd.read_csv(report[0].parent / "calibration.csv", encoding="utf-8-sig")
+    assert len(rows) == len(table)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", "<td>" + row) for row in rows]
+    assert {c[0] for c in cells} == {"拟合目标", "独立检验"}
+    for c, (_, r) in zip(cells, table.iterrows(), strict=True):
+        assert c[4] != "—" and c[5] != "—", c  # target and synthesized mean
+        assert c[9] == ("是" if r["pass"] else "否")
+    assert "规上企业营业收入（万元）" in body and "宁都县" in body
+
+
+def test_the_calibration_sheet_has_chinese_headers(report: tuple[Path, Path]) -> None:
+    """The workbook's 校准 sheet had every header in English (block, target_id, ...)."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(report[0].parent / "tables.xlsx", read_only=True)["校准"]
+    header = next(sheet.iter_rows(max_row=1, values_only=True))
+    english = [h for h in header if not re.search(r"[\u4e00-\u9fff]", str(h))]
+    assert english == [], english
+    values = {str(v) for row in sheet.iter_rows(min_row=2, values_only=True) for v in row}
+    assert {"拟合目标", "规上企业数", "是"} <= values

@@ -92,6 +92,27 @@ HEADERS_ZH = {
     "reason": "原因",
     "row": "行",
     "month": "月份",
+    # calibration.csv: each published figure against the synthesized start population
+    "block": "用途",
+    "target_id": "目标编号",
+    "places": "所含县（区）",
+    "metric": "指标",
+    "kind": "检验方式",
+    "used_in_fit": "用于拟合",
+    "target": "目标值",
+    "synthesized_mean": "模拟均值",
+    "synthesized_p5": "模拟P5",
+    "synthesized_p95": "模拟P95",
+    "error_share": "相对误差",
+    "tolerance": "容许范围",
+    "pass": "是否通过",
+    "confidence": "置信度",
+    "note": "说明",
+    # the calculator's ledger and dropped rows; target's curve
+    "recipient": "受奖主体",
+    "matter": "事项（就高不重复）",
+    "paid_instead": "改付条款",
+    "cost_at_quantile_wan": "所求分位数成本（万元）",
 }
 
 # Summary columns are <metric>_<stat>: the two halves are translated separately.
@@ -120,6 +141,25 @@ VALUES_ZH = {
         "arrears": "欠款（年末已批准未兑付）",
     },
     "year": {"total": "合计"},
+    "block": {"fitted": "拟合目标", "validation": "独立检验"},
+    "metric": {
+        "firms": "企业数",
+        "above_scale_firms": "规上企业数",
+        "large_firms": "大型企业数",
+        "revenue_wan": "营业收入（万元）",
+        "above_scale_revenue_wan": "规上企业营业收入（万元）",
+        "max_firm_wan": "单家企业最高营业收入（万元）",
+    },
+    "kind": {
+        "count": "计数",
+        "total": "总量",
+        "target": "目标",
+        "upper_bound": "上限（每家）",
+        "upper_limit": "上限（P95）",
+    },
+    "used_in_fit": {"True": "是", "False": "否"},
+    "pass": {"True": "是", "False": "否"},
+    "reason": {"stacked": "就高不重复", "quota": "超出名额", "already_paid": "已兑付过"},
 }
 
 

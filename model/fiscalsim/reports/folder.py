@@ -54,6 +54,10 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "sweep.csv": (("param", "value", *KEYS), ("mean_wan",)),
     "curve.csv": (("param",), ("value", "cost_at_quantile_wan", "mean_wan")),
     "butfor.csv": (KEYS, ("spending_mean_wan",)),
+    "calibration.csv": (
+        ("block", "target_id", "city", "metric"),
+        ("target", "synthesized_mean", "synthesized_p5", "synthesized_p95"),
+    ),
 }
 WORDS = {
     "basis": ("obligation", "cash", "arrears"),

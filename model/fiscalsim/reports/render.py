@@ -183,7 +183,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
             for x in summary.get("not_costed", []) or []
         ],  # fmt: skip
         "readings": sections.reading_rows(summary, names),
-        "calibration": sections.calibration_rows(folder.table("calibration"), names),
+        "calibration": sections.calibration_rows(folder.table("calibration"), names, texts),
         "footer": footer(folder),
     }
     if folder.kind == "run":

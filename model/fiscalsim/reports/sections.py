@@ -350,21 +350,51 @@ def reading_rows(summary: dict[str, Any], names: Names) -> list[dict[str, str]]:
     return rows
 
 
-def calibration_rows(calibration: pd.DataFrame | None, names: Names) -> list[dict[str, str]]:
+def calibration_rows(
+    calibration: pd.DataFrame | None, names: Names, texts: dict[str, str]
+) -> list[dict[str, str]]:
+    """One row per published figure of calibration.csv: what it is, the target, the synthesized
+    start population (mean, P5–P95 over replicates), the error, the tolerance and the verdict."""
     if calibration is None:
         return []
     rows = []
     for r in calibration.to_dict("records"):
+        metric = str(r.get("metric", ""))
+        money = metric.endswith("_wan")
+        show = fmt_amount if money else fmt_count
+        places = str(r.get("places") or "")
+        where = names.place(r.get("city"))
+        if places and places != "nan":
+            where += f" {'、'.join(names.place(p) for p in places.split('+'))}"
+        error = _number(r.get("error_share"))
         rows.append(
             {
-                "city": names.place(r.get("city")),
+                "use": texts.get(f"calibration_{r.get('block')}", str(r.get("block", ""))),
+                "where": where,
                 "industry": str(r.get("industry_class", "")),
-                "target": fmt_count(r.get("target_firms")),
-                "synthesized": fmt_count(r.get("synthesized_firms_mean")),
-                "above_scale": fmt_count(r.get("synthesized_above_scale_mean")),
-                "share": f"{100 * float(r.get('model_share_above_scale', 0.0)):.1f}%",
+                "metric": texts.get(f"metric_{metric}", metric),
+                "target": show(_number(r.get("target"))),
+                "synthesized": show(_number(r.get("synthesized_mean"))),
+                "band": fmt_band(
+                    _number(r.get("synthesized_p5")), _number(r.get("synthesized_p95"))
+                )
+                if money
+                else f"{fmt_count(_number(r.get('synthesized_p5')))}–"
+                f"{fmt_count(_number(r.get('synthesized_p95')))}",
+                "error": "—" if error is None else f"{100 * error:+.1f}%".replace("-", "−"),
+                "tolerance": str(r.get("tolerance", "")),
+                "pass": texts["yes"] if str(r.get("pass")) == "True" else texts["no"],
+                "confidence": str(r.get("confidence") or confidence(str(r.get("source", "")))),
                 "source": str(r.get("source", "")),
-                "confidence": confidence(str(r.get("source", ""))),
             }
         )
     return rows
+
+
+def _number(value: object) -> float | None:
+    """A table cell as a float; None where it is empty or not a number."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None
