@@ -23,6 +23,17 @@ def test_rd_subsidy_split_reading(tmp_path: Path) -> None:
     assert set(ledger["county_payer"]) == {"rongjiang"}
 
 
+def test_rd_subsidy_explanation_does_not_invent_last_year(tmp_path: Path) -> None:
+    """The first year has no 上年 figure: the whole 400 is base. The explanation said "上年 400
+    万元", which an auditor reads as a real 2021 figure."""
+    result = awards_for(tmp_path, rd_rows(400, 500))
+    texts = [
+        str(e["computation_zh"]) for e in result.explanations if e["clause_id"] == "RJ-8"
+    ]  # in year order
+    assert "上年数据缺失，全部按基础部分" in texts[0] and "上年 400" not in texts[0]
+    assert "上年 400 万元" in texts[1]
+
+
 def test_rd_subsidy_whole_plus_rise_reading(tmp_path: Path) -> None:
     """Second reading: 10% x 500 + 12% x 100 = 62万."""
     result = awards_for(tmp_path, rd_rows(400, 500), readings={"base_increment": "whole_plus_rise"})

@@ -197,7 +197,9 @@ def _by_kind(
     elif isinstance(amount, BaseAndIncrement):
         current = view.get(amount.fact, rows)
         previous = view.get(f"{amount.fact.removesuffix('_wan')}_prev_wan", rows)
-        # Without last year's figure the whole amount is treated as base (no increment).
+        # Without last year's figure the whole amount is treated as base (no increment); the
+        # explanation says so rather than showing the year's figure as last year's.
+        result.base_assumed = np.isnan(previous) & ~np.isnan(current)
         previous = np.where(np.isnan(previous), current, previous)
         rise = np.maximum(current - previous, 0.0)
         if compiled.readings.base_increment == "split":
