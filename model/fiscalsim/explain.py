@@ -78,13 +78,13 @@ def computation_zh(compiled: CompiledRule, basis: AmountResult, i: int) -> str:
             f"{_money(uncapped)} 万元{capped}"
         )
     if isinstance(amount, BaseAndIncrement):
-        before = (
+        last_year = (
             "上年数据缺失，全部按基础部分"
             if basis.base_assumed[i]
             else f"上年 {_money(float(basis.factor[i]))} 万元"
         )
         return (
-            f"{_fact_label(amount.fact)} {_money(float(basis.base[i]))} 万元，{before}；"
+            f"{_fact_label(amount.fact)} {_money(float(basis.base[i]))} 万元，{last_year}；"
             f"基础 {amount.base_rate:.0%}、增量 "
             f"{amount.increment_rate:.0%}（读法 {compiled.readings.base_increment}）= {_money(uncapped)} 万元{capped}"
         )
