@@ -211,3 +211,21 @@ def test_the_calibration_sheet_has_chinese_headers(report: tuple[Path, Path]) ->
     assert english == [], english
     values = {str(v) for row in sheet.iter_rows(min_row=2, values_only=True) for v in row}
     assert {"拟合目标", "规上企业数", "是"} <= values
+
+
+def test_the_clause_sheet_says_its_cash_is_before_the_budget_process(
+    report: tuple[Path, Path],
+) -> None:
+    """With the budget process on, the spending sheet's cash is what the process paid and the
+    clause sheet's is what fell due; both were labelled 现金口径（兑付年度）."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(report[0].parent / "tables.xlsx", read_only=True)
+
+    def bases(title: str) -> set[str]:
+        rows = book[title].iter_rows(values_only=True)
+        column = next(rows).index("口径")
+        return {str(row[column]) for row in rows}
+
+    assert "现金口径（兑付年度）" in bases("各级财政支出")
+    assert "现金口径（兑付年度应付，未计审核与拨款限额）" in bases("分条款支出")

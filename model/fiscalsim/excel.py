@@ -163,6 +163,15 @@ VALUES_ZH = {
 }
 
 
+# Values that read differently in one sheet: the clause tables' cash is what falls due by
+# payment year (obligation and lag), before the budget process's reviews and appropriations,
+# which only the spending sheet's cash takes in.
+SHEET_VALUES_ZH = {
+    sheet: {"basis": {**VALUES_ZH["basis"], "cash": "现金口径（兑付年度应付，未计审核与拨款限额）"}}
+    for sheet in ("spending_by_clause", "differences_by_clause")
+}
+
+
 @cache
 def _names_zh() -> dict[str, str]:
     from fiscalsim.jurisdictions import load_registry
@@ -194,11 +203,11 @@ def sheet_title(name: str) -> str:
     return title[:31] or "Sheet"
 
 
-def excel_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def excel_frame(frame: pd.DataFrame, sheet: str = "") -> pd.DataFrame:
     """Rounded as in the CSVs, codes translated, each jurisdiction id followed by its name."""
     table = human_table(frame)
     names = _names_zh()
-    for column, mapping in VALUES_ZH.items():
+    for column, mapping in {**VALUES_ZH, **SHEET_VALUES_ZH.get(sheet, {})}.items():
         if column in table.columns:
             table[column] = table[column].map(lambda v, m=mapping: m.get(str(v), v))
     for column in [c for c in table.columns if c in JURISDICTION_COLUMNS]:
@@ -271,7 +280,7 @@ class _Formats:
 def _add_sheet(book: Workbook, formats: _Formats, name: str, frame: pd.DataFrame) -> None:
     """One sheet, streamed row by row (constant-memory mode: rows go to disk as written)."""
     sheet = book.add_worksheet(sheet_title(name))
-    table = excel_frame(frame)
+    table = excel_frame(frame, name)
     headers = [header_zh(str(c)) for c in table.columns]
     cell_formats = [formats.number(number_format(str(c), table[c])) for c in table.columns]
     for index, column in enumerate(table.columns):

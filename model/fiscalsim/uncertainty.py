@@ -79,7 +79,10 @@ def budget_spread(
         )
     return {
         "years": [first_year, horizon],
-        "basis": "cash paid in the years, summed; variance over replicates",
+        "basis": (
+            "cash due by payment year (obligation and lag; the budget process's reviews and "
+            "appropriations not applied), summed over the years; variance over replicates"
+        ),
         "replicates_per_start_population": per_start,
         "method": (
             "nested design: replicate r starts from population r // M; one-way random-effects "
