@@ -91,8 +91,18 @@ def test_compare_sweep_and_target_sections(fixtures: dict[str, Path]) -> None:
     assert "门槛下调" in compare and "延期一年" in compare
     assert "与基准之差 +99.0" in compare  # Xunwu: 330 万元 over the window, +30%
     assert "门槛下调；延期一年（对比基准情景）" in compare
+    # bands of differences carry their signs as the differences do (was "-130–-9.5")
+    html = write_report(fixtures["compare"], "zh")[0].read_text(encoding="utf-8")
+    bands = re.findall(r'<span class="band">([^<]*)</span>', html)
+    assert bands and not [b for b in bands if "-" in b]
+    from fiscalsim.reports.labels import fmt_signed_band
+
+    assert fmt_signed_band(-130, -9.5) == "−130 – −9.5"
+    assert fmt_signed_band(-21, 238) == "−21.0 – +238"
     sweep = visible_text(write_report(fixtures["sweep"], "zh")[0].read_text(encoding="utf-8"))
     assert "threshold_wan" in sweep and "1500" in sweep
+    # the table shows the budgets that move most, not every one that moves (it said 只列随参数变化的预算)
+    assert re.search(r"表中只列变化最大的\d+个预算，图中\d+个；全部预算见 sweep.csv", sweep)
     target = visible_text(write_report(fixtures["target"], "zh")[0].read_text(encoding="utf-8"))
     assert "取值为1000" in target and "2,500 万元" in target and "赣州市（市级）" in target
 

@@ -131,3 +131,22 @@ def test_cluster_award_once_per_matter_across_documents(tmp_path: Path) -> None:
     assert cluster[["clause_id", "performance_year", "amount_wan"]].values.tolist() == [
         ["GZ-1a", 2022, 50]
     ]
+
+
+def test_summary_sums_carry_no_float_noise(tmp_path: Path) -> None:
+    """The demo panel's RJ-8 awards (8 + 16.4 + 25.8 + 31.2) summed to 81.39999999999999 in
+    summary.json; sums are rounded to 1e-6 万元."""
+    import json
+    import re
+
+    from fiscalsim.paths import DATA_DIR
+    from tests.helpers import run_cli
+
+    completed = run_cli(
+        "awards", "--panel", str(DATA_DIR / "demo_panel.csv"), "--out", str(tmp_path)
+    )
+    assert completed.returncode == 0, completed.stderr
+    text = (tmp_path / "summary.json").read_text(encoding="utf-8")
+    assert re.findall(r"\d\.\d{7,}", text) == []
+    by_clause = {c["clause_id"]: c for c in json.loads(text)["by_clause"]}
+    assert by_clause["RJ-8"]["amount_wan"] == 81.4

@@ -125,6 +125,9 @@ def _covered_policies(book: RuleBook, panel: Panel) -> list[str]:
     ]
 
 
+SUM_DIGITS = 6
+
+
 def summarize(
     book: RuleBook,
     panel: Panel,
@@ -135,10 +138,13 @@ def summarize(
 ) -> dict[str, Any]:
     """Totals by payer and year, the readings in force, and every assumption relied on."""
     covered = set(_covered_policies(book, panel))
+    # Sums of amounts rounded to 1e-6 万元 (0.01 yuan): 25.799999999999997 is 25.8.
     by_payer = pd.concat([payer_totals(ledger, "obligation"), payer_totals(ledger, "cash")])
+    by_payer = by_payer.round(SUM_DIGITS)
     by_clause = (
         ledger.groupby("clause_id", as_index=False)
         .agg(awards=("amount_wan", "size"), amount_wan=("amount_wan", "sum"))
+        .round(SUM_DIGITS)
         .to_dict("records")
     )
     used = set(ledger["clause_id"])
@@ -174,8 +180,11 @@ def summarize(
         "readings": describe([p for p in book.policies if p.policy_id in covered], overrides),
         "totals": {
             "awards": len(ledger),
-            "amount_wan": float(ledger["amount_wan"].sum()),
-            **{f"{level}_wan": float(ledger[f"{level}_wan"].sum()) for level in LEVELS},
+            "amount_wan": round(float(ledger["amount_wan"].sum()), SUM_DIGITS),
+            **{
+                f"{level}_wan": round(float(ledger[f"{level}_wan"].sum()), SUM_DIGITS)
+                for level in LEVELS
+            },
         },
         "by_payer_and_year": by_payer.to_dict("records"),
         "by_clause": by_clause,

@@ -8,7 +8,14 @@ import pandas as pd
 
 from fiscalsim.reports.figures import Panel, Series, grid
 from fiscalsim.reports.folder import Folder
-from fiscalsim.reports.labels import Names, amount_unit, fmt_amount, fmt_band, fmt_signed
+from fiscalsim.reports.labels import (
+    Names,
+    amount_unit,
+    fmt_amount,
+    fmt_band,
+    fmt_signed,
+    fmt_signed_band,
+)
 from fiscalsim.reports.sections import budget_order, cash_rows, records_by, select_jurisdiction
 
 TOP_BUDGETS = 5
@@ -71,7 +78,7 @@ def compare_section(
                     "diff": ""
                     if name == base or r["diff_mean_wan"] == 0
                     else fmt_signed(r["diff_mean_wan"], unit_div),
-                    "band": fmt_band(r["diff_p05_wan"], r["diff_p95_wan"], unit_div)
+                    "band": fmt_signed_band(r["diff_p05_wan"], r["diff_p95_wan"], unit_div)
                     if has_band and name != base
                     else "",
                 }
@@ -221,6 +228,7 @@ def sweep_section(
         "param2": param2,
         "unit": unit,
         "budgets": [names.budget(j, lvl) for j, lvl in budgets],
+        "panels": len(panels),
         "rows": rows_out,
         "charts": charts,
     }

@@ -162,6 +162,12 @@ def fmt_band(low: float | None, high: float | None, divisor: float = 1.0) -> str
     return f"{fmt_amount(low, divisor)}–{fmt_amount(high, divisor)}"
 
 
+def fmt_signed_band(low: float | None, high: float | None, divisor: float = 1.0) -> str:
+    """A band of differences, each end with its sign as fmt_signed writes it: −130 to −9.5 is
+    "−130 – −9.5", not "-130–-9.5"."""
+    return f"{fmt_signed(low, divisor)} – {fmt_signed(high, divisor)}"
+
+
 def fmt_count(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "—"
