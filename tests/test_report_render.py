@@ -229,3 +229,18 @@ def test_the_clause_sheet_says_its_cash_is_before_the_budget_process(
 
     assert "现金口径（兑付年度）" in bases("各级财政支出")
     assert "现金口径（兑付年度应付，未计审核与拨款限额）" in bases("分条款支出")
+
+
+def test_a_county_report_lists_only_its_own_citys_events(
+    report: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Xunwu's report listed all 109 event processes, Shuozhou's and Shuangyashan's too."""
+    import shutil
+
+    from fiscalsim.reports.render import write_report
+
+    folder = shutil.copytree(report[0].parent, tmp_path / "run")  # the module's report stays
+    html = write_report(folder, "zh", "xunwu", force=True)[0].read_text(encoding="utf-8")
+    body = html[html.index('id="assumptions"') :]
+    assert re.search(r">gz_\w+<", body)
+    assert not re.search(r">(sz|sys)_\w+<", body)

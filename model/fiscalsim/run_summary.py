@@ -40,7 +40,7 @@ def assumptions(model: Model, paid_rules: frozenset[int]) -> dict[str, Any]:
             for note in c.rule.assumption_notes
         ],
         "events": [
-            {"process": e.name, "note": e.assumption, "source": e.source}
+            {"process": e.name, "city": e.city, "note": e.assumption, "source": e.source}
             for e in scenario.dynamics.events
         ],
         "population": [

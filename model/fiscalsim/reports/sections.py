@@ -285,7 +285,8 @@ def assumption_rows(
 ) -> list[dict[str, str]]:
     """Every assumption summary.json lists, with its source and the confidence it states.
 
-    For one jurisdiction's report: the clauses its budget pays and its own city's population.
+    For one jurisdiction's report: the clauses its budget pays, its own city's events and
+    population.
     """
     found = summary.get("assumptions") or {}
     rows: list[dict[str, str]] = []
@@ -309,6 +310,8 @@ def assumption_rows(
              "confidence": confidence(note)}
         )  # fmt: skip
     for item in found.get("events", []):
+        if "city" in item and not related(item["city"]):
+            continue  # another city's events (summary.json before stop 25 names no city)
         source = str(item.get("source", ""))
         rows.append(
             {"kind": texts["a_event"], "subject": str(item.get("process", "")),
