@@ -149,10 +149,10 @@ def summarize(
     )
     used = set(ledger["clause_id"])
     assumptions = [
-        {"clause_id": c.id, "note": note}
+        {"clause_id": c.id, **note}
         for c in book.rules
         if c.id in used
-        for note in c.rule.assumption_notes
+        for note in c.rule.assumption_pairs()
     ]
     not_costed = [
         {
@@ -160,6 +160,7 @@ def summarize(
             "kind": rule.amount.kind,
             "title_zh": rule.title_zh,
             "notes": rule.notes,
+            "notes_zh": rule.notes_zh or "",
         }
         for policy, rule in book.uncosted
         if policy.policy_id in covered

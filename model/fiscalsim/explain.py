@@ -153,6 +153,7 @@ def explanations(
                     "computation_zh": computation_zh(compiled, awards.basis, i),
                     "readings": _readings_used(compiled),
                     "assumptions": list(rule.assumption_notes),
+                    "assumptions_zh": list(rule.assumption_notes_zh),
                     "competing": [r for r in competing if r["reason"] == "stacked"],
                 }
             )

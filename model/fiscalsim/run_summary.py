@@ -34,13 +34,19 @@ def assumptions(model: Model, paid_rules: frozenset[int]) -> dict[str, Any]:
     paid = {book.rules[r].id for r in paid_rules}
     return {
         "clauses": [
-            {"clause_id": c.id, "note": note}
+            {"clause_id": c.id, **note}
             for c in book.rules
             if c.id in paid
-            for note in c.rule.assumption_notes
+            for note in c.rule.assumption_pairs()
         ],
         "events": [
-            {"process": e.name, "city": e.city, "note": e.assumption, "source": e.source}
+            {
+                "process": e.name,
+                "city": e.city,
+                "note": e.assumption,
+                "note_zh": e.assumption_zh or "",
+                "source": e.source,
+            }
             for e in scenario.dynamics.events
         ],
         "population": [
@@ -89,6 +95,12 @@ def run_summary(
             scenario.population.replicates_per_start,
         ),
         "not_costed": [
-            {"clause_id": r.id, "kind": r.amount.kind, "notes": r.notes} for _p, r in book.uncosted
+            {
+                "clause_id": r.id,
+                "kind": r.amount.kind,
+                "notes": r.notes,
+                "notes_zh": r.notes_zh or "",
+            }
+            for _p, r in book.uncosted
         ],
     }

@@ -260,6 +260,7 @@ class EventProcess(Strict):
     once_per_firm: bool = False
     source: str
     assumption: str
+    assumption_zh: str | None = None  # the same, in Chinese, for Chinese reports
 
     @model_validator(mode="after")
     def _bounded(self) -> EventProcess:

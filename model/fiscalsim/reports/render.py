@@ -178,7 +178,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
                 "clause_id": str(x.get("clause_id")),
                 "title": names.clause_title(x.get("clause_id")),
                 "kind": str(x.get("kind", "")),
-                "notes": str(x.get("notes", "")),
+                "notes": str((x.get("notes_zh") if lang == "zh" else None) or x.get("notes") or ""),
             }
             for x in summary.get("not_costed", []) or []
         ],  # fmt: skip

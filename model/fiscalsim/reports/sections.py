@@ -304,7 +304,7 @@ def assumption_rows(
         clause = names.clause(item.get("clause_id"))
         source = f"{clause.document_number} {item.get('clause_id')}" if clause else ""
         subject = f"{item.get('clause_id')} {names.clause_title(item.get('clause_id'))}"
-        note = str(item.get("note", ""))
+        note = _in_language(item, "note", names.lang)
         rows.append(
             {"kind": texts["a_clause"], "subject": subject, "note": note, "source": source,
              "confidence": confidence(note)}
@@ -315,7 +315,8 @@ def assumption_rows(
         source = str(item.get("source", ""))
         rows.append(
             {"kind": texts["a_event"], "subject": str(item.get("process", "")),
-             "note": str(item.get("note", "")), "source": source, "confidence": confidence(source)}
+             "note": _in_language(item, "note", names.lang), "source": source,
+             "confidence": confidence(source)}
         )  # fmt: skip
     for item in found.get("population", []):
         if not related(item.get("city")):
@@ -334,20 +335,31 @@ def assumption_rows(
     return rows
 
 
+READING_SOURCE_ZH = {"policy file default": "政策文件默认", "override": "另行指定"}
+
+
+def _in_language(item: dict[str, Any], key: str, lang: Lang) -> str:
+    """item[key + "_zh"] in a Chinese report where it is given, else item[key]."""
+    translated = item.get(f"{key}_zh") if lang == "zh" else None
+    return str(translated or item.get(key) or "")
+
+
 def reading_rows(summary: dict[str, Any], names: Names) -> list[dict[str, str]]:
     rows = []
     for document, readings in (summary.get("readings") or {}).items():
         for reading, detail in (readings or {}).items():
             detail = detail if isinstance(detail, dict) else {"value": detail}
+            source = str(detail.get("source") or "")
+            if names.lang == "zh":
+                source = READING_SOURCE_ZH.get(source, source)
+            why = _in_language(detail, "why_default", names.lang)
             rows.append(
                 {
                     "document": names.document(document),
                     "reading": str(reading),
                     "value": str(detail.get("value", "")),
-                    "meaning": str(detail.get("meaning", "")),
-                    "source": " ".join(
-                        str(x) for x in (detail.get("source"), detail.get("why_default")) if x
-                    ),
+                    "meaning": _in_language(detail, "meaning", names.lang),
+                    "source": " ".join(x for x in (source, why) if x),
                 }
             )
     return rows

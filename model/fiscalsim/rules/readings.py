@@ -71,6 +71,39 @@ READING_MEANINGS: dict[str, dict[str, str]] = {
 }
 
 
+READING_MEANINGS_ZH: dict[str, dict[str, str]] = {
+    "tier_jump": {
+        "every_tier": "一年内跨越多档的，所跨各档分别给予奖励（分别给予）",
+        "highest_only": "一年内跨越多档的，只按所跨最高一档给予奖励",
+        "top_up": "一年内跨越多档的，按所跨最高一档奖励扣除该条款此前已付金额后补足",
+    },
+    "first_reach": {
+        "ever": "首次达到指企业历史上第一次达到：以前达到过的档次（即使多年前）不再奖励",
+        "since_policy": "首次达到指政策施行以来第一次达到：首个考核年度之前的经营历史不计",
+    },
+    "base_increment": {
+        "split": "不超过上年水平的研发投入为基础部分（10%），超过部分为增量部分（12%）",
+        "whole_plus_rise": "全部研发投入按基础比例，另加增长部分按增量比例",
+    },
+    "stacking": {
+        "highest": "就高不重复：同一企业、同一事项、同一年度只按最高一项奖励",
+        "cumulative": "不同文件对同一事项的奖励全部兑现（上限估计）",
+    },
+    "signed_year": {
+        "counts": "文件签发当年的考核年度适用",
+        "excluded": "文件签发次年起为首个适用的考核年度",
+    },
+    "cap_period": {
+        "per_year": "未写明期限的封顶（单个企业最高限额）按每家企业每年计",
+        "per_window": "未写明期限的封顶按每家企业在文件整个有效期内累计计",
+    },
+    "designations": {
+        "highest": "条款列举多种认定的，同一单位只按其持有的最高一种奖励",
+        "each": "条款列举多种认定的，同一单位持有的每种认定分别奖励",
+    },
+}
+
+
 def applies(key: str, policy: PolicyFile) -> bool:
     """Whether a reading can change anything in this document."""
     if key in DOCUMENT_READINGS:
@@ -124,8 +157,10 @@ def describe(
             entry[key] = {
                 "value": value,
                 "meaning": READING_MEANINGS[key][value],
+                "meaning_zh": READING_MEANINGS_ZH[key][value],
                 "source": "override" if key in overrides else "policy file default",
                 "why_default": policy.readings.why.get(key, ""),
+                "why_default_zh": policy.readings.why_zh.get(key, ""),
             }
         described[policy.policy_id] = entry
     return described

@@ -282,16 +282,31 @@ class Rule(Strict):
     )
     assumption: bool = False
     assumption_notes: list[str] = Field(default_factory=list)
+    # The same notes in Chinese, one for one, for Chinese reports (the English stays the record).
+    assumption_notes_zh: list[str] = Field(default_factory=list)
     notes: str | None = None
+    notes_zh: str | None = None
 
     @property
     def costed(self) -> bool:
         return not isinstance(self.amount, NotCosted)
 
+    def assumption_pairs(self) -> list[dict[str, str]]:
+        """Each assumption note with its Chinese (empty where it is not translated yet)."""
+        zh = self.assumption_notes_zh or [""] * len(self.assumption_notes)
+        return [{"note": en, "note_zh": z} for en, z in zip(self.assumption_notes, zh, strict=True)]
+
     @model_validator(mode="after")
     def _coherent(self) -> Rule:
         if self.assumption != bool(self.assumption_notes):
             raise ValueError("`assumption: true` and `assumption_notes` go together")
+        if self.assumption_notes_zh and len(self.assumption_notes_zh) != len(self.assumption_notes):
+            raise ValueError(
+                f"assumption_notes_zh has {len(self.assumption_notes_zh)} notes, "
+                f"assumption_notes {len(self.assumption_notes)}: give them one for one"
+            )
+        if self.notes_zh is not None and self.notes is None:
+            raise ValueError("notes_zh translates notes: give notes too")
         if self.costed:
             missing = [
                 name
@@ -329,6 +344,14 @@ class ReadingDefaults(Strict):
     cap_period: CapPeriod = "per_year"
     designations: Designations = "highest"
     why: dict[str, str] = Field(default_factory=dict)
+    why_zh: dict[str, str] = Field(default_factory=dict)  # the same, in Chinese
+
+    @model_validator(mode="after")
+    def _translated(self) -> ReadingDefaults:
+        extra = sorted(set(self.why_zh) - set(self.why))
+        if extra:
+            raise ValueError(f"why_zh.{extra[0]} translates no `why` entry")
+        return self
 
 
 class Document(Strict):
