@@ -244,3 +244,13 @@ def test_a_county_report_lists_only_its_own_citys_events(
     body = html[html.index('id="assumptions"') :]
     assert re.search(r">gz_\w+<", body)
     assert not re.search(r">(sz|sys)_\w+<", body)
+
+
+def test_the_chinese_report_shows_the_notes_in_chinese(report: tuple[Path, Path]) -> None:
+    """The assumption, reading and not-costed sections were English in the Chinese report."""
+    html = report[0].read_text(encoding="utf-8")
+    body = re.sub(r"<[^>]+>", " ", html[html.index('id="assumptions"') : html.index('id="method"')])
+    for english in ("the model pays the ceiling", "policy file default", "is written into the"):
+        assert english not in body, english
+    for chinese in ("政策文件默认", "就高不重复：同一企业、同一事项、同一年度只按最高一项奖励"):
+        assert chinese in body, chinese

@@ -1,0 +1,78 @@
+"""Chinese reports read Chinese: every note a report shows has its Chinese beside the English.
+
+The policy files' assumption notes, notes and reading reasons, and the event processes'
+assumptions, were English only until stop 25, so the default (Chinese) report's assumption,
+reading and not-costed sections were English. A note added without its Chinese fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fiscalsim.paths import POLICIES_DIR, SCENARIOS_DIR
+from tests.test_hardening import assert_one_line, write
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+POLICY_FILES = sorted(POLICIES_DIR.glob("*.yaml"))
+EVENT_FILES = sorted((SCENARIOS_DIR / "events").glob("*.yaml"))
+
+
+def load(path: Path) -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", POLICY_FILES, ids=lambda p: p.name)
+def test_every_policy_note_has_its_chinese(path: Path) -> None:
+    policy = load(path)
+    missing: list[str] = []
+    for rule in policy["rules"]:
+        english = rule.get("assumption_notes", [])
+        chinese = rule.get("assumption_notes_zh", [])
+        if len(chinese) != len(english) or not all(CJK.search(z) for z in chinese):
+            missing.append(f"{rule['id']}.assumption_notes_zh")
+        if rule.get("notes") and not CJK.search(rule.get("notes_zh") or ""):
+            missing.append(f"{rule['id']}.notes_zh")
+    why, why_zh = policy["readings"].get("why", {}), policy["readings"].get("why_zh", {})
+    missing += [f"readings.why_zh.{k}" for k in why if not CJK.search(why_zh.get(k, ""))]
+    assert missing == []
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: p.name)
+def test_every_event_assumption_has_its_chinese(path: Path) -> None:
+    missing = [
+        e["name"] for e in load(path)["events"] if not CJK.search(e.get("assumption_zh") or "")
+    ]
+    assert missing == []
+
+
+def test_chinese_notes_go_one_for_one(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    policy = load(POLICIES_DIR / "xunwu.yaml")
+    rule = next(r for r in policy["rules"] if len(r.get("assumption_notes", [])) >= 1)
+    rule["assumption_notes_zh"] = ["一条", *rule["assumption_notes"]]  # one too many
+    path = write(tmp_path / "xunwu.yaml", yaml.safe_dump(policy, allow_unicode=True))
+    assert_one_line(
+        capsys, tmp_path, ["validate", str(path)], "xunwu.yaml", "give them one for one"
+    )
+
+
+def test_a_chinese_report_shows_the_chinese_notes(tmp_path: Path) -> None:
+    """The calculator's summary carries both; the Chinese of the first assumption of a clause
+    the demo panel pays is what a Chinese reader gets (explanations.jsonl, assumptions_zh)."""
+    import json
+
+    from fiscalsim.paths import DATA_DIR
+    from tests.helpers import run_cli
+
+    completed = run_cli(
+        "awards", "--panel", str(DATA_DIR / "demo_panel.csv"), "--out", str(tmp_path)
+    )
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumptions"] and all(CJK.search(a["note_zh"]) for a in summary["assumptions"])
+    lines = (tmp_path / "explanations.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert all(len(r["assumptions_zh"]) == len(r["assumptions"]) for r in records)
