@@ -311,3 +311,75 @@ def test_validate_checks_scenarios_and_event_files(tmp_path: Path) -> None:
     )
     completed = run_cli("validate", str(scenario))
     assert completed.returncode == 2 and "misspelt_fact" in completed.stderr
+
+
+def test_bisection_finds_the_edge_of_a_step() -> None:
+    """The cost at a quantile is a step function of a threshold. brentq, capped at 12 tries,
+    stopped short on a step and kept the tried value whose cost was nearest the ceiling: on
+    the baseline, 10250 for SZ-4b's threshold where the edge was 9315. A step at 9320 here."""
+    from fiscalsim.comparison.sweep import bisect_boundary
+
+    def over(x: float) -> float:  # cost minus ceiling: 23,268.8 below 9320, 23,173.8 from it
+        return (23268.8 if x < 9320 else 23173.8) - 23200.0
+
+    value, bracket, converged = bisect_boundary(
+        over, 9000.0, 10750.0, False, 1.0, 40, lambda x: int(round(x))
+    )
+    assert (value, bracket, converged) == (9320, (9319.0, 9320.0), True)
+
+
+def test_a_threshold_target_is_the_edge_integer(tmp_path: Path) -> None:
+    """The answer meets the ceiling and the next integer towards cheaper-to-dearer does not."""
+    scenario = write(
+        tmp_path / "case.yaml", SYNTHETIC.format(benchmark=SCENARIOS / "benchmark.yaml")
+    )
+    param = "policies.benchmark_ladder.rules.BM-1.amount.tiers[0].threshold_wan"
+
+    def cost_at(values: list[int]) -> list[float]:
+        curve = fiscalsim.sweep(scenario, {param: values}, workers=1)
+        rows = curve[
+            (curve["jurisdiction"] == "xunwu")
+            & (curve["year"].astype(str) == "total")
+            & (curve["basis"] == "cash")
+        ]
+        return [float(rows[rows["value"] == v]["p50_wan"].iloc[0]) for v in values]
+
+    high, low = cost_at([1000, 3000])
+    ceiling = (high + low) / 2
+    answer, _ = fiscalsim.target(
+        scenario, param, "xunwu", "county", ceiling_wan=ceiling, quantile=0.5,
+        bracket=(500.0, 4000.0), workers=1,
+    )  # fmt: skip
+    value = answer["value"]
+    assert answer["converged"] and isinstance(value, int)
+    at, before = cost_at([value, value - 1])  # a higher threshold costs less
+    assert at <= ceiling < before
+
+
+def test_compare_refuses_a_foreign_folder_first_and_force_writes_into_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The refusal came after the simulation and named --force, which compare, sweep and target
+    did not have ("No such option: --force")."""
+    from tests.test_hardening import assert_one_line, run_main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("a user's file", encoding="utf-8")
+    scenarios = [str(SCENARIOS / "benchmark.yaml"), str(SCENARIOS / "benchmark.yaml")]
+    args = ["compare", *scenarios, "--replicates", "2", "--out", str(out)]
+    assert_one_line(capsys, tmp_path, args, "--force")
+    code, _, err = run_main(capsys, *args, "--force")
+    assert code == 0, err
+    assert (out / "mine.txt").read_text(encoding="utf-8") == "a user's file"
+    assert (out / "differences.csv").exists()
+
+
+def test_summary_records_what_was_computed_not_where() -> None:
+    """--workers, --scheduler, --out and --force change no number: a compare run on a Dask
+    cluster wrote a summary.json that differed from the in-process one by its command line."""
+    from fiscalsim.cli_compare import recorded_command
+
+    argv = ["compare", "a.yaml", "b.yaml", "--workers", "2", "--scheduler=local:2", "--out",
+            "x", "--force", "--replicates", "30"]  # fmt: skip
+    assert recorded_command(argv) == "fiscalsim compare a.yaml b.yaml --replicates 30"

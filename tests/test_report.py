@@ -163,3 +163,19 @@ def test_report_command_writes_english_files(fixtures: dict[str, Path]) -> None:
     assert (fixtures["target"] / "report.en.pdf").read_bytes().startswith(b"%PDF")
     completed = run_cli("report", str(fixtures["target"]), "--lang", "fr")
     assert completed.returncode == 2
+
+
+def test_a_zero_mean_difference_with_a_band_is_labelled(tmp_path: Path) -> None:
+    """Shicheng's mean difference was 0 with a band of −20 to +30.5: the label was dropped and
+    the band read as the scenario's own range."""
+    import pandas as pd
+
+    folder = tmp_path / "compare"
+    FIXTURES["compare"](folder)
+    path = folder / "differences.csv"
+    frame = pd.read_csv(path, encoding="utf-8-sig")
+    xunwu = (frame["scenario"] == "lower") & (frame["jurisdiction"] == "xunwu")
+    frame.loc[xunwu, ["diff_mean_wan", "diff_p05_wan", "diff_p95_wan"]] = [0.0, -2.0, 3.0]
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    html = write_report(folder, "zh", force=True)[0].read_text(encoding="utf-8")
+    assert re.search(r'<span class="band">与基准之差 0</span><span class="band">−\d', html)

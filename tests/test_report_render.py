@@ -254,3 +254,28 @@ def test_the_chinese_report_shows_the_notes_in_chinese(report: tuple[Path, Path]
         assert english not in body, english
     for chinese in ("政策文件默认", "就高不重复：同一企业、同一事项、同一年度只按最高一项奖励"):
         assert chinese in body, chinese
+
+
+def test_clause_award_counts_add_up_over_the_budgets_that_pay(report: tuple[Path, Path]) -> None:
+    """A clause's award count is every award of it, as the ledger counts them: GZ-6 is paid by
+    about twenty county budgets, and the table showed the largest one's count (1.6 for 7.9)."""
+    import pandas as pd
+
+    html = report[0].read_text(encoding="utf-8")
+    body = html[html.index('id="clauses"') : html.index("</table>", html.index('id="clauses"'))]
+    shown = {
+        m[0]: float(m[1].replace(",", ""))
+        for m in re.findall(
+            r'<tr><td class="name">([A-Z]+-\w+)</td><td>.*?</td><td class="name">.*?</td>'
+            r'<td>.*?</td><td class="num">([\d,.]+)</td>',
+            body,
+        )
+    }
+    ledger = pd.read_parquet(report[0].parent / "ledger.parquet")
+    replicates = ledger["replicate"].nunique()
+    counts = ledger.groupby("clause_id", observed=True).size() / replicates
+    assert len(shown) >= 10
+    several = [c for c in shown if ledger[ledger["clause_id"] == c]["location"].nunique() > 1]
+    assert several, "no clause paid in several places among the top clauses"
+    for clause, count in shown.items():
+        assert count == pytest.approx(counts[clause], rel=0.05, abs=0.06), clause

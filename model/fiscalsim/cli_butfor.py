@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from fiscalsim.cli import SchedulerOption, app, console
-from fiscalsim.cli_compare import Out, Replicates, Seed, Workers
+from fiscalsim.cli_compare import Out, Replicates, Seed, Workers, recorded_command
 from fiscalsim.excel import xlsx_writer
 from fiscalsim.output import check_targets, csv_writer, json_writer, write_all
 
@@ -64,7 +64,7 @@ def butfor(
         tables["sensitivity"] = result.sensitivity
     writers = {f"{name}.csv": csv_writer(frame) for name, frame in tables.items()}
     writers["tables.xlsx"] = xlsx_writer(tables)
-    writers["summary.json"] = json_writer(summary(result, "fiscalsim " + " ".join(sys.argv[1:])))
+    writers["summary.json"] = json_writer(summary(result, recorded_command(sys.argv[1:])))
     write_all(out, writers, force=force)
     _print(result.table)
     console.print(f"responses: {result.responses_from}; {len(result.table)} rows -> {out}")

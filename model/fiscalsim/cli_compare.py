@@ -12,16 +12,37 @@ import typer
 from rich.table import Table
 
 from fiscalsim import __version__
-from fiscalsim.cli import SchedulerOption, app, console
+from fiscalsim.cli import ForceOption, SchedulerOption, app, console
 from fiscalsim.errors import InputError
 from fiscalsim.excel import xlsx_writer
-from fiscalsim.output import csv_writer, json_writer, write_all
+from fiscalsim.output import check_targets, csv_writer, json_writer, write_all
 from fiscalsim.simulation.scheduler import MAX_LOCAL_WORKERS, checked_scheduler, use_scheduler
 
 Replicates = Annotated[int | None, typer.Option("--replicates", min=1, max=100_000)]
 Seed = Annotated[int | None, typer.Option("--seed", min=0)]
 Workers = Annotated[int | None, typer.Option("--workers", min=1, max=MAX_LOCAL_WORKERS)]
 Out = Annotated[Path, typer.Option("--out", help="Output folder.")]
+
+
+# Options that say where and how a command runs, never what it computes: left out of the command
+# summary.json records, so the same inputs give the same file in-process and on a cluster.
+HOW_OPTIONS = ("--workers", "--scheduler", "--out", "--force")
+
+
+def recorded_command(argv: list[str]) -> str:
+    """The command line as summary.json keeps it: without HOW_OPTIONS and their values."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in HOW_OPTIONS:
+            skip = "=" not in arg and name != "--force"
+            continue
+        kept.append(arg)
+    return "fiscalsim " + " ".join(kept)
 
 
 def _header(loaded: Any) -> dict[str, Any]:
@@ -45,7 +66,7 @@ def _scenario_summary(
         "scenario": _header(loaded),
         "seed": loaded.scenario.seed,
         "replicates": loaded.scenario.replicates,
-        "command": "fiscalsim " + " ".join(sys.argv[1:]),
+        "command": recorded_command(sys.argv[1:]),
     }
 
 
@@ -57,12 +78,14 @@ def compare(
     seed: Seed = None,
     workers: Workers = None,
     scheduler: SchedulerOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Differences from the first scenario, on the same firms and shocks, with P5–P95."""
     from fiscalsim.api import compare as run_compare
 
     if len(scenarios) < 2:
         raise InputError("compare", None, "give a base scenario and at least one alternative")
+    check_targets(out, force=force)  # before the simulation, not after it
     with use_scheduler(checked_scheduler(scheduler, workers)):
         result = run_compare(scenarios[0], scenarios[1:], replicates, seed, workers)
     summary = {
@@ -72,7 +95,7 @@ def compare(
         "replicates": result["replicates"],
         "scenarios": [_header(s) for s in result["scenarios"]],
         "units": "万元; diff_* = the alternative minus the first scenario, per replicate",
-        "command": "fiscalsim " + " ".join(sys.argv[1:]),
+        "command": recorded_command(sys.argv[1:]),
     }
     write_all(
         out,
@@ -87,6 +110,7 @@ def compare(
             ),
             "summary.json": json_writer(summary),
         },
+        force=force,
     )
     frame = result["differences"]
     totals = frame[
@@ -126,12 +150,14 @@ def sweep(
     seed: Seed = None,
     workers: Workers = None,
     scheduler: SchedulerOption = None,
+    force: ForceOption = False,
 ) -> None:
     """The cost curve over a grid of one or two parameters, on the same firms."""
     from fiscalsim.comparison.sweep import parse_set
     from fiscalsim.comparison.sweep import sweep as run_sweep
 
     sets = [parse_set(option) for option in set_]
+    check_targets(out, force=force)
     with use_scheduler(checked_scheduler(scheduler, workers)):
         frame = run_sweep(scenario, sets, replicates, seed, workers)
     summary = {
@@ -145,6 +171,7 @@ def sweep(
             "tables.xlsx": xlsx_writer({"sweep": frame}),
             "summary.json": json_writer(summary),
         },
+        force=force,
     )
     _print_sweep(frame)
     console.print(f"{len(frame)} rows -> {out}")
@@ -191,6 +218,7 @@ def target(
     seed: Seed = None,
     workers: Workers = None,
     scheduler: SchedulerOption = None,
+    force: ForceOption = False,
 ) -> None:
     """The parameter value at which a budget's cost at a quantile equals the ceiling."""
     from fiscalsim.comparison.sweep import target as run_target
@@ -204,6 +232,7 @@ def target(
         except ValueError:
             raise InputError("--bracket", bracket, "expected LO,HI (two numbers)") from None
         limits = (low, high)
+    check_targets(out, force=force)
     with use_scheduler(checked_scheduler(scheduler, workers)):
         result = run_target(
             scenario,
@@ -227,6 +256,7 @@ def target(
             "tables.xlsx": xlsx_writer({"curve": result.curve}),
             "summary.json": json_writer(summary),
         },
+        force=force,
     )
     console.print(result.answer["message"])
     if "warning" in result.answer:

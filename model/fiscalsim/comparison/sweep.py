@@ -1,8 +1,9 @@
 """`sweep` and `target`: the cost curve over a policy parameter, and the value that fits a ceiling.
 
 Every point of a sweep is a variant evaluated on the same simulated firms (one simulation when
-the parameter is a policy term). The target search runs SciPy's `brentq` on that common-random-
-numbers cost curve: with the same seed the curve is a deterministic function of the parameter.
+the parameter is a policy term). The target search bisects that common-random-numbers cost curve
+between the grid points where it crosses the ceiling: with the same seed the curve is a
+deterministic function of the parameter, a step function of a threshold.
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def target(
     seed: int | None = None,
     workers: int | None = None,
     grid_points: int = 9,
-    max_evaluations: int = 12,
+    max_evaluations: int = 40,
 ) -> TargetResult:
     """The parameter value where the budget's cost at `quantile` equals `ceiling_wan`."""
     runner = Runner(path, replicates, seed, workers)
@@ -263,6 +264,11 @@ def target(
         "grid_evaluations": len(grid),
     }
     over = costs - ceiling_wan
+    if np.ptp(costs) == 0:
+        answer["warning"] = (
+            f"the parameter does not change this budget's cost in the bracket "
+            f"({costs[0]:,.1f} 万元 everywhere): it may not apply to {jurisdiction}"
+        )
     if (over > 0).all() or (over <= 0).all():
         side = "exceeds" if (over > 0).all() else "stays within"
         answer.update(
@@ -299,29 +305,55 @@ def target(
             cache[value] = float(np.quantile(values, quantile))
         return cache[value] - ceiling_wan
 
-    xtol = 0.5 if integer else max((hi - lo) * 1e-3, 1e-9)
-    converged = True
-    try:
-        from scipy.optimize import brentq  # here: importing scipy.optimize costs 0.5 s
-
-        root = brentq(cost, lo, hi, xtol=xtol, maxiter=max_evaluations, disp=True)
-    except RuntimeError:
-        converged = False
-        root = min(cache, key=lambda v: abs(cache[v] - ceiling_wan) if lo <= v <= hi else math.inf)
-    value = as_value(root)
-    if integer:  # the integer on the side that meets the ceiling
-        feasible = [v for v in cache if cache[v] <= ceiling_wan and lo <= v <= hi]
-        value = min(feasible, key=lambda v: abs(v - root)) if feasible else value
-        cost(value)
+    xtol = 1.0 if integer else max((hi - lo) * 1e-3, 1e-9)
+    feasible_low = cache[grid[change]] <= ceiling_wan
+    value, (lo, hi), converged = bisect_boundary(
+        cost, lo, hi, feasible_low, xtol, max_evaluations, as_value
+    )
+    cost(value)
     answer.update(
         value=value,
         cost_wan=cache[value],
         converged=converged,
         evaluations=evaluations,
+        boundary=[as_value(lo), as_value(hi)],
         message=f"{param} = {value} puts {jurisdiction}'s {payer_level} {basis} cost at "
-        f"P{round(quantile * 100)} {cache[value]:,.1f} 万元 (ceiling {ceiling_wan:g})",
+        f"P{round(quantile * 100)} {cache[value]:,.1f} 万元 (ceiling {ceiling_wan:g})"
+        + (
+            ""
+            if converged
+            else f"; NOT CONVERGED after {evaluations} simulations: the boundary lies between "
+            f"{as_value(lo)} and {as_value(hi)}"
+        ),
     )
     return TargetResult(answer, curve)
+
+
+def bisect_boundary(
+    over: Callable[[float], float],
+    lo: float,
+    hi: float,
+    feasible_low: bool,
+    xtol: float,
+    max_tries: int,
+    as_value: Callable[[float], float | int],
+) -> tuple[float | int, tuple[float, float], bool]:
+    """The value at the edge of the ceiling: `over(x)` (cost minus ceiling) changes sign
+    between lo and hi, and the end that meets the ceiling is lo if `feasible_low`. Bisection,
+    which keeps the crossing bracketed whatever the shape: the cost at a quantile is a step
+    function of a threshold (whole firms cross or not), on which brentq ran out of its 12 tries
+    and then kept the tried value whose cost was nearest the ceiling, 930 above the boundary.
+    Returns the feasible end, the final bracket, and whether it is within `xtol`."""
+    tries = math.ceil(math.log2(max((hi - lo) / xtol, 1.0)))
+    for _ in range(min(tries, max_tries)):
+        mid = as_value((lo + hi) / 2)
+        if not lo < mid < hi:
+            break
+        if (over(mid) <= 0) == feasible_low:
+            lo = float(mid)
+        else:
+            hi = float(mid)
+    return as_value(lo if feasible_low else hi), (lo, hi), hi - lo <= xtol
 
 
 def _simulated_cities(scenario: Scenario) -> list[str]:

@@ -75,8 +75,10 @@ def compare_section(
             cells.append(
                 {
                     "mean": fmt_amount(r["mean_wan"], unit_div),
+                    # a zero mean difference with a band is still a difference: without its
+                    # label the band read as the scenario's own P5–P95
                     "diff": ""
-                    if name == base or r["diff_mean_wan"] == 0
+                    if name == base or (r["diff_mean_wan"] == 0 and not has_band)
                     else fmt_signed(r["diff_mean_wan"], unit_div),
                     "band": fmt_signed_band(r["diff_p05_wan"], r["diff_p95_wan"], unit_div)
                     if has_band and name != base

@@ -210,7 +210,11 @@ def clause_rows(
         if basis not in totals.columns:
             totals[basis] = 0.0
     obligation = frame[frame["basis"] == "obligation"]
-    awards = obligation.groupby(["clause_id", "year"])["awards_mean"].max().groupby(level=0).sum()
+    # An award appears once at each level that pays a share of it: summed over the budgets of a
+    # level (a clause paid by twenty counties), the same at every paying level; the largest
+    # level's sum is the clause's count (the largest budget's count undercounted it fourfold).
+    by_level = obligation.groupby(["clause_id", "year", "payer_level"])["awards_mean"].sum()
+    awards = by_level.groupby(level=[0, 1]).max().groupby(level=0).sum()
     levels = frame[frame["mean_wan"] > 0].groupby("clause_id")["payer_level"].unique()
     totals = totals.sort_values("obligation", ascending=False)
     totals = totals[(totals["obligation"] != 0) | (totals["cash"] != 0)]
