@@ -198,7 +198,7 @@ def test_the_calibration_section_shows_every_published_figure(report: tuple[Path
     for c, (_, r) in zip(cells, table.iterrows(), strict=True):
         assert c[4] != "—" and c[5] != "—", c  # target and synthesized mean
         assert c[9] == ("是" if r["pass"] else "否")
-    assert "规上企业营业收入（万元）" in body and "宁都县" in body
+    assert "规上企业营业收入（亿元）" in body and "宁都县" in body  # 10亿 and more: 亿元
 
 
 def test_the_calibration_sheet_has_chinese_headers(report: tuple[Path, Path]) -> None:
@@ -254,6 +254,17 @@ def test_the_chinese_report_shows_the_notes_in_chinese(report: tuple[Path, Path]
         assert english not in body, english
     for chinese in ("政策文件默认", "就高不重复：同一企业、同一事项、同一年度只按最高一项奖励"):
         assert chinese in body, chinese
+    # and the code's own words: kinds of uncosted clauses, reading names, tolerances, and a
+    # document issued without a number (the 文号 cell was blank for RJ and SYS clauses)
+    for raw in (">unquantified<", ">non_cash<", ">stacking<", "mean within"):
+        assert raw not in html, raw
+    for chinese in (
+        "无法量化",
+        "就高不重复的范围",
+        "均值误差不超过±10%",
+        "赣州蓉江新区文件（无文号）",
+    ):
+        assert chinese in html, chinese
 
 
 def test_clause_award_counts_add_up_over_the_budgets_that_pay(report: tuple[Path, Path]) -> None:

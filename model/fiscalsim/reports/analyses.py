@@ -157,13 +157,12 @@ def _clause_differences(
     rows = []
     for index, diff in top.items():
         scenario, clause_id = str(index[0]), str(index[1])  # type: ignore[index]
-        found = names.clause(clause_id)
         rows.append(
             {
                 "scenario": titles.get(str(scenario), str(scenario)),
                 "clause_id": str(clause_id),
                 "title": names.clause_title(clause_id),
-                "document_number": found.document_number if found else "",
+                "document_number": names.document_of(clause_id),
                 "diff": fmt_signed(float(diff), unit_div),
             }
         )
@@ -324,7 +323,14 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
         [panel], texts["target_chart"], texts["unit"].format(unit=unit), _labels(texts), 1,
         integer_x=False, panel_size=(6.0, 2.6),
     )  # fmt: skip
-    section["columns"] = [str(c) for c in curve.columns]
+    headings = {
+        "value": texts["value"],
+        "cost_at_quantile_wan": texts["cost_at"].format(quantile=q_label),
+        "mean_wan": texts["mean"],
+        "p05_wan": "P5",
+        "p95_wan": "P95",
+    }
+    section["columns"] = [headings.get(str(c), str(c)) for c in curve.columns]
     section["rows"] = [
         [fmt_amount(v, unit_div) if str(c).endswith("_wan") else str(v) for c, v in r.items()]
         for r in curve.to_dict("records")

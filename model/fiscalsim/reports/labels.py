@@ -101,6 +101,18 @@ class Names:
             return f"{self.place(jurisdiction_id)}（{self.level(level)}）"
         return f"{self.place(jurisdiction_id)} ({self.level(level)})"
 
+    def document_of(self, clause_id: object) -> str:
+        """The clause's document number, or, for a document issued without one (Rongjiang's,
+        Shuangyashan's), its issuer and that it has none: a blank cell left RJ-2c and GZ-2c,
+        whose titles are the same, indistinguishable."""
+        found = self.clause(clause_id)
+        if found is None:
+            return ""
+        if found.document_number:
+            return found.document_number
+        issuer = self.place(found.jurisdiction)
+        return f"{issuer}文件（无文号）" if self.lang == "zh" else f"{issuer} (no number)"
+
     def basis(self, basis: object) -> str:
         return BASIS_TEXT[self.lang].get(str(basis), str(basis))
 

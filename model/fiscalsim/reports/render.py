@@ -177,12 +177,12 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
             {
                 "clause_id": str(x.get("clause_id")),
                 "title": names.clause_title(x.get("clause_id")),
-                "kind": str(x.get("kind", "")),
+                "kind": texts.get(f"kind_{x.get('kind')}", str(x.get("kind", ""))),
                 "notes": str((x.get("notes_zh") if lang == "zh" else None) or x.get("notes") or ""),
             }
             for x in summary.get("not_costed", []) or []
         ],  # fmt: skip
-        "readings": sections.reading_rows(summary, names),
+        "readings": sections.reading_rows(summary, names, texts),
         "calibration": sections.calibration_rows(folder.table("calibration"), names, texts),
         "footer": footer(folder),
     }

@@ -6,6 +6,7 @@ amounts are rounded here (one unit per table, 万元 or 亿元) so the template 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -14,6 +15,7 @@ from matplotlib.figure import Figure
 from fiscalsim.reports.figures import Panel, Series, grid, make_figures
 from fiscalsim.reports.labels import (
     LEVELS_TEXT,
+    UNITS,
     Lang,
     Names,
     amount_unit,
@@ -221,13 +223,12 @@ def clause_rows(
     unit_div, unit = amount_unit(list(totals["obligation"]) + list(totals["cash"]), names.lang)
     rows = []
     for clause_id, values in totals.head(TOP_CLAUSES).iterrows():
-        found = names.clause(clause_id)
         paid_by = levels.get(clause_id, [])
         rows.append(
             {
                 "clause_id": clause_id,
                 "title": names.clause_title(clause_id),
-                "document_number": found.document_number if found else "",
+                "document_number": names.document_of(clause_id),
                 "payers": "、".join(
                     LEVELS_TEXT[names.lang].get(str(x), str(x))
                     for x in sorted(paid_by, key=lambda x: LEVEL_ORDER.get(str(x), 3))
@@ -306,7 +307,9 @@ def assumption_rows(
         if clause_ids is not None and str(item.get("clause_id")) not in clause_ids:
             continue
         clause = names.clause(item.get("clause_id"))
-        source = f"{clause.document_number} {item.get('clause_id')}" if clause else ""
+        source = (
+            f"{names.document_of(item.get('clause_id'))} {item.get('clause_id')}" if clause else ""
+        )
         subject = f"{item.get('clause_id')} {names.clause_title(item.get('clause_id'))}"
         note = _in_language(item, "note", names.lang)
         rows.append(
@@ -348,7 +351,9 @@ def _in_language(item: dict[str, Any], key: str, lang: Lang) -> str:
     return str(translated or item.get(key) or "")
 
 
-def reading_rows(summary: dict[str, Any], names: Names) -> list[dict[str, str]]:
+def reading_rows(
+    summary: dict[str, Any], names: Names, texts: dict[str, str] | None = None
+) -> list[dict[str, str]]:
     rows = []
     for document, readings in (summary.get("readings") or {}).items():
         for reading, detail in (readings or {}).items():
@@ -360,7 +365,7 @@ def reading_rows(summary: dict[str, Any], names: Names) -> list[dict[str, str]]:
             rows.append(
                 {
                     "document": names.document(document),
-                    "reading": str(reading),
+                    "reading": (texts or {}).get(f"reading_{reading}", str(reading)),
                     "value": str(detail.get("value", "")),
                     "meaning": _in_language(detail, "meaning", names.lang),
                     "source": " ".join(x for x in (source, why) if x),
@@ -373,41 +378,55 @@ def calibration_rows(
     calibration: pd.DataFrame | None, names: Names, texts: dict[str, str]
 ) -> list[dict[str, str]]:
     """One row per published figure of calibration.csv: what it is, the target, the synthesized
-    start population (mean, P5–P95 over replicates), the error, the tolerance and the verdict."""
+    start population (mean, P5–P95 over replicates), the error, the tolerance and the verdict.
+    Revenues are in 亿元 when the largest reaches 10 亿, as every other table."""
     if calibration is None:
         return []
+    money_rows = calibration[calibration["metric"].astype(str).str.endswith("_wan")]
+    largest = [_number(money_rows[c].max()) for c in ("target", "synthesized_p95")]
+    divisor, unit = amount_unit([v for v in largest if v is not None], names.lang)
     rows = []
     for r in calibration.to_dict("records"):
         metric = str(r.get("metric", ""))
         money = metric.endswith("_wan")
-        show = fmt_amount if money else fmt_count
+
+        def show(key: str, row: dict[Any, Any] = r, money: bool = money) -> str:
+            value = _number(row.get(key))
+            return fmt_amount(value, divisor) if money else fmt_count(value)
+
         places = str(r.get("places") or "")
         where = names.place(r.get("city"))
         if places and places != "nan":
             where += f" {'、'.join(names.place(p) for p in places.split('+'))}"
         error = _number(r.get("error_share"))
+        label = texts.get(f"metric_{metric}", metric)
         rows.append(
             {
                 "use": texts.get(f"calibration_{r.get('block')}", str(r.get("block", ""))),
                 "where": where,
                 "industry": str(r.get("industry_class", "")),
-                "metric": texts.get(f"metric_{metric}", metric),
-                "target": show(_number(r.get("target"))),
-                "synthesized": show(_number(r.get("synthesized_mean"))),
-                "band": fmt_band(
-                    _number(r.get("synthesized_p5")), _number(r.get("synthesized_p95"))
-                )
-                if money
-                else f"{fmt_count(_number(r.get('synthesized_p5')))}–"
-                f"{fmt_count(_number(r.get('synthesized_p95')))}",
+                "metric": label.replace(UNITS[names.lang][0], unit) if money else label,
+                "target": show("target"),
+                "synthesized": show("synthesized_mean"),
+                "band": f"{show('synthesized_p5')}–{show('synthesized_p95')}",
                 "error": "—" if error is None else f"{100 * error:+.1f}%".replace("-", "−"),
-                "tolerance": str(r.get("tolerance", "")),
+                "tolerance": _tolerance(str(r.get("tolerance", "")), names.lang),
                 "pass": texts["yes"] if str(r.get("pass")) == "True" else texts["no"],
                 "confidence": str(r.get("confidence") or confidence(str(r.get("source", "")))),
                 "source": str(r.get("source", "")),
             }
         )
     return rows
+
+
+def _tolerance(text: str, lang: Lang) -> str:
+    """calibration.csv's tolerance ("mean within ±10%", "P95 at or below the target"), in the
+    report's language."""
+    if lang != "zh":
+        return text
+    text = re.sub(r"mean within ±([\d.]+)%", r"均值误差不超过±\1%", text)
+    text = re.sub(r"P5–P95 within ±([\d.]+)%", r"P5–P95误差不超过±\1%", text)
+    return text.replace("P95 at or below the target", "P95不高于目标值").replace("; ", "；")
 
 
 def _number(value: object) -> float | None:
