@@ -179,3 +179,11 @@ def test_a_zero_mean_difference_with_a_band_is_labelled(tmp_path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8-sig")
     html = write_report(folder, "zh", force=True)[0].read_text(encoding="utf-8")
     assert re.search(r'<span class="band">与基准之差 0</span><span class="band">−\d', html)
+
+
+def test_a_target_report_for_its_own_budget(tmp_path: Path) -> None:
+    """`report TARGET_DIR --jurisdiction ganzhou` refused a target for Ganzhou's own budget."""
+    folder = tmp_path / "target"
+    FIXTURES["target"](folder)
+    html_path, _ = write_report(folder, "zh", "ganzhou")
+    assert "赣州市（市级）" in visible_text(html_path.read_text(encoding="utf-8"))

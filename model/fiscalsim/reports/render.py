@@ -136,10 +136,14 @@ def _check_jurisdiction(folder: Folder, names: Names, jurisdiction: str) -> None
     if jurisdiction not in names.registry:
         raise InputError("--jurisdiction", None, f"unknown jurisdiction id {jurisdiction!r}")
     main = REQUIRED[folder.kind]
+    if folder.kind == "target" and (folder.target or {}).get("jurisdiction") == jurisdiction:
+        return  # the target's own budget: the whole report is about it
     table = folder.table(main.removesuffix(".csv"))
     if table is None or "jurisdiction" not in table.columns:
+        own = (folder.target or {}).get("jurisdiction") if folder.kind == "target" else None
+        hint = f"; its budget is {own}'s" if own else ""
         raise InputError(
-            "--jurisdiction", jurisdiction, f"a {folder.kind} folder has no budget lines"
+            "--jurisdiction", jurisdiction, f"a {folder.kind} folder has no budget lines{hint}"
         )
     if not (table["jurisdiction"] == jurisdiction).any():
         raise InputError(folder.path / main, None, f"no budget lines for {jurisdiction!r}")
