@@ -199,7 +199,7 @@ def baseline(replicates: int) -> dict[str, Any]:
     rounds = []
     for _ in range(ROUNDS):
         seconds, _ = measure(arguments, memory=False)
-        simulation = json.loads((out / "run.json").read_text())["seconds"]
+        simulation = json.loads((out / "run.json").read_text())["simulation_seconds"]
         rounds.append((seconds, simulation))
     sampled_seconds, peak = measure(arguments)
     seconds, simulation = min(rounds)

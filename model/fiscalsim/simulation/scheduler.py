@@ -86,6 +86,14 @@ def active_client() -> Any | None:
     return _ACTIVE.get()
 
 
+def scheduler_label() -> str:
+    """Where simulations run now, for run.json: "inprocess" or the Dask scheduler's address."""
+    client = active_client()
+    if client is None:
+        return "inprocess"
+    return str(getattr(getattr(client, "scheduler", None), "address", None) or "dask")
+
+
 @contextmanager
 def use_scheduler(value: str | SchedulerSpec | None) -> Iterator[SchedulerSpec]:
     """Run the simulations inside the block on the scheduler `value` names (see module doc).
