@@ -187,3 +187,11 @@ def test_a_target_report_for_its_own_budget(tmp_path: Path) -> None:
     FIXTURES["target"](folder)
     html_path, _ = write_report(folder, "zh", "ganzhou")
     assert "赣州市（市级）" in visible_text(html_path.read_text(encoding="utf-8"))
+
+
+def test_the_readings_band_is_labelled_not_only_coloured(fixtures: dict[str, Path]) -> None:
+    """In the 合计 column the readings band was the only second line, told from P5–P95 by its
+    colour alone: in black-and-white print it read as the Monte Carlo band."""
+    html = write_report(fixtures["run"], "zh")[0].read_text(encoding="utf-8")
+    bands = re.findall(r'<span class="rband">([^<]*)</span>', html)
+    assert bands and all(b.startswith("各解读 ") for b in bands)
