@@ -10,8 +10,9 @@ policy files, so the mistake is found before a run, with file and field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fiscalsim.datafiles import (
     CountyWeightsFile,
@@ -46,6 +47,12 @@ def _known(
             raise InputError(path, where, f"'{name}' is not {what}{hint}")
 
 
+def _known_cities(path: Path, registry: Registry, key: str, entries: Sequence[Any]) -> None:
+    """Every entry's `city` one of the registry's cities (`key[i].city` named if not)."""
+    names = [(f"{key}[{i}].city", str(e.city)) for i, e in enumerate(entries)]
+    _known(path, names, registry.is_city, "a city in the registry", registry)
+
+
 def _place_of(registry: Registry, city: str) -> Callable[[str], bool]:
     return lambda unit: registry.is_place_of(unit, city)
 
@@ -57,28 +64,14 @@ def _budgets(path: Path, registry: Registry) -> str:
 
 
 def _firm_counts(path: Path, registry: Registry) -> str:
-    parsed = read_data_file(FirmCountsFile, path)
-    entries = parsed.firm_counts
-    _known(
-        path,
-        [(f"firm_counts[{i}].city", e.city) for i, e in enumerate(entries)],
-        registry.is_city,
-        "a city in the registry",
-        registry,
-    )
+    entries = read_data_file(FirmCountsFile, path).firm_counts
+    _known_cities(path, registry, "firm_counts", entries)
     return f"firm counts, {len(entries)} city-class segments"
 
 
 def _county_weights(path: Path, registry: Registry) -> str:
-    parsed = read_data_file(CountyWeightsFile, path)
-    entries = parsed.county_weights
-    _known(
-        path,
-        [(f"county_weights[{i}].city", e.city) for i, e in enumerate(entries)],
-        registry.is_city,
-        "a city in the registry",
-        registry,
-    )
+    entries = read_data_file(CountyWeightsFile, path).county_weights
+    _known_cities(path, registry, "county_weights", entries)
     for i, entry in enumerate(entries):
         _known(
             path,
@@ -95,9 +88,8 @@ def _county_weights(path: Path, registry: Registry) -> str:
 
 def _large_firms(path: Path, registry: Registry) -> str:
     parsed = read_data_file(LargeFirmsFile, path)
-    cities = [(f"known_firms[{i}].city", f.city) for i, f in enumerate(parsed.known_firms)]
-    cities += [(f"segment_bounds[{i}].city", b.city) for i, b in enumerate(parsed.segment_bounds)]
-    _known(path, cities, registry.is_city, "a city in the registry", registry)
+    _known_cities(path, registry, "known_firms", parsed.known_firms)
+    _known_cities(path, registry, "segment_bounds", parsed.segment_bounds)
     return (
         f"large firms, {len(parsed.known_firms)} named firms and "
         f"{len(parsed.segment_bounds)} segment bounds"
