@@ -150,3 +150,34 @@ def test_summary_sums_carry_no_float_noise(tmp_path: Path) -> None:
     assert re.findall(r"\d\.\d{7,}", text) == []
     by_clause = {c["clause_id"]: c for c in json.loads(text)["by_clause"]}
     assert by_clause["RJ-8"]["amount_wan"] == 81.4
+    lines = (tmp_path / "explanations.jsonl").read_text(encoding="utf-8")
+    assert re.findall(r"\d\.\d{7,}", lines) == []  # 33.599999999999994 beside a ledger's 33.6
+    rivals = [r for line in lines.splitlines() for r in json.loads(line)["competing"]]
+    assert rivals and all(r["document"] for r in rivals)  # a rival without a 文号 had null
+
+
+@pytest.mark.parametrize(
+    ("moves", "expected"),
+    [
+        # reached every tier in Zhanggong in 2021: Rongjiang's first-reach ladder pays nothing
+        ([("zhanggong", 2021, 12000), ("zhanggong", 2022, 12500), ("rongjiang", 2023, 13000)], []),
+        # paid GZ-2c's 1000万 tier in Xunwu; in Rongjiang only the 5000万 tier is new (2024)
+        (
+            [("xunwu", 2021, 800), ("xunwu", 2022, 1200), ("rongjiang", 2023, 3000),
+             ("rongjiang", 2024, 6000)],
+            [("RJ-2c", 2024, 50.0)],
+        ),
+    ],
+)  # fmt: skip
+def test_a_firm_that_moves_keeps_what_it_reached(
+    tmp_path: Path, moves: list[tuple[str, int, float]], expected: list[tuple[str, int, float]]
+) -> None:
+    """A ladder remembered only the firms of the places it covers: a firm moving in was new to
+    it, and was paid again (170万 for tiers reached years before) unless other firms of its
+    new county were in the panel in the earlier years."""
+    rows = [firm_year("m", place, year, "03", revenue) for place, year, revenue in moves]
+    ledger = awards_for(tmp_path, rows).ledger
+    moved = ledger[ledger["location"] == "rongjiang"]
+    columns = (moved["clause_id"], moved["performance_year"], moved["amount_wan"])
+    found = list(zip(*columns, strict=True))
+    assert found == expected

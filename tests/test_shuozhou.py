@@ -126,3 +126,14 @@ def test_startup_rent_period_counts_from_the_first_payment(tmp_path: Path) -> No
     assert paid(result.ledger, "SZ-31")["performance_year"].tolist() == [2023, 2025]
     late = result.dropped[result.dropped["clause_id"] == "SZ-31"]
     assert late[["performance_year", "reason"]].values.tolist() == [[2026, "already_paid"]]
+
+
+def test_growth_of_exactly_twenty_percent_counts(tmp_path: Path) -> None:
+    """增幅达到20%以上: 6000 -> 7200 is +20% and pays 5% x 1200 = 60. It was computed as
+    7200 / 6000 - 1 = 0.19999999999999996 and missed, for every exact +20% from 5000万."""
+    rows = [
+        firm_year("g", "huairen", 2023, "03", 6000),
+        firm_year("g", "huairen", 2024, "03", 7200),
+    ]
+    award = paid(awards_for(tmp_path, rows).ledger, "SZ-4c")
+    assert award["amount_wan"].tolist() == [pytest.approx(60.0)]

@@ -121,6 +121,9 @@ def test_transformation_service_is_split_by_xunwu_text(tmp_path: Path) -> None:
     assert result.dropped[["clause_id", "reason", "paid_instead"]].values.tolist() == [
         ["GZ-3", "stacked", "XW-3"]
     ]
+    # the explanation says how a tie was decided: it decides who pays (it said only 就高)
+    [rival] = result.explanations[0]["competing"]  # type: ignore[misc]
+    assert rival["clause_id"] == "GZ-3" and "金额相同" in rival["why_zh"]
     rows = [firm_year("i", "xunwu", 2022, "03", 3000, contract_value_wan=1500, local_clients=9)]
     assert awards_for(tmp_path, rows).ledger.empty  # fewer than 10 local clients
 
@@ -153,3 +156,18 @@ def test_one_off_award_is_once_per_matter_not_per_clause(tmp_path: Path) -> None
     assert set(zip(later["performance_year"], later["reason"], strict=True)) >= {
         (2023, "already_paid")
     }
+
+
+def test_a_late_start_and_a_gap_are_said(tmp_path: Path) -> None:
+    """A firm already at 1200万 in its first panel year gets nothing for 1000万, and a missing
+    year hides last year's figures: both lowered the awards without a word."""
+    rows = [
+        firm_year("late", "xunwu", 2022, "03", 1200),
+        firm_year("gap", "xunwu", 2021, "03", 800),
+        firm_year("gap", "xunwu", 2023, "03", 900),
+        firm_year("fine", "xunwu", 2021, "03", 800),
+    ]
+    warnings = awards_for(tmp_path, rows).summary["warnings"]
+    assert len(warnings) == 2, warnings
+    assert "1 firm is at or above a revenue tier" in warnings[0] and "(late)" in warnings[0]
+    assert "1 firm has a year missing" in warnings[1] and "(gap)" in warnings[1]

@@ -113,7 +113,50 @@ def panel_warnings(book: RuleBook, panel: Panel) -> list[str]:
             f"{panel.path}: column revenue_wan: median {float(np.median(positive)):,.0f} looks "
             "like 元, not 万元 (divide by 10,000)"
         )
-    return warnings
+    return warnings + _history_warnings(book, panel)
+
+
+def _history_warnings(book: RuleBook, panel: Panel) -> list[str]:
+    """首次达到 needs a firm's history: a first panel year at or above a revenue tier counts
+    that tier as reached before, unless prior_max_revenue_wan says otherwise, and a missing
+    year hides last year's figures. Both silently lower the awards if the panel starts late
+    or has gaps, so they are said, with the first firms concerned."""
+    frame = panel.frame
+    lowest = min(
+        (float(c.thresholds_wan[0]) for c in book.rules if c.ladder >= 0 and c.thresholds_wan.size),
+        default=None,
+    )
+    found: list[str] = []
+    first = frame.sort_values("year", kind="stable").drop_duplicates("firm_id")
+    if lowest is not None:
+        prior = first.get("prior_max_revenue_wan", pd.Series(np.nan, index=first.index))
+        late = first[(first["revenue_wan"] >= lowest) & prior.isna()]
+        if len(late):
+            found.append(
+                f"{panel.path}: {_firms(len(late))} at or above a revenue tier "
+                f"({lowest:,.0f}万 or more) in their first panel year "
+                f"({_some(late['firm_id'])}): those tiers count as reached before that year "
+                "and pay nothing (首次达到); give prior_max_revenue_wan if they were first "
+                "reached in that year"
+            )
+    span = frame.groupby("firm_id", sort=False)["year"].agg(["min", "max", "nunique"])
+    gaps = list(span.index[span["max"] - span["min"] + 1 > span["nunique"]])
+    if gaps:
+        found.append(
+            f"{panel.path}: {_firms(len(gaps), 'has', 'have')} a year missing between their first and last "
+            f"({_some(pd.Series(gaps))}): the year after a gap has no last-year figures "
+            "(growth, increments and 新纳统 clauses cannot pay)"
+        )
+    return found
+
+
+def _firms(n: int, one: str = "is", many: str = "are") -> str:
+    return f"1 firm {one}" if n == 1 else f"{n} firms {many}"
+
+
+def _some(ids: pd.Series) -> str:
+    shown = [str(i) for i in ids.head(3)]
+    return ", ".join(shown) + (", ..." if len(ids) > 3 else "")
 
 
 def _covered_policies(book: RuleBook, panel: Panel) -> list[str]:

@@ -30,6 +30,9 @@ REASON_ZH = {
     "quota": "超出本条款年度名额",
     "already_paid": "本条款对该主体只兑现一次（或次数已满）",
 }
+# 就高不重复 between equal amounts: the winner decides who pays, so say how it was chosen.
+TIE_ZH = "就高不重复：金额相同，写明承担财政的文件优先于承担方为假设的文件，其次上级文件优先"
+DIGITS = 6  # amounts rounded to 1e-6 万元, as in summary.json (33.599999999999994 is 33.6)
 
 
 def _fact_label(name: str) -> str:
@@ -114,8 +117,8 @@ def explanations(
             rivals.setdefault(firm, []).append(
                 {
                     "clause_id": rival.id,
-                    "document": rival.policy.document.number,
-                    "amount_wan": float(awards.dropped_amount_wan[k]),
+                    "document": rival.policy.document.number or rival.policy.document.title_zh,
+                    "amount_wan": round(float(awards.dropped_amount_wan[k]), DIGITS),
                     "reason": reason,
                     "why_zh": REASON_ZH[reason],
                     "paid_instead": book.rules[int(awards.dropped_winner[k])].id
@@ -128,12 +131,13 @@ def explanations(
             rule = compiled.rule
             firm = int(firms[awards.row[i]])
             payers = {
-                names[int(awards.payer[i, j])]: float(awards.payer_wan[i, j])
+                names[int(awards.payer[i, j])]: round(float(awards.payer_wan[i, j]), DIGITS)
                 for j in range(len(LEVELS))
                 if awards.payer[i, j] >= 0
             }
+            amount = round(float(awards.amount_wan[i]), DIGITS)
             competing = [
-                r
+                {**r, "why_zh": TIE_ZH} if r["amount_wan"] == amount else r
                 for r in rivals.get(firm, [])
                 if r["reason"] != "stacked" or r["paid_instead"] == compiled.id
             ]
@@ -143,7 +147,7 @@ def explanations(
                     "clause_id": rule.id,
                     "performance_year": awards.year,
                     "payment_year": int(awards.payment_year[i]),
-                    "amount_wan": float(awards.amount_wan[i]),
+                    "amount_wan": amount,
                     "payers_wan": payers,
                     "document": compiled.policy.document.number
                     or compiled.policy.document.title_zh,

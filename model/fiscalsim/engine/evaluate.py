@@ -244,13 +244,21 @@ def evaluate_year(
     state: EngineState,
     rules: list[CompiledRule] | None = None,
 ) -> YearAwards:
-    """All awards earned in `table.year`, booked to their payers; updates `state`."""
+    """All awards earned in `table.year`, booked to their payers; updates `state`.
+
+    `rules`, if given, are the only rules the firms of the table (and of every later year with
+    this state) can come under: a caller whose firms never change place. Without it every
+    ladder remembers every firm, wherever it is, so a firm that moves keeps its history."""
     state.ensure(int(table.firm.max()) + 1 if table.n else 0)
     view = FactView(table, state)
     covering = rules if rules is not None else book.covering(table.location)
-    _start_new_firms(covering, table, state)
+    # What a firm has reached is the firm's, not a clause's places': a firm seen in Zhanggong
+    # that moves to Rongjiang has reached RJ-2c's tiers already (首次达到), so a panel keeps
+    # every ladder's memory. The simulation passes its city's rules: its firms never move.
+    remembered = covering if rules is not None else list(book.rules)
+    _start_new_firms(remembered, table, state)
     active = [c for c in covering if c.in_force(table.year)]
-    _forget_before_policy(active, table, state)
+    _forget_before_policy([c for c in remembered if c.in_force(table.year)], table, state)
 
     rows_parts: list[np.ndarray] = []
     rule_parts: list[np.ndarray] = []
@@ -326,5 +334,5 @@ def evaluate_year(
         dropped_reason=np.concatenate(d_reasons),
         dropped_winner=np.concatenate(d_winners),
     )
-    _remember(covering, book, view, state, awards)
+    _remember(remembered, book, view, state, awards)
     return awards

@@ -209,8 +209,10 @@ class FactView:
             return table.raw("revenue_wan", rows) - self.get("revenue_prev_wan", rows)
         if name == "revenue_growth":
             previous = self.get("revenue_prev_wan", rows)
+            # (now - before) / before, not now / before - 1: 7200 / 6000 - 1 is
+            # 0.19999999999999996, so a rise of exactly 20% failed 增幅达到20%以上 (SZ-4c)
             with np.errstate(divide="ignore", invalid="ignore"):
-                growth = table.raw("revenue_wan", rows) / previous - 1.0
+                growth = (table.raw("revenue_wan", rows) - previous) / previous
             return np.where(previous > 0, growth, np.nan)
         if name == "newly_above_scale":
             before = self._previous(rows, self.state.last_above_scale)

@@ -192,7 +192,12 @@ class BudgetProcess:
                     queue[key] = np.concatenate([queue[key], batch[key]])
                 remaining = np.concatenate([remaining, batch["amount_wan"]])
                 rows = queue["row"]
-                order = np.lexsort((apps.filed[rows], self.decided[rows], apps.replicate[rows]))
+                # Oldest debt first: by the month each share fell due, then as decided. By the
+                # decision alone, a share decided early but due a year later (a clause paid two
+                # years after its performance year) went ahead of arrears already owed.
+                order = np.lexsort(
+                    (apps.filed[rows], self.decided[rows], queue["due"], apps.replicate[rows])
+                )
                 queue = {k: v[order] for k, v in queue.items()}
                 remaining = remaining[order]
                 continue
