@@ -206,6 +206,29 @@ def test_a_quota_counts_decisions_of_a_calendar_year_across_performance_years() 
     assert run.status.tolist() == [APPROVED] * 4 + [QUOTA] * 2
 
 
+def test_arrears_are_paid_before_a_share_that_falls_due_later() -> None:
+    """Share 0 is decided in April 2024 but due only in January 2025 (paid two years after
+    its performance year); share 1, decided in May, fell due in June 2024 and is unpaid at the
+    end of 2024 (nothing appropriated). January 2025's 4万 must settle share 1's arrears first:
+    the queue went by decision month and paid share 0."""
+    apps = _hand_made([2024 * 12 + 3.0, 2024 * 12 + 4.0], [0, 0])
+    apps = Applications(**{**apps.__dict__, "payment_year": np.array([2025, 2024])})
+    params = ProcessParams(
+        month_weights=np.full(12, 1 / 12),
+        capacity=np.full(8, 1000, dtype=np.int64),
+        approval=np.ones(1),
+        quota=np.array([-1]),
+        delay_months=1,
+        appropriation={7: {2024: 0.0, 2025: 4.0}},
+    )
+    run = run_process(apps, params, 2026)
+    paid = {
+        int(r): int(m) - 2024 * 12
+        for r, m in zip(run.payments["row"], run.payments["month"], strict=True)
+    }
+    assert paid == {1: 12, 0: 24}  # share 1 in January 2025, share 0 in January 2026
+
+
 def test_limited_review_capacity_delays_decisions_in_order_of_filing() -> None:
     apps = _hand_made([2024 * 12 + 3.0 + i / 10 for i in range(5)], [0] * 5)
     params = ProcessParams(
