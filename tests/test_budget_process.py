@@ -419,3 +419,36 @@ def test_validate_checks_the_process_parameters(tmp_path: Path) -> None:
     completed = run_cli("validate", str(scenario))
     assert completed.returncode == 2
     assert "no clause 'NOPE-1'" in completed.stderr and completed.stderr.count("\n") == 1
+
+
+def test_applications_left_undecided_are_said_with_their_amount(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review capacity of 1 a month leaves thousands of applications undecided at the end:
+    their money was in no table and the terminal said nothing of them."""
+    scenario = _scenario(tmp_path, "process:\n  review: {capacity_per_month: 1, source: test}\n")
+    out = tmp_path / "out"
+    main(["run", str(scenario), "--replicates", "2", "--no-ledger", "--out", str(out)])
+    applications = json.loads((out / "summary.json").read_text(encoding="utf-8"))["budget_process"][
+        "applications"
+    ]
+    assert applications["undecided_at_end"] > 0 and applications["undecided_at_end_wan"] > 0
+    printed = capsys.readouterr().out
+    assert "still undecided at the end" in printed
+    spending = pd.read_csv(out / "spending.csv")
+    window = spending[spending["year"].astype(str) != "total"]
+    by_basis = window.groupby("basis")["mean_wan"].sum()
+    arrears_last = window[(window["basis"] == "arrears") & (window["year"] == window["year"].max())]
+    accounted = by_basis["cash"] + arrears_last["mean_wan"].sum()
+    missing = by_basis["obligation"] - accounted  # what only the undecided count accounts for
+    assert missing == pytest.approx(applications["undecided_at_end_wan"] / 2, rel=0.02)
+
+
+def test_the_budget_at_risk_is_rounded_up_to_the_cent() -> None:
+    """Fed back as an appropriation, a P95 rounded down left the replicate it lands on with
+    0.004万 of arrears: 9085.734 was given as 9085.73."""
+    from fiscalsim.process.tables import _cent_up
+
+    assert _cent_up(9085.734) == 9085.74
+    assert _cent_up(269.04) == 269.04  # a whole cent stays (269.04 * 100 is 26903.999...)
+    assert _cent_up(0.0) == 0.0

@@ -221,9 +221,17 @@ def run(
         arrears = sum(process_summary["final_arrears_mean_wan"].values())
         console.print(
             f"budget process: {counts['approved']:,} of {counts['filed']:,} applications approved, "
-            f"{counts['beyond_quota']:,} beyond a quota; arrears left at the end {arrears:,.1f} "
-            "万元 (mean); budget at risk in summary.json, cash by month in cashflow.csv"
+            f"{counts['beyond_quota']:,} beyond a quota; unpaid at the end {arrears:,.1f} 万元 "
+            "(mean: arrears, and shares that fall due after the last year); budget at risk in "
+            "summary.json, cash by month in cashflow.csv"
         )
+        if counts.get("undecided_at_end"):
+            pending = counts["undecided_at_end_wan"] / model.scenario.replicates
+            console.print(
+                f"budget process: {counts['undecided_at_end']:,} applications still undecided at "
+                f"the end, {pending:,.1f} 万元 a replicate (mean) in no table: the reviewing "
+                "bureaus' capacity is too low for the applications"
+            )
     console.print(
         f"{model.scenario.replicates} replicates, seed {model.scenario.seed}, "
         f"{result['run']['seconds']} s -> {out_dir}"

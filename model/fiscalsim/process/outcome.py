@@ -53,7 +53,7 @@ class ProcessBlock:
     cubes: dict[str, np.ndarray]  # (budget, year, replicate): yearly_cubes
     cashflow: np.ndarray  # (budget, month, replicate)
     waits: Waits
-    counts: dict[str, int]
+    counts: dict[str, float]  # applications by outcome; undecided_at_end_wan: their 万元
     rejected: pd.DataFrame
 
 
@@ -98,6 +98,9 @@ def process_block(
             "not_approved": int((run.status == REJECTED).sum()),
             "beyond_quota": int((run.status == QUOTA).sum()),
             "undecided_at_end": int((run.decided < 0).sum()),
+            # approved-to-be and due, but never decided: in no table of the run (a bureau
+            # that reviews too few a month), so its amount is said beside its count
+            "undecided_at_end_wan": float(apps.share_wan[run.decided < 0].sum()),
         },
         rejected=rejected_table(book, apps, run, ledger["firm_key"], first),
     )
@@ -147,7 +150,11 @@ def process_outcome(
             names[p]: {("all years" if y is None else str(y)): v for y, v in by_year.items()}
             for p, by_year in params.appropriation.items()
         },
-        "applications": {**block.counts, "note": "counts over all replicates"},
+        "applications": {
+            **{k: v if k.endswith("_wan") else int(v) for k, v in block.counts.items()},
+            "undecided_at_end_wan": round(block.counts["undecided_at_end_wan"], 2),
+            "note": "counts and 万元 over all replicates",
+        },
         "budget_at_risk": {
             "definition": (
                 "appropriation that keeps arrears at zero at the end of the year with the given "

@@ -9,6 +9,7 @@ falls due in the year, at its 90th and 95th percentile over replicates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -142,8 +143,11 @@ def budget_at_risk(
                     "year": year,
                     "appropriation_wan": None if np.isinf(limit) else round(float(limit), 2),
                     "need_mean_wan": round(float(need.mean()), 2),
-                    "p90_wan": round(float(q[0]), 2),
-                    "p95_wan": round(float(q[1]), 2),
+                    # rounded up, not to the nearest: an appropriation of the figure must
+                    # cover the replicate the percentile lands on (rounded down it left that
+                    # replicate 0.004万 in arrears, one replicate short of the probability)
+                    "p90_wan": _cent_up(float(q[0])),
+                    "p95_wan": _cent_up(float(q[1])),
                     "probability_no_arrears": round(float((cubes["arrears"][b, y] <= 0).mean()), 4),
                 }
             )
@@ -319,3 +323,8 @@ def rejected_table(
             "reason": [STATUS[int(s)] for s in run.status[rows]],
         }
     )
+
+
+def _cent_up(wan: float) -> float:
+    """万元 rounded up to 0.01 (a float a hair above a whole cent stays on that cent)."""
+    return math.ceil(round(wan * 100, 6)) / 100
