@@ -442,3 +442,13 @@ def test_run_json_counts_the_readings_band_and_names_the_scheduler(
     info = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert info["seconds"] >= info["simulation_seconds"] > 0
     assert info["scheduler"] == "inprocess"
+
+
+def test_a_sweep_value_that_breaks_a_policy_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Of 500 and 6000, the error did not say which made the tiers non-increasing."""
+    path = "policies.benchmark_ladder.rules.BM-1.amount.tiers[0].threshold_wan"
+    args = ["sweep", BENCHMARK, "--set", f"{path}=500,6000", "--replicates", "2"]
+    args += ["--out", str(tmp_path / "s")]
+    assert_one_line(capsys, tmp_path, args, f"{path} = 6000", "strictly increasing")

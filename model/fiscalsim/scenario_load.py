@@ -43,9 +43,11 @@ def _blame(sources: Sources, file: Path, error: InputError) -> InputError:
     at = re.findall(r"[^\s.\[\]()]+", error.where or "")
     change = max(changes, key=lambda item: _shared(item[1], at))[0]
     where = f"{error.where}: " if error.where else ""
+    value = change.value if isinstance(change.value, int | float | str) else None
+    shown = f" = {value}" if value is not None and len(str(value)) <= 40 else ""
     return InputError(
         change.source,
-        f"changes.{change.path}",
+        f"changes.{change.path}{shown}",
         f"makes {file.name} invalid: {where}{error.problem}",
     )
 
