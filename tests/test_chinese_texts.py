@@ -76,3 +76,29 @@ def test_a_chinese_report_shows_the_chinese_notes(tmp_path: Path) -> None:
     lines = (tmp_path / "explanations.jsonl").read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
     assert all(len(r["assumptions_zh"]) == len(r["assumptions"]) for r in records)
+
+
+def test_a_reform_with_its_own_description_does_not_keep_the_bases_chinese(
+    tmp_path: Path,
+) -> None:
+    from fiscalsim.jurisdictions import load_registry
+    from fiscalsim.run_summary import scenario_header
+    from fiscalsim.scenario_load import load_scenario
+
+    own = write(
+        tmp_path / "own.yaml",
+        f"base: {SCENARIOS_DIR / 'baseline.yaml'}\nname: own\ndescription: a reform of mine\n",
+    )
+    same = write(tmp_path / "same.yaml", f"base: {SCENARIOS_DIR / 'baseline.yaml'}\nname: same\n")
+    registry = load_registry()
+    assert scenario_header(load_scenario(own, registry))["description_zh"] == ""
+    assert CJK.search(scenario_header(load_scenario(same, registry))["description_zh"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [SCENARIOS_DIR / "baseline.yaml", *sorted((SCENARIOS_DIR / "examples").glob("*.yaml"))],
+    ids=lambda p: p.name,
+)
+def test_every_shipped_scenario_describes_itself_in_chinese(path: Path) -> None:
+    assert CJK.search(load(path).get("description_zh") or "")

@@ -254,6 +254,7 @@ def test_the_chinese_report_shows_the_notes_in_chinese(report: tuple[Path, Path]
         assert english not in body, english
     for chinese in ("政策文件默认", "就高不重复：同一企业、同一事项、同一年度只按最高一项奖励"):
         assert chinese in body, chinese
+    assert "合成企业群体按" in html  # the scenario's own description_zh under the title
     # and the code's own words: kinds of uncosted clauses, reading names, tolerances, and a
     # document issued without a number (the 文号 cell was blank for RJ and SYS clauses)
     for raw in (">unquantified<", ">non_cash<", ">stacking<", "mean within"):

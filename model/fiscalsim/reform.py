@@ -116,6 +116,8 @@ def _read_scenario(
     if base_path in files:
         raise InputError(path, "base", f"{base_name} is already a base of this scenario (a cycle)")
     base_raw, base_changes = _read_scenario(base_path, depth + 1, files)
+    if "description" in raw and "description_zh" not in raw:
+        base_raw.pop("description_zh", None)  # the base's Chinese describes the base, not this
     return {**base_raw, **raw}, base_changes + changes
 
 

@@ -20,6 +20,7 @@ def scenario_header(loaded: LoadedScenario) -> dict[str, Any]:
         "name": scenario.name,
         "title": scenario.title,
         "description": scenario.description,
+        "description_zh": scenario.description_zh or "",
         "author": scenario.author,
         "sources": list(scenario.sources),
         "path": portable(loaded.path),

@@ -390,6 +390,7 @@ class Scenario(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     title: Annotated[str, Field(min_length=1, max_length=200)]
     description: str
+    description_zh: str | None = None  # the same in Chinese, for Chinese reports
     author: str | None = None
     sources: list[str] = Field(default_factory=list)
     policies: list[str] = Field(min_length=1)

@@ -95,7 +95,11 @@ def compare_section(
         "details": [
             {
                 "title": str(s.get("title") or s.get("name") or ""),
-                "description": str(s.get("description") or ""),
+                "description": str(
+                    (s.get("description_zh") if names.lang == "zh" else None)
+                    or s.get("description")
+                    or ""
+                ),
                 "changes": [f"{c.get('path')} = {c.get('value')}" for c in s.get("changes") or []],
             }
             for s in folder.summary.get("scenarios") or []

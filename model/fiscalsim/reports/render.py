@@ -163,7 +163,10 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         "kind": folder.kind,
         "kind_label": texts[f"kind_{folder.kind}"],
         "title": _title(folder, lang),
-        "description": str(_field(folder, "description")),
+        "description": str(
+            (_field(folder, "description_zh") if lang == "zh" else "")
+            or _field(folder, "description")
+        ),
         "author": str(_field(folder, "author")),
         "sources": [str(s) for s in _field(folder, "sources") or []],
         "jurisdiction": names.place(jurisdiction) if jurisdiction else "",
