@@ -326,6 +326,11 @@ def test_bisection_finds_the_edge_of_a_step() -> None:
         over, 9000.0, 10750.0, False, 1.0, 40, lambda x: int(round(x))
     )
     assert (value, bracket, converged) == (9320, (9319.0, 9320.0), True)
+    # out of tries: the end of the bracket left that meets the ceiling, and not converged
+    value, bracket, converged = bisect_boundary(
+        over, 9000.0, 10750.0, False, 1.0, 3, lambda x: int(round(x))
+    )
+    assert (value, converged) == (bracket[1], False) and bracket[1] >= 9320 > bracket[0]
 
 
 def test_a_threshold_target_is_the_edge_integer(tmp_path: Path) -> None:

@@ -178,7 +178,7 @@ def target(
     seed: int | None = None,
     workers: int | None = None,
     grid_points: int = 9,
-    max_evaluations: int = 40,
+    max_evaluations: int = 12,
 ) -> TargetResult:
     """The parameter value where the budget's cost at `quantile` equals `ceiling_wan`."""
     runner = Runner(path, replicates, seed, workers)
