@@ -21,6 +21,7 @@ from fiscalsim.output import check_beside, mark_written
 from fiscalsim.reports import analyses, sections
 from fiscalsim.reports.budget_risk import budget_risk_section
 from fiscalsim.reports.butfor_section import butfor_section
+from fiscalsim.reports.calibration_section import calibration_rows
 from fiscalsim.reports.folder import REQUIRED, Folder, load_folder
 from fiscalsim.reports.labels import Lang, Names
 from fiscalsim.reports.texts import METHOD, TEXTS
@@ -190,7 +191,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
             for x in summary.get("not_costed", []) or []
         ],  # fmt: skip
         "readings": sections.reading_rows(summary, names, texts),
-        "calibration": sections.calibration_rows(folder.table("calibration"), names, texts),
+        "calibration": calibration_rows(folder.table("calibration"), names, texts),
         "footer": footer(folder),
     }
     if folder.kind == "run":

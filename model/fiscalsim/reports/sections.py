@@ -6,7 +6,6 @@ amounts are rounded here (one unit per table, 万元 or 亿元) so the template 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
@@ -15,7 +14,6 @@ from matplotlib.figure import Figure
 from fiscalsim.reports.figures import Panel, Series, grid, make_figures
 from fiscalsim.reports.labels import (
     LEVELS_TEXT,
-    UNITS,
     Lang,
     Names,
     amount_unit,
@@ -372,67 +370,3 @@ def reading_rows(
                 }
             )
     return rows
-
-
-def calibration_rows(
-    calibration: pd.DataFrame | None, names: Names, texts: dict[str, str]
-) -> list[dict[str, str]]:
-    """One row per published figure of calibration.csv: what it is, the target, the synthesized
-    start population (mean, P5–P95 over replicates), the error, the tolerance and the verdict.
-    Revenues are in 亿元 when the largest reaches 10 亿, as every other table."""
-    if calibration is None:
-        return []
-    money_rows = calibration[calibration["metric"].astype(str).str.endswith("_wan")]
-    largest = [_number(money_rows[c].max()) for c in ("target", "synthesized_p95")]
-    divisor, unit = amount_unit([v for v in largest if v is not None], names.lang)
-    rows = []
-    for r in calibration.to_dict("records"):
-        metric = str(r.get("metric", ""))
-        money = metric.endswith("_wan")
-
-        def show(key: str, row: dict[Any, Any] = r, money: bool = money) -> str:
-            value = _number(row.get(key))
-            return fmt_amount(value, divisor) if money else fmt_count(value)
-
-        places = str(r.get("places") or "")
-        where = names.place(r.get("city"))
-        if places and places != "nan":
-            where += f" {'、'.join(names.place(p) for p in places.split('+'))}"
-        error = _number(r.get("error_share"))
-        label = texts.get(f"metric_{metric}", metric)
-        rows.append(
-            {
-                "use": texts.get(f"calibration_{r.get('block')}", str(r.get("block", ""))),
-                "where": where,
-                "industry": str(r.get("industry_class", "")),
-                "metric": label.replace(UNITS[names.lang][0], unit) if money else label,
-                "target": show("target"),
-                "synthesized": show("synthesized_mean"),
-                "band": f"{show('synthesized_p5')}–{show('synthesized_p95')}",
-                "error": "—" if error is None else f"{100 * error:+.1f}%".replace("-", "−"),
-                "tolerance": _tolerance(str(r.get("tolerance", "")), names.lang),
-                "pass": texts["yes"] if str(r.get("pass")) == "True" else texts["no"],
-                "confidence": str(r.get("confidence") or confidence(str(r.get("source", "")))),
-                "source": str(r.get("source", "")),
-            }
-        )
-    return rows
-
-
-def _tolerance(text: str, lang: Lang) -> str:
-    """calibration.csv's tolerance ("mean within ±10%", "P95 at or below the target"), in the
-    report's language."""
-    if lang != "zh":
-        return text
-    text = re.sub(r"mean within ±([\d.]+)%", r"均值误差不超过±\1%", text)
-    text = re.sub(r"P5–P95 within ±([\d.]+)%", r"P5–P95误差不超过±\1%", text)
-    return text.replace("P95 at or below the target", "P95不高于目标值").replace("; ", "；")
-
-
-def _number(value: object) -> float | None:
-    """A table cell as a float; None where it is empty or not a number."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if number == number else None
