@@ -191,18 +191,29 @@ def test_a_quota_grants_exactly_its_quota_in_order_of_application_and_lists_the_
     assert run.payments["amount_wan"].sum() == pytest.approx(4.0 * 40)
 
 
+def _one_clause_params(
+    capacity: int = 1000,
+    quota: int = -1,
+    delay_months: int = 0,
+    appropriation: dict[int, dict[int | None, float]] | None = None,
+) -> ProcessParams:
+    """Parameters for `_hand_made` applications: one clause, bureaus of 8 places, every month
+    alike, everything approved."""
+    return ProcessParams(
+        month_weights=np.full(12, 1 / 12),
+        capacity=np.full(8, capacity, dtype=np.int64),
+        approval=np.ones(1),
+        quota=np.array([quota]),
+        delay_months=delay_months,
+        appropriation=appropriation or {},
+    )
+
+
 def test_a_quota_counts_decisions_of_a_calendar_year_across_performance_years() -> None:
     """A backlog decided in one year shares that year's quota (the bureau grants 30 a year)."""
     apps = _hand_made([2024 * 12 + 4.0 + i / 100 for i in range(6)], [0] * 6)
     apps = Applications(**{**apps.__dict__, "performance_year": np.array([2022] * 3 + [2023] * 3)})
-    params = ProcessParams(
-        month_weights=np.full(12, 1 / 12),
-        capacity=np.full(8, 1000, dtype=np.int64),
-        approval=np.ones(1),
-        quota=np.array([4]),
-        delay_months=0,
-    )
-    run = run_process(apps, params, 2025)
+    run = run_process(apps, _one_clause_params(quota=4), 2025)
     assert run.status.tolist() == [APPROVED] * 4 + [QUOTA] * 2
 
 
@@ -213,14 +224,7 @@ def test_arrears_are_paid_before_a_share_that_falls_due_later() -> None:
     the queue went by decision month and paid share 0."""
     apps = _hand_made([2024 * 12 + 3.0, 2024 * 12 + 4.0], [0, 0])
     apps = Applications(**{**apps.__dict__, "payment_year": np.array([2025, 2024])})
-    params = ProcessParams(
-        month_weights=np.full(12, 1 / 12),
-        capacity=np.full(8, 1000, dtype=np.int64),
-        approval=np.ones(1),
-        quota=np.array([-1]),
-        delay_months=1,
-        appropriation={7: {2024: 0.0, 2025: 4.0}},
-    )
+    params = _one_clause_params(delay_months=1, appropriation={7: {2024: 0.0, 2025: 4.0}})
     run = run_process(apps, params, 2026)
     paid = {
         int(r): int(m) - 2024 * 12
@@ -231,14 +235,7 @@ def test_arrears_are_paid_before_a_share_that_falls_due_later() -> None:
 
 def test_limited_review_capacity_delays_decisions_in_order_of_filing() -> None:
     apps = _hand_made([2024 * 12 + 3.0 + i / 10 for i in range(5)], [0] * 5)
-    params = ProcessParams(
-        month_weights=np.full(12, 1 / 12),
-        capacity=np.full(8, 2, dtype=np.int64),
-        approval=np.ones(1),
-        quota=np.array([-1]),
-        delay_months=1,
-    )
-    run = run_process(apps, params, 2025)
+    run = run_process(apps, _one_clause_params(capacity=2, delay_months=1), 2025)
     assert (run.decided - 2024 * 12).tolist() == [3, 3, 4, 4, 5]
     assert sorted(run.payments["month"] - 2024 * 12) == [4, 4, 5, 5, 6]
 
