@@ -18,7 +18,7 @@ import pandas as pd
 from fiscalsim import __version__
 from fiscalsim.engine import EngineState, YearAwards, evaluate_year
 from fiscalsim.engine.evaluate import DROP_REASONS
-from fiscalsim.explain import explanations
+from fiscalsim.explain import DIGITS, explanations
 from fiscalsim.jurisdictions import LEVELS, Registry, load_registry
 from fiscalsim.ledger import dropped_frame, ledger_frame, payer_totals
 from fiscalsim.panel import Panel, read_panel
@@ -168,9 +168,6 @@ def _covered_policies(book: RuleBook, panel: Panel) -> list[str]:
     ]
 
 
-SUM_DIGITS = 6
-
-
 def summarize(
     book: RuleBook,
     panel: Panel,
@@ -183,11 +180,11 @@ def summarize(
     covered = set(_covered_policies(book, panel))
     # Sums of amounts rounded to 1e-6 万元 (0.01 yuan): 25.799999999999997 is 25.8.
     by_payer = pd.concat([payer_totals(ledger, "obligation"), payer_totals(ledger, "cash")])
-    by_payer = by_payer.round(SUM_DIGITS)
+    by_payer = by_payer.round(DIGITS)
     by_clause = (
         ledger.groupby("clause_id", as_index=False)
         .agg(awards=("amount_wan", "size"), amount_wan=("amount_wan", "sum"))
-        .round(SUM_DIGITS)
+        .round(DIGITS)
         .to_dict("records")
     )
     used = set(ledger["clause_id"])
@@ -224,9 +221,9 @@ def summarize(
         "readings": describe([p for p in book.policies if p.policy_id in covered], overrides),
         "totals": {
             "awards": len(ledger),
-            "amount_wan": round(float(ledger["amount_wan"].sum()), SUM_DIGITS),
+            "amount_wan": round(float(ledger["amount_wan"].sum()), DIGITS),
             **{
-                f"{level}_wan": round(float(ledger[f"{level}_wan"].sum()), SUM_DIGITS)
+                f"{level}_wan": round(float(ledger[f"{level}_wan"].sum()), DIGITS)
                 for level in LEVELS
             },
         },

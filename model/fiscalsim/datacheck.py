@@ -10,7 +10,7 @@ policy files, so the mistake is found before a run, with file and field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,10 @@ from fiscalsim.datafiles import (
     CountyWeightsFile,
     FirmCountsFile,
     LargeFirmsFile,
+    check_known,
     read_budgets,
     read_data_file,
 )
-from fiscalsim.errors import InputError
 from fiscalsim.filekind import DataKind
 from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.paths import POLICIES_DIR
@@ -31,26 +31,10 @@ from fiscalsim.rules.loader import parse_model
 from fiscalsim.yamlfile import read_yaml_mapping
 
 
-def _known(
-    path: Path,
-    names: Iterable[tuple[str, str]],
-    ok: Callable[[str], bool],
-    what: str,
-    registry: Registry | None = None,
-) -> None:
-    """An InputError at the first (field path, name) for which `ok` is false; with a
-    `registry`, the error suggests the ids closest to the name."""
-    for where, name in names:
-        if not ok(name):
-            near = registry.suggest(name) if registry is not None else []
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            raise InputError(path, where, f"'{name}' is not {what}{hint}")
-
-
 def _known_cities(path: Path, registry: Registry, key: str, entries: Sequence[Any]) -> None:
     """Every entry's `city` one of the registry's cities (`key[i].city` named if not)."""
     names = [(f"{key}[{i}].city", str(e.city)) for i, e in enumerate(entries)]
-    _known(path, names, registry.is_city, "a city in the registry", registry)
+    check_known(path, names, registry.is_city, "a city in the registry", registry)
 
 
 def _place_of(registry: Registry, city: str) -> Callable[[str], bool]:
@@ -73,7 +57,7 @@ def _county_weights(path: Path, registry: Registry) -> str:
     entries = read_data_file(CountyWeightsFile, path).county_weights
     _known_cities(path, registry, "county_weights", entries)
     for i, entry in enumerate(entries):
-        _known(
+        check_known(
             path,
             [
                 (f"county_weights[{i}].weights[{j}].unit", w.unit)
@@ -116,9 +100,11 @@ def _process_defaults(path: Path, registry: Registry) -> str:
     clauses = {c.id for c in load_book([POLICIES_DIR], registry=registry).rules}
     named = [(f"quotas.{name}", name) for name in parsed.quotas]
     named += [(f"approval.by_clause.{name}", name) for name in parsed.approval.by_clause]
-    _known(path, named, clauses.__contains__, f"a clause of the policy files in {POLICIES_DIR}")
+    check_known(
+        path, named, clauses.__contains__, f"a clause of the policy files in {POLICIES_DIR}"
+    )
     bureaus = [(f"review.by_bureau.{name}", name) for name in parsed.review.by_bureau]
-    _known(path, bureaus, registry.__contains__, "a jurisdiction in the registry", registry)
+    check_known(path, bureaus, registry.__contains__, "a jurisdiction in the registry", registry)
     return f"budget process defaults, {len(parsed.quotas)} clause quotas"
 
 

@@ -8,7 +8,7 @@ without a word, so each file is validated like a policy file: one line naming fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -267,13 +267,22 @@ def read_budgets(path: Path, registry: Registry) -> BudgetFile:
     id, so a misspelt government's figures would go unused without a word (its budget then has
     no share-of-expenditure column)."""
     parsed = read_data_file(BudgetFile, path)
-    for position, entry in enumerate(parsed.budgets):
-        if entry.government not in registry:
-            near = registry.suggest(entry.government)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            raise InputError(
-                path,
-                f"budgets[{position}].government",
-                f"'{entry.government}' is not a jurisdiction in the registry{hint}",
-            )
+    names = [(f"budgets[{i}].government", e.government) for i, e in enumerate(parsed.budgets)]
+    check_known(path, names, registry.__contains__, "a jurisdiction in the registry", registry)
     return parsed
+
+
+def check_known(
+    path: Path,
+    names: Iterable[tuple[str, str]],
+    ok: Callable[[str], bool],
+    what: str,
+    registry: Registry | None = None,
+) -> None:
+    """An InputError at the first (field path, name) for which `ok` is false; with a
+    `registry`, the error suggests the ids closest to the name."""
+    for where, name in names:
+        if not ok(name):
+            near = registry.suggest(name) if registry is not None else []
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise InputError(path, where, f"'{name}' is not {what}{hint}")

@@ -103,8 +103,8 @@ def run_scenario(
         if process_params is not None
         else []
     )
-    for warning in warnings:  # before the run, which may be long
-        if warn is not None:
+    if warn is not None:  # before the run, which may be long
+        for warning in warnings:
             warn(warning)
     budget_file = (
         (prepared.scenario_path.parent / scenario.budget.file).resolve()

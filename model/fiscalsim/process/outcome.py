@@ -151,8 +151,7 @@ def process_outcome(
             for p, by_year in params.appropriation.items()
         },
         "applications": {
-            **{k: v if k.endswith("_wan") else int(v) for k, v in block.counts.items()},
-            "undecided_at_end_wan": round(block.counts["undecided_at_end_wan"], 2),
+            **{k: round(v, 2) if k.endswith("_wan") else int(v) for k, v in block.counts.items()},
             "note": "counts and 万元 over all replicates",
         },
         "budget_at_risk": {

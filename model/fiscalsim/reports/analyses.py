@@ -15,6 +15,7 @@ from fiscalsim.reports.labels import (
     fmt_band,
     fmt_signed,
     fmt_signed_band,
+    in_language,
 )
 from fiscalsim.reports.sections import budget_order, cash_rows, records_by, select_jurisdiction
 
@@ -95,11 +96,7 @@ def compare_section(
         "details": [
             {
                 "title": str(s.get("title") or s.get("name") or ""),
-                "description": str(
-                    (s.get("description_zh") if names.lang == "zh" else None)
-                    or s.get("description")
-                    or ""
-                ),
+                "description": in_language(s, "description", names.lang),
                 "changes": [f"{c.get('path')} = {c.get('value')}" for c in s.get("changes") or []],
             }
             for s in folder.summary.get("scenarios") or []

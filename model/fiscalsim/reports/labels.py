@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.paths import POLICIES_DIR
@@ -137,6 +138,12 @@ class Names:
         if found is None:
             return str(clause_id)
         return found.title_zh if self.lang == "zh" else found.title_en
+
+
+def in_language(item: Mapping[str, Any], key: str, lang: Lang) -> str:
+    """item[key + "_zh"] in a Chinese report where it is given, else item[key]."""
+    translated = item.get(f"{key}_zh") if lang == "zh" else None
+    return str(translated or item.get(key) or "")
 
 
 def amount_unit(values: list[float], lang: Lang) -> tuple[float, str]:

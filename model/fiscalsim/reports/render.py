@@ -23,7 +23,7 @@ from fiscalsim.reports.budget_risk import budget_risk_section
 from fiscalsim.reports.butfor_section import butfor_section
 from fiscalsim.reports.calibration_section import calibration_rows
 from fiscalsim.reports.folder import REQUIRED, Folder, load_folder
-from fiscalsim.reports.labels import Lang, Names
+from fiscalsim.reports.labels import Lang, Names, in_language
 from fiscalsim.reports.texts import METHOD, TEXTS
 
 
@@ -164,9 +164,8 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         "kind": folder.kind,
         "kind_label": texts[f"kind_{folder.kind}"],
         "title": _title(folder, lang),
-        "description": str(
-            (_field(folder, "description_zh") if lang == "zh" else "")
-            or _field(folder, "description")
+        "description": in_language(
+            {k: _field(folder, k) for k in ("description", "description_zh")}, "description", lang
         ),
         "author": str(_field(folder, "author")),
         "sources": [str(s) for s in _field(folder, "sources") or []],
@@ -186,7 +185,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
                 "clause_id": str(x.get("clause_id")),
                 "title": names.clause_title(x.get("clause_id")),
                 "kind": texts.get(f"kind_{x.get('kind')}", str(x.get("kind", ""))),
-                "notes": str((x.get("notes_zh") if lang == "zh" else None) or x.get("notes") or ""),
+                "notes": in_language(x, "notes", lang),
             }
             for x in summary.get("not_costed", []) or []
         ],  # fmt: skip

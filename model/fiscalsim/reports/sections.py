@@ -21,6 +21,7 @@ from fiscalsim.reports.labels import (
     fmt_amount,
     fmt_band,
     fmt_count,
+    in_language,
 )
 
 LEVEL_ORDER = {"province": 0, "city": 1, "county": 2}
@@ -309,7 +310,7 @@ def assumption_rows(
             f"{names.document_of(item.get('clause_id'))} {item.get('clause_id')}" if clause else ""
         )
         subject = f"{item.get('clause_id')} {names.clause_title(item.get('clause_id'))}"
-        note = _in_language(item, "note", names.lang)
+        note = in_language(item, "note", names.lang)
         rows.append(
             {"kind": texts["a_clause"], "subject": subject, "note": note, "source": source,
              "confidence": confidence(note)}
@@ -320,7 +321,7 @@ def assumption_rows(
         source = str(item.get("source", ""))
         rows.append(
             {"kind": texts["a_event"], "subject": str(item.get("process", "")),
-             "note": _in_language(item, "note", names.lang), "source": source,
+             "note": in_language(item, "note", names.lang), "source": source,
              "confidence": confidence(source)}
         )  # fmt: skip
     for item in found.get("population", []):
@@ -343,12 +344,6 @@ def assumption_rows(
 READING_SOURCE_ZH = {"policy file default": "政策文件默认", "override": "另行指定"}
 
 
-def _in_language(item: dict[str, Any], key: str, lang: Lang) -> str:
-    """item[key + "_zh"] in a Chinese report where it is given, else item[key]."""
-    translated = item.get(f"{key}_zh") if lang == "zh" else None
-    return str(translated or item.get(key) or "")
-
-
 def reading_rows(
     summary: dict[str, Any], names: Names, texts: dict[str, str] | None = None
 ) -> list[dict[str, str]]:
@@ -359,13 +354,13 @@ def reading_rows(
             source = str(detail.get("source") or "")
             if names.lang == "zh":
                 source = READING_SOURCE_ZH.get(source, source)
-            why = _in_language(detail, "why_default", names.lang)
+            why = in_language(detail, "why_default", names.lang)
             rows.append(
                 {
                     "document": names.document(document),
                     "reading": (texts or {}).get(f"reading_{reading}", str(reading)),
                     "value": str(detail.get("value", "")),
-                    "meaning": _in_language(detail, "meaning", names.lang),
+                    "meaning": in_language(detail, "meaning", names.lang),
                     "source": " ".join(x for x in (source, why) if x),
                 }
             )
