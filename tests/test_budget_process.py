@@ -418,6 +418,19 @@ def test_validate_checks_the_process_parameters(tmp_path: Path) -> None:
     assert "no clause 'NOPE-1'" in completed.stderr and completed.stderr.count("\n") == 1
 
 
+def test_a_run_refusing_its_process_writes_nothing_to_stdout(tmp_path: Path) -> None:
+    """The error is found inside the run, under the progress display: stdout stays empty (rich's
+    display left a blank line there), stderr has the one line."""
+    from tests.helpers import run_cli
+
+    scenario = _scenario(tmp_path, "process:\n  quotas: {NOPE-1: {per_year: 3, source: test}}\n")
+    completed = run_cli("run", str(scenario), "--replicates", "1", "--out", str(tmp_path / "o"))
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert "no clause 'NOPE-1'" in completed.stderr and completed.stderr.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
 def test_applications_left_undecided_are_said_with_their_amount(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

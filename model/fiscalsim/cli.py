@@ -185,7 +185,13 @@ def run(
     model = prepared.model
     out_dir = out or Path("outputs") / model.scenario.name
     check_targets(out_dir, panel_target, force=force, reserved=RUN_FILES)
-    with use_scheduler(where), Progress(console=console, transient=True) as progress:
+    # The progress bar is for a person at a terminal: on stderr, and off when stderr is not one,
+    # so stdout holds only the results (rich's display left a blank line there, even on error).
+    status = Console(stderr=True)
+    with (
+        use_scheduler(where),
+        Progress(console=status, transient=True, disable=not status.is_terminal) as progress,
+    ):
         task = progress.add_task("replicates", total=model.scenario.replicates)
         result = run_scenario(
             prepared,
