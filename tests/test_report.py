@@ -107,6 +107,33 @@ def test_compare_sweep_and_target_sections(fixtures: dict[str, Path]) -> None:
     assert "取值为1000" in target and "2,500 万元" in target and "赣州市（市级）" in target
 
 
+def test_a_changed_parameter_is_named_in_chinese_beside_its_path(fixtures: dict[str, Path]) -> None:
+    """A Chinese reader sees what the swept or targeted path means; the path stays for reruns."""
+    meaning = "GZ-2c「数字技术应用业企业营业收入首次达到门槛奖励」：第1档·门槛（万元）"
+    path = "policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan"
+    for kind in ("sweep", "target"):
+        text = visible_text(write_report(fixtures[kind], "zh")[0].read_text(encoding="utf-8"))
+        assert f"{meaning}（{path}）" in text, kind
+    compare = visible_text(write_report(fixtures["compare"], "zh")[0].read_text(encoding="utf-8"))
+    assert (
+        "赣州市 赣市发〔2022〕5号：适用年度·末年（policies.ganzhou_2022.years.last） = 2025"
+        in compare
+    )
+    english = visible_text(write_report(fixtures["sweep"], "en")[0].read_text(encoding="utf-8"))
+    assert path in english and "门槛（万元）" not in english
+    from fiscalsim.reports.labels import Names
+    from fiscalsim.reports.parameters import parameter
+
+    names = Names("zh")
+    assert parameter("policies.ganzhou_2022.years.last", names) == (
+        "赣州市 赣市发〔2022〕5号：适用年度·末年（policies.ganzhou_2022.years.last）"
+    )
+    assert parameter("dynamics.entry.per_year.shuangyashan.05", names).startswith(
+        "企业动态·新进入企业·每年·双鸭山市·05类（"
+    )
+    assert parameter("not.a.known.path", names) == "not.a.known.path"
+
+
 def test_folder_kind_is_found_from_the_files(fixtures: dict[str, Path]) -> None:
     for kind, path in fixtures.items():
         assert load_folder(path).kind == kind

@@ -17,6 +17,7 @@ from fiscalsim.reports.labels import (
     fmt_signed_band,
     in_language,
 )
+from fiscalsim.reports.parameters import parameter, parameter_short
 from fiscalsim.reports.sections import budget_order, cash_rows, records_by, select_jurisdiction
 
 TOP_BUDGETS = 5
@@ -97,7 +98,10 @@ def compare_section(
             {
                 "title": str(s.get("title") or s.get("name") or ""),
                 "description": in_language(s, "description", names.lang),
-                "changes": [f"{c.get('path')} = {c.get('value')}" for c in s.get("changes") or []],
+                "changes": [
+                    f"{parameter(str(c.get('path')), names)} = {c.get('value')}"
+                    for c in s.get("changes") or []
+                ],
             }
             for s in folder.summary.get("scenarios") or []
         ],
@@ -198,7 +202,9 @@ def sweep_section(
             rows = rows.sort_values("value")
             series.append(
                 Series(
-                    label=f"{param2} = {value2!s}" if two else texts["mean"],
+                    label=f"{parameter_short(param2, names)} = {value2!s}"
+                    if two
+                    else texts["mean"],
                     x=list(rows["value"]),
                     mid=list(rows["mean_wan"] / unit_div),
                     low=list(rows["p05_wan"] / unit_div) if banded else None,
@@ -207,7 +213,7 @@ def sweep_section(
             )
         panels.append(Panel(names.budget(jurisdiction_id, level), series))
     integer_x = bool(pd.api.types.is_integer_dtype(totals["value"]))
-    heading = f"{texts['sweep_chart']}：{param}"
+    heading = f"{texts['sweep_chart']}：{parameter_short(param, names)}"
     charts = grid(
         panels, heading, texts["unit"].format(unit=unit), _labels(texts), 3, integer_x=integer_x
     )
@@ -226,8 +232,9 @@ def sweep_section(
             cells.append({"mean": fmt_amount(r["mean_wan"], unit_div), "band": band})
         rows_out.append({"point": [str(p) for p in point], "cells": cells})
     return {
-        "param": param,
-        "param2": param2,
+        "param": parameter(param, names),
+        "param2": parameter(param2, names),
+        "param2_short": parameter_short(param2, names),
         "unit": unit,
         "budgets": [names.budget(j, lvl) for j, lvl in budgets],
         "panels": len(panels),
@@ -277,7 +284,7 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
     sentence = texts["target_answer" if found else "target_none"].format(
         quantile=q_label,
         ceiling=amount("ceiling_wan"),
-        param=answer.get("param", ""),
+        param=parameter(str(answer.get("param", "")), names),
         value=answer.get("value", "—"),
         cost=amount("cost_wan"),
     )
