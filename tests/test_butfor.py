@@ -161,7 +161,13 @@ def test_butfor_command_writes_its_tables_and_says_which_responses(tmp_path: Pat
     report = run_cli("report", str(out))
     assert report.returncode == 0, report.stderr
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "奖补资金买到了什么" in html and "全部预算合计" in html and "bunching.share = 1" in html
+    assert "奖补资金买到了什么" in html and "全部预算合计" in html
+    # a Chinese reader sees the responses named and explained in Chinese (they were English)
+    assert "集中确认·概率 = 1" in html and "bunching.share" not in html
+    assert "区间内企业集中确认收入的概率" in html
+    english = run_cli("report", str(out), "--lang", "en")
+    assert english.returncode == 0, english.stderr
+    assert "bunching.share = 1" in (out / "report.en.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

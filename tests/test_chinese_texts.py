@@ -102,3 +102,15 @@ def test_a_reform_with_its_own_description_does_not_keep_the_bases_chinese(
 )
 def test_every_shipped_scenario_describes_itself_in_chinese(path: Path) -> None:
     assert CJK.search(load(path).get("description_zh") or "")
+
+
+def test_every_shipped_response_source_has_its_chinese() -> None:
+    """`butfor`'s report shows the responses' sources; the default set's are in Chinese too."""
+    from fiscalsim.comparison.butfor import UNITS, UNITS_ZH, elasticity_rows, read_responses
+    from fiscalsim.paths import DATA_DIR
+
+    responses = read_responses(DATA_DIR / "calibration" / "responses.yaml").responses
+    rows = elasticity_rows(responses)
+    assert len(rows) == 6 and set(UNITS_ZH) == set(UNITS)
+    assert all(CJK.search(text) for text in rows["source_zh"])
+    assert all(CJK.search(text) for text in rows["unit_zh"])

@@ -28,6 +28,7 @@ class Sourced(_Strict):
     """Every response parameter says where it comes from, or that it is an assumption."""
 
     source: str = Field(min_length=1)
+    source_zh: str | None = Field(default=None, min_length=1, description="the source in Chinese")
     assumption: bool = Field(description="true when the value is not taken from the source")
 
 

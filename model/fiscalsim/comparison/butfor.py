@@ -49,6 +49,14 @@ UNITS = {
     "band": "share of the tier below it within which firms may bunch",
     "share": "probability that a firm in the band bunches",
 }
+UNITS_ZH = {
+    "semi_elasticity": "奖励每相当于营业收入的1%，新设企业增加的百分比",
+    "max_uplift": "新增新设企业的上限，占基础进入率的比例",
+    "award_to_growth": "每单位（奖励/营业收入）带来的额外对数增长",
+    "max_step": "一年额外对数增长的上限",
+    "band": "档位门槛以下可能集中确认收入的区间，占门槛的比例",
+    "share": "区间内企业集中确认收入的概率",
+}
 
 
 def read_responses(path: Path) -> ResponsesFile:
@@ -89,7 +97,7 @@ def elasticity_rows(responses: Responses | None) -> pd.DataFrame:
         block = getattr(responses, part) if responses is not None else None
         if block is None:
             continue
-        for name, value in block.model_dump(exclude={"source", "assumption"}).items():
+        for name, value in block.model_dump(exclude={"source", "source_zh", "assumption"}).items():
             rows.append(
                 {
                     "response": part,
@@ -98,9 +106,20 @@ def elasticity_rows(responses: Responses | None) -> pd.DataFrame:
                     "unit": UNITS.get(name, ""),
                     "assumption": "yes" if block.assumption else "no",
                     "source": block.source,
+                    "unit_zh": UNITS_ZH.get(name, ""),
+                    "source_zh": block.source_zh or "",
                 }
             )
-    columns = ["response", "parameter", "value", "unit", "assumption", "source"]
+    columns = [
+        "response",
+        "parameter",
+        "value",
+        "unit",
+        "assumption",
+        "source",
+        "unit_zh",
+        "source_zh",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -4,6 +4,7 @@ the answer moves with them. Tables only (the folder's CSV files hold every year)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -25,6 +26,20 @@ def _budget(names: Names, texts: dict[str, str], jurisdiction: Any, level: Any) 
 
 def _window(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame["year"].astype(str) == "total") & (frame["basis"] == "cash")]
+
+
+def _response_name(parameter: str, texts: dict[str, str]) -> str:
+    """A response parameter (`entry.semi_elasticity`) by its name in the report's language."""
+    return texts.get(f"response.{parameter}", parameter)
+
+
+def _text(row: Mapping[Any, Any], key: str, names: Names) -> str:
+    """A column in the report's language: `unit_zh` in a Chinese report where the folder has it
+    (folders written before it stay readable), else `unit`."""
+    value = row.get(f"{key}_zh") if names.lang == "zh" else None
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        value = row.get(key)
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def butfor_section(
@@ -56,12 +71,12 @@ def butfor_section(
     elasticities = folder.table("elasticities")
     assumed = [
         {
-            "name": f"{r['response']}.{r['parameter']}",
+            "name": _response_name(f"{r['response']}.{r['parameter']}", texts),
             "value": f"{float(r['value']):g}",
-            "unit": str(r["unit"]),
+            "unit": _text(r, "unit", names),
             "source": ("【假设】" if names.lang == "zh" else "[assumption] ")
             * (str(r["assumption"]) == "yes")
-            + str(r["source"]),
+            + _text(r, "source", names),
         }
         for r in (elasticities.to_dict("records") if elasticities is not None else [])
     ]
@@ -71,7 +86,7 @@ def butfor_section(
         for r in grid[grid["jurisdiction"] == ALL].to_dict("records"):
             sensitivity.append(
                 {
-                    "point": f"{r['param']} = {float(r['value']):g}",
+                    "point": f"{_response_name(str(r['param']), texts)} = {float(r['value']):g}",
                     "windfall": _share(r["windfall_share_mean"]),
                     "crossings": fmt_count(r["induced_crossings_mean"]),
                     "firms": fmt_count(r["induced_firms_mean"]),
