@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fiscalsim import __version__
+from fiscalsim.dynamics.events import process_places, rules_fed
 from fiscalsim.paths import portable
 from fiscalsim.rules.readings import describe
 from fiscalsim.scenario_load import LoadedScenario
@@ -44,6 +45,8 @@ def assumptions(model: Model, paid_rules: frozenset[int]) -> dict[str, Any]:
             {
                 "process": e.name,
                 "city": e.city,
+                "clauses": rules_fed(e, book, scenario.name),
+                "places": process_places(e, book.registry, scenario.name),
                 "note": e.assumption,
                 "note_zh": e.assumption_zh or "",
                 "source": e.source,

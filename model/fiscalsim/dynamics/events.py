@@ -318,6 +318,21 @@ def process_places(process: EventProcess, registry: Registry, source: str) -> li
     return process.locations or [j.id for j in registry.items if registry.covers(city, j.id)]
 
 
+def rules_fed(process: EventProcess, book: RuleBook, source: str) -> list[str]:
+    """The clauses a process feeds: those reading a fact it sets or draws that cover one of its
+    places (what a report names the process by)."""
+    registry = book.registry
+    facts = set(process.sets) | set(process.draws)
+    where = np.array(
+        [registry.index[p] for p in process_places(process, registry, source)], dtype=np.int64
+    )
+    return [
+        c.id
+        for c in book.rules
+        if facts & rule_facts(c.rule) and bool(np.any(c.location_ok[where]))
+    ]
+
+
 def event_years(
     processes: list[EventProcess], book: RuleBook, source: str
 ) -> dict[str, frozenset[int]]:

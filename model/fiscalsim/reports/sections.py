@@ -280,6 +280,20 @@ def ledger_clause_frame(ledger: pd.DataFrame, jurisdiction: str, replicates: int
     return table[columns]
 
 
+def _event_subject(item: dict[str, Any], names: Names) -> str:
+    """An event process by the clauses it feeds, in the report's language, then its id:
+    "GZ-1a 数字经济集聚区创建奖励（gz_municipal_cluster_target_rest）"."""
+    process = str(item.get("process", ""))
+    clauses = [f"{c} {names.clause_title(c)}" for c in item.get("clauses") or []]
+    if not clauses:
+        return process
+    return (
+        f"{'；'.join(clauses)}（{process}）"
+        if names.lang == "zh"
+        else (f"{'; '.join(clauses)} ({process})")
+    )
+
+
 def assumption_rows(
     summary: dict[str, Any],
     names: Names,
@@ -318,9 +332,12 @@ def assumption_rows(
     for item in found.get("events", []):
         if "city" in item and not related(item["city"]):
             continue  # another city's events (summary.json before stop 25 names no city)
+        if jurisdiction is not None and "places" in item:  # a county: the events in its places
+            if not any(related(place) for place in item["places"]):
+                continue
         source = str(item.get("source", ""))
         rows.append(
-            {"kind": texts["a_event"], "subject": str(item.get("process", "")),
+            {"kind": texts["a_event"], "subject": _event_subject(item, names),
              "note": in_language(item, "note", names.lang), "source": source,
              "confidence": confidence(source)}
         )  # fmt: skip
