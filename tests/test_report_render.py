@@ -295,3 +295,31 @@ def test_clause_award_counts_add_up_over_the_budgets_that_pay(report: tuple[Path
     assert several, "no clause paid in several places among the top clauses"
     for clause, count in shown.items():
         assert count == pytest.approx(counts[clause], rel=0.05, abs=0.06), clause
+
+
+def test_a_county_report_gives_its_own_budgets_wait(
+    report: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A county's report showed the wait of every budget together as if it were its own."""
+    import json
+    import shutil
+
+    from fiscalsim.reports.render import write_report
+
+    folder = shutil.copytree(report[0].parent, tmp_path / "run")
+    waits = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["budget_process"][
+        "wait_months"
+    ]
+    own = next(b for b in waits["by_budget"] if b["jurisdiction"] == "xunwu")
+    html = write_report(folder, "zh", "xunwu", force=True)[0].read_text(encoding="utf-8")
+    line = re.search(
+        r"从考核年度结束到兑付完毕：平均([\d.]+)个月，中位数([\d.]+)个月，95%分位([\d.]+)个月", html
+    )
+    assert line is not None
+    assert [float(x) for x in line.groups()] == [
+        own["mean_months"],
+        own["p50_months"],
+        own["p95_months"],
+    ]
+    whole = write_report(folder, "zh", force=True)[0].read_text(encoding="utf-8")
+    assert f"平均{waits['all']['mean_months']}个月" in whole

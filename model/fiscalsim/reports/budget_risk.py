@@ -8,6 +8,18 @@ from typing import Any
 from fiscalsim.reports.labels import Names, fmt_amount
 
 
+def _wait(waits: dict[str, Any], jurisdiction: str | None) -> dict[str, Any]:
+    """The wait from qualifying to payment: every budget's in a whole report; in one
+    jurisdiction's, its own budget's (it showed every budget's as if it were its own), and
+    none when its budget pays no share or it has several budgets (say, a city's and its
+    county-level districts')."""
+    if jurisdiction is None:
+        found: dict[str, Any] = waits.get("all", {})
+        return found
+    own = [b for b in waits.get("by_budget", []) if b.get("jurisdiction") == jurisdiction]
+    return own[0] if len(own) == 1 else {}
+
+
 def budget_risk_section(
     summary: dict[str, Any], names: Names, texts: dict[str, str], jurisdiction: str | None
 ) -> dict[str, Any] | None:
@@ -44,7 +56,7 @@ def budget_risk_section(
                 }
             )
         out_rows.append({"budget": names.budget(place, level), "cells": cells})
-    wait = process.get("wait_months", {}).get("all", {})
+    wait = _wait(process.get("wait_months", {}), jurisdiction)
     wait_line = ""
     if "mean_months" in wait:
         wait_line = texts["wait_line"].format(

@@ -332,9 +332,9 @@ def assumption_rows(
     for item in found.get("events", []):
         if "city" in item and not related(item["city"]):
             continue  # another city's events (summary.json before stop 25 names no city)
-        if jurisdiction is not None and "places" in item:  # a county: the events in its places
-            if not any(related(place) for place in item["places"]):
-                continue
+        places = item.get("places") or []  # a county's report: the events in its places
+        if jurisdiction is not None and places and not any(related(p) for p in places):
+            continue
         source = str(item.get("source", ""))
         rows.append(
             {"kind": texts["a_event"], "subject": _event_subject(item, names),
