@@ -137,3 +137,21 @@ def test_growth_of_exactly_twenty_percent_counts(tmp_path: Path) -> None:
     ]
     award = paid(awards_for(tmp_path, rows).ledger, "SZ-4c")
     assert award["amount_wan"].tolist() == [pytest.approx(60.0)]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [(4170.1, 5004.12, 41.701), (3333.3, 4333.29, 49.9995), (2000.4, 2600.52, 30.006)],
+)
+def test_growth_of_exactly_the_rate_counts_with_decimals(
+    tmp_path: Path, before: float, after: float, expected: float
+) -> None:
+    """+20% from 5000万 and +30% from 2000万, in 万元 with decimals: (now - before) / before is
+    0.19999999999999987 or 0.29999999999999993 in floating point, and missed. Growth is now
+    rounded to 12 decimals, far finer than any revenue figure's precision."""
+    rows = [
+        firm_year("g", "shuocheng", 2023, "03", before),
+        firm_year("g", "shuocheng", 2024, "03", after),
+    ]
+    award = paid(awards_for(tmp_path, rows).ledger, "SZ-4c")
+    assert award["amount_wan"].tolist() == [pytest.approx(expected)]

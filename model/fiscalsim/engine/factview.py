@@ -17,6 +17,9 @@ from numba import njit
 
 from fiscalsim.engine.state import EngineState
 
+# Decimals a year's revenue growth is rounded to: floating point's error, not policy.
+GROWTH_DECIMALS = 12
+
 # Facts whose absence means "unknown" rather than "none happened".
 UNKNOWN_WHEN_MISSING: frozenset[str] = frozenset(
     {"founded_year", "application_day", "prior_max_revenue_wan"}
@@ -210,10 +213,13 @@ class FactView:
         if name == "revenue_growth":
             previous = self.get("revenue_prev_wan", rows)
             # (now - before) / before, not now / before - 1: 7200 / 6000 - 1 is
-            # 0.19999999999999996, so a rise of exactly 20% failed 增幅达到20%以上 (SZ-4c)
+            # 0.19999999999999996, so a rise of exactly 20% failed 增幅达到20%以上 (SZ-4c); and
+            # rounded to GROWTH_DECIMALS, since with decimals (4170.1 -> 5004.12) even the
+            # difference is 0.19999999999999987: the rounding error is ~1e-16, while two revenue
+            # figures of 0.0001万 precision up to 100亿 differ in growth by 1e-10 or more
             with np.errstate(divide="ignore", invalid="ignore"):
                 growth = (table.raw("revenue_wan", rows) - previous) / previous
-            return np.where(previous > 0, growth, np.nan)
+            return np.where(previous > 0, np.round(growth, GROWTH_DECIMALS), np.nan)
         if name == "newly_above_scale":
             before = self._previous(rows, self.state.last_above_scale)
             now = table.raw("above_scale", rows)
