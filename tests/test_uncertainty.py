@@ -54,3 +54,26 @@ def test_summary_reports_the_split(tmp_path: Path) -> None:
     first = spread["budgets"][0]
     assert first["jurisdiction"] == "all budgets"
     assert first["start_population_share"] + first["dynamics_share"] == pytest.approx(1.0)
+
+
+def test_the_spread_counts_the_cash_paid_after_the_horizon(tmp_path: Path) -> None:
+    """A window running to the horizon pays its last year's awards the year after; the
+    summary's cash totals stopped at the horizon and left that year out (8,313 against 9,641
+    for Rongjiang with its window to 2030). They now equal spending.csv's cash, every year."""
+    import pandas as pd
+
+    scenario = tmp_path / "late.yaml"
+    scenario.write_text(
+        f"base: {SCENARIOS_DIR / 'baseline.yaml'}\nname: late\n"
+        "changes:\n  policies.rongjiang_2022.years.last: 2030\n",
+        encoding="utf-8",
+    )
+    prepared = prepare(scenario, replicates=3, batch_replicates=3)
+    run_scenario(prepared, tmp_path / "out", workers=1)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    spending = pd.read_csv(tmp_path / "out" / "spending.csv")
+    cash = spending[(spending["basis"] == "cash") & (spending["jurisdiction"] == "rongjiang")]
+    assert cash["year"].astype(int).max() == 2031 and cash["mean_wan"].iloc[-1] > 0
+    spread = {b["jurisdiction"]: b for b in summary["uncertainty"]["budgets"]}
+    assert spread["rongjiang"]["cash_total_mean_wan"] == pytest.approx(cash["mean_wan"].sum())
+    assert summary["uncertainty"]["years"] == [2022, 2031]

@@ -37,6 +37,7 @@ from fiscalsim.series import (
     join_clause_series,
     join_replicates,
     payer_series,
+    year_axis,
 )
 from fiscalsim.simulation.world import Model
 from fiscalsim.uncertainty import cash_by_payer
@@ -119,7 +120,7 @@ class RunReducer:
             payer=payer_series(book, local, n, self.locations, first, horizon),
             clause=clause_series(book, local, n, first, horizon),
             cumulative=cumulative_cube(book, local, n),
-            cash=cash_by_payer(local, book.registry, n, first, horizon),
+            cash=cash_by_payer(local, book.registry, n, year_axis(book, first, horizon)),
             paid_rules=frozenset(int(r) for r in np.unique(ledger["rule"])),
             sample=sample,
             process=process,

@@ -10,6 +10,7 @@ from fiscalsim.dynamics.events import process_places, rules_fed
 from fiscalsim.paths import portable
 from fiscalsim.rules.readings import describe
 from fiscalsim.scenario_load import LoadedScenario
+from fiscalsim.series import year_axis
 from fiscalsim.simulation.world import Model
 from fiscalsim.uncertainty import budget_spread
 
@@ -94,8 +95,7 @@ def run_summary(
         "uncertainty": budget_spread(
             cash,
             book.registry,
-            first_year,
-            scenario.horizon,
+            year_axis(book, first_year, scenario.horizon),
             scenario.population.replicates_per_start,
         ),
         "not_costed": [

@@ -48,12 +48,14 @@ def cash_by_payer(
     ledger: dict[str, np.ndarray],
     registry: Registry,
     n_replicates: int,
-    first_year: int,
-    horizon: int,
+    years: range,
 ) -> np.ndarray:
-    """Cash paid within the years, per replicate and paying budget (registry index)."""
+    """Cash paid in the cash years (series.year_axis: the projection's years and those its
+    payment lags reach, as spending.csv has them; it stopped at the horizon, so a window
+    running to the horizon lost its last year's cash), per replicate and paying budget
+    (registry index)."""
     cash = np.zeros((n_replicates, len(registry.items)))
-    within = (ledger["payment_year"] >= first_year) & (ledger["payment_year"] <= horizon)
+    within = (ledger["payment_year"] >= years.start) & (ledger["payment_year"] < years.stop)
     for level in LEVELS:
         paid = within & (ledger[f"{level}_wan"] > 0)
         where = (ledger["replicate"][paid], ledger[f"{level}_payer"][paid])
@@ -62,7 +64,7 @@ def cash_by_payer(
 
 
 def budget_spread(
-    cash: np.ndarray, registry: Registry, first_year: int, horizon: int, per_start: int
+    cash: np.ndarray, registry: Registry, years: range, per_start: int
 ) -> dict[str, Any]:
     """For each paying budget, and all together: cash paid over the years (cash_by_payer), its
     spread, and the shares of its variance from the start population and from the dynamics."""
@@ -78,7 +80,7 @@ def budget_spread(
             }
         )
     return {
-        "years": [first_year, horizon],
+        "years": [years.start, years.stop - 1],
         "basis": (
             "cash due by payment year (obligation and lag; the budget process's reviews and "
             "appropriations not applied), summed over the years; variance over replicates"
