@@ -273,3 +273,32 @@ def test_with_responses_the_rows_of_many_cities_stay_in_run_order(
     # the firms already there see the same draws, and more firms come: at least the spending
     # without responses, but for events that fall on other firms (never 18% below it)
     assert on_all["spending_mean_wan"] > 0.99 * off_all["spending_mean_wan"]
+
+
+def test_a_cost_per_induced_needs_one_induced_on_average() -> None:
+    """Spending over 0.05 induced crossings (one in twenty replicates) read 13,533万 a crossing
+    beside a band of 750–750; a cost is now shown from one induced on average, with its band."""
+    from fiscalsim.reports.butfor_section import _cost, _share
+
+    few = {
+        "induced_crossings_mean": 0.05,
+        "cost_per_induced_crossing_mean_wan": 13533.0,
+        "cost_per_induced_crossing_p05_wan": 750.5,
+        "cost_per_induced_crossing_p95_wan": 750.5,
+    }
+    assert _cost(few, "crossing") == {
+        "per_crossing": "—",
+        "per_crossing_band": "",
+        "per_crossing_few": "1",
+    }
+    enough = {**few, "induced_crossings_mean": 2.0, "cost_per_induced_crossing_mean_wan": 8169.0,
+              "cost_per_induced_crossing_p05_wan": 3732.0, "cost_per_induced_crossing_p95_wan": 21180.0}  # fmt: skip
+    assert _cost(enough, "crossing")["per_crossing"] == "8,169"
+    assert _cost(enough, "crossing")["per_crossing_band"] == "3,732–21,180"
+    assert [_share(x) for x in (0.9968, 1.0, 0.004, 0.0, 0.93)] == [
+        "99.7%",
+        "100%",
+        "0.4%",
+        "0%",
+        "93%",
+    ]
