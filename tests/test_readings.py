@@ -60,3 +60,38 @@ def test_unknown_reading_is_rejected() -> None:
         parse_overrides(["tier_jump=sometimes"], "--reading")
     with pytest.raises(InputError, match="unknown reading"):
         parse_overrides(["colour=blue"], "--reading")
+
+
+def test_capped_cash_gets_no_readings_band() -> None:
+    """The readings band runs without the budget process, so it brackets cash as it falls due;
+    beside cash paid under an appropriation (68 under 80) it read 129–261. A budget with an
+    appropriation keeps the band on its obligations only; every other budget keeps both."""
+    import pandas as pd
+
+    from fiscalsim.run import with_band
+
+    rows = [
+        (place, basis, mean)
+        for place in ("xunwu", "ganzhou")
+        for basis, mean in (("obligation", 120.0), ("cash", 68.0), ("arrears", 52.0))
+    ]
+    spending = pd.DataFrame(
+        [
+            {"jurisdiction": j, "payer_level": "county", "year": 2023, "basis": b, "mean_wan": m}
+            for j, b, m in rows
+        ]
+    )
+    low_high = pd.DataFrame(
+        [
+            {"jurisdiction": j, "payer_level": "county", "year": y, "basis": b,
+             "readings_low_wan": 129.0, "readings_high_wan": 261.0}
+            for j in ("xunwu", "ganzhou") for b in ("obligation", "cash") for y in ("2023", "total")
+        ]
+    )  # fmt: skip
+    banded = with_band(spending, low_high, frozenset({"xunwu"})).set_index(
+        ["jurisdiction", "basis"]
+    )
+    assert pd.isna(banded.loc[("xunwu", "cash"), "readings_low_wan"])
+    assert banded.loc[("xunwu", "obligation"), "readings_high_wan"] == 261.0
+    assert banded.loc[("ganzhou", "cash"), "readings_low_wan"] == 129.0
+    assert pd.isna(banded.loc[("ganzhou", "arrears"), "readings_low_wan"])

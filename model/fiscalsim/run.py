@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fiscalsim.budget import (
@@ -56,14 +57,22 @@ def calibration_table(prepared: Prepared, start_statistics: pd.DataFrame) -> pd.
     )
 
 
-def with_band(spending: pd.DataFrame, low_high: pd.DataFrame) -> pd.DataFrame:
-    """spending.csv with the lowest and highest mean over every combination of readings."""
+def with_band(
+    spending: pd.DataFrame, low_high: pd.DataFrame, limited: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """spending.csv with the lowest and highest mean over every combination of readings.
+
+    The band runs without the budget process: cash as it falls due. The cash of a budget whose
+    appropriation limits it (`limited`) is not that, so it gets no band (a band of 129–261
+    stood beside cash of 68 paid under an appropriation of 80)."""
     yearly = low_high[low_high["year"].astype(str) != "total"].astype({"year": int})
     keys = ["jurisdiction", "payer_level", "year", "basis"]
     merged = spending.merge(yearly, on=keys, how="left")
-    evaluated = merged["basis"] != "arrears"  # the readings band runs without the process
+    capped = (merged["basis"] == "cash") & merged["jurisdiction"].isin(limited)
+    evaluated = (merged["basis"] != "arrears") & ~capped
     for column in ("readings_low_wan", "readings_high_wan"):
         merged.loc[evaluated, column] = merged.loc[evaluated, column].fillna(0.0)
+        merged.loc[capped, column] = np.nan
     return merged
 
 
@@ -222,7 +231,13 @@ def run_tables(
         table = spending_table(
             totals.payer, expenditure, outcome.series if outcome is not None else None
         )
-        return table if readings_low_high is None else with_band(table, readings_low_high)
+        if readings_low_high is None:
+            return table
+        limited = frozenset(
+            book.registry.items[place].id
+            for place in (process_params.appropriation if process_params is not None else {})
+        )
+        return with_band(table, readings_low_high, limited)
 
     makers: dict[str, Callable[[], pd.DataFrame]] = {
         "spending": spending,

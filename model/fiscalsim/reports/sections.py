@@ -112,11 +112,13 @@ def headline(
                     "mean": fmt_amount(r["mean_wan"], unit_div),
                     "band": fmt_band(r["p05_wan"], r["p95_wan"], unit_div),
                     "readings": fmt_band(r["readings_low_wan"], r["readings_high_wan"], unit_div)
-                    if band_column
+                    if band_column and pd.notna(r["readings_low_wan"])  # none: capped cash
                     else "",
                 }
             )
         span = spans.get((jurisdiction, level))
+        if band_column and own["readings_low_wan"].isna().all():
+            span = None  # its cash is capped by an appropriation: run.with_band
         table.append(
             {
                 "budget": names.budget(jurisdiction, level),
