@@ -15,6 +15,7 @@ import pytest
 from matplotlib import image
 
 from fiscalsim.paths import SCENARIOS_DIR
+from fiscalsim.reports.labels import fmt_amount
 from fiscalsim.reports.render import write_report
 from fiscalsim.run import run_scenario
 from fiscalsim.simulation.montecarlo import prepare
@@ -323,3 +324,26 @@ def test_a_county_report_gives_its_own_budgets_wait(
     ]
     whole = write_report(folder, "zh", force=True)[0].read_text(encoding="utf-8")
     assert f"平均{waits['all']['mean_months']}个月" in whole
+
+
+def test_a_capped_budget_shows_its_arrears_under_its_cash(tmp_path: Path) -> None:
+    """With an appropriation, the headline's cash is what was paid within it: Rongjiang at 300
+    a year read 300 every year and the report never showed what stayed unpaid."""
+    import pandas as pd
+
+    from fiscalsim.reports.render import write_report
+
+    out = tmp_path / "capped"
+    prepared = prepare(SCENARIOS_DIR / "baseline.yaml", replicates=3, batch_replicates=3)
+    run_scenario(prepared, out, workers=1, appropriation={"rongjiang": 300.0})
+    spending = pd.read_csv(out / "spending.csv")
+    arrears = spending[(spending["basis"] == "arrears") & (spending["jurisdiction"] == "rongjiang")]
+    assert arrears["mean_wan"].max() > 0
+    html = write_report(out, "zh", "rongjiang")[0].read_text(encoding="utf-8")
+    row = re.search(r"赣州蓉江新区（县（区）级）：年末欠付</td>(.*?)</tr>", html, flags=re.S)
+    assert row is not None
+    shown = re.findall(r'<td class="num">([^<]*)<span', row.group(1))
+    last = arrears.sort_values("year")["mean_wan"].iloc[-1]
+    assert fmt_amount(last) in shown and "受拨款限额约束的预算" in html
+    plain = write_report(out, "zh", force=True)[0].read_text(encoding="utf-8")
+    assert "寻乌县（县（区）级）：年末欠付" not in plain  # an uncapped budget has none

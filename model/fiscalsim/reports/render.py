@@ -198,7 +198,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         readings = folder.table("readings")
         if readings is not None:
             readings = sections.select_jurisdiction(readings, jurisdiction)
-        ctx["headline"] = sections.headline(spending, names, readings)
+        ctx["headline"] = sections.headline(spending, names, texts, readings)
         ctx["fans"] = sections.fan_figures(spending, names, texts)
         by_clause = folder.table("spending_by_clause")
         ledger_path = folder.path / "ledger.parquet"

@@ -84,8 +84,50 @@ def readings_totals(readings: pd.DataFrame | None) -> dict[tuple[str, str], tupl
     }
 
 
+def _arrears_row(
+    spending: pd.DataFrame,
+    jurisdiction: str,
+    level: str,
+    years: list[int],
+    unit_div: float,
+    names: Names,
+    texts: dict[str, str],
+) -> dict[str, Any] | None:
+    """A budget's arrears at each year's end, under its cash row, where an appropriation left
+    any: the cash row of a capped budget is what it paid, not what it owed (Rongjiang at 300
+    a year showed 300 every year and never the 948万 unpaid at the end)."""
+    if "basis" not in spending.columns:
+        return None
+    rows = _numeric_years(spending)
+    own = rows[
+        (rows["basis"] == "arrears")
+        & (rows["jurisdiction"] == jurisdiction)
+        & (rows["payer_level"] == level)
+    ]
+    if not (own["mean_wan"] > 0).any():
+        return None
+    by_year = records_by(own, ["year"])
+    cells = []
+    for year in years:
+        r = by_year.get((str(year),))
+        cells.append(
+            {"mean": "—", "band": "", "readings": ""}
+            if r is None
+            else {
+                "mean": fmt_amount(r["mean_wan"], unit_div),
+                "band": fmt_band(r["p05_wan"], r["p95_wan"], unit_div),
+                "readings": "",
+            }
+        )
+    label = texts["arrears_row"].format(budget=names.budget(jurisdiction, level))
+    return {"budget": label, "cells": cells, "total": "—", "readings_total": "", "arrears": True}
+
+
 def headline(
-    spending: pd.DataFrame, names: Names, readings: pd.DataFrame | None = None
+    spending: pd.DataFrame,
+    names: Names,
+    texts: dict[str, str],
+    readings: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """What each paying budget must set aside by year: mean over P5–P95, readings band."""
     rows = cash_rows(spending)
@@ -127,12 +169,16 @@ def headline(
                 "readings_total": fmt_band(span[0], span[1], unit_div) if span else "",
             }
         )
+        arrears = _arrears_row(spending, jurisdiction, level, years, unit_div, names, texts)
+        if arrears is not None:
+            table.append(arrears)
     all_budgets = rows.groupby(["jurisdiction", "payer_level"], sort=False).size().index
     idle = [names.budget(j, lvl) for j, lvl in all_budgets if (j, lvl) not in budgets]
     return {
         "unit": unit,
         "years": years,
         "rows": table,
+        "has_arrears": any(r.get("arrears") for r in table),
         "idle": idle,
         "has_readings": band_column,
         "has_readings_total": bool(spans),
