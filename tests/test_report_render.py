@@ -345,5 +345,9 @@ def test_a_capped_budget_shows_its_arrears_under_its_cash(tmp_path: Path) -> Non
     shown = re.findall(r'<td class="num">([^<]*)<span', row.group(1))
     last = arrears.sort_values("year")["mean_wan"].iloc[-1]
     assert fmt_amount(last) in shown and "受拨款限额约束的预算" in html
+    # the footer's command reproduces the run (it dropped the appropriation)
+    assert re.search(
+        r"fiscalsim run \S+ --replicates 3 --seed \d+ --appropriation rongjiang=300<", html
+    )
     plain = write_report(out, "zh", force=True)[0].read_text(encoding="utf-8")
     assert "寻乌县（县（区）级）：年末欠付" not in plain  # an uncapped budget has none

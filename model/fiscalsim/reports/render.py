@@ -64,11 +64,27 @@ def _command(folder: Folder) -> str:
     if summary.get("command"):
         return str(summary["command"])
     if folder.kind == "run" and summary.get("scenario"):
-        return (
+        command = (
             f"fiscalsim run {scenario_of(summary).get('path', '')} "
             f"--replicates {summary.get('replicates', '')} --seed {summary.get('seed', '')}"
         )
+        return command + "".join(_run_options(summary))
     return ""
+
+
+def _run_options(summary: dict[str, Any]) -> list[str]:
+    """The options that change a run's numbers, from what its summary.json records: the
+    footer's command dropped them, so two runs with and without an appropriation read alike.
+    A yearly appropriation set for all years is written as an option (the same value whether
+    the budgets file or the command line gave it); one set year by year is the scenario's."""
+    options = [" --readings all"] if summary.get("readings_band") else []
+    process = summary.get("budget_process")
+    if not isinstance(process, dict):
+        return [*options, " --no-process"]
+    for name, by_year in sorted((process.get("appropriation_wan") or {}).items()):
+        if isinstance(by_year, dict) and "all years" in by_year:
+            options.append(f" --appropriation {name}={by_year['all years']:g}")
+    return options
 
 
 def footer(folder: Folder) -> dict[str, Any]:
