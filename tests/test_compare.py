@@ -388,3 +388,21 @@ def test_summary_records_what_was_computed_not_where() -> None:
     argv = ["compare", "a.yaml", "b.yaml", "--workers", "2", "--scheduler=local:2", "--out",
             "x", "--force", "--replicates", "30"]  # fmt: skip
     assert recorded_command(argv) == "fiscalsim compare a.yaml b.yaml --replicates 30"
+
+
+def test_compare_says_it_does_not_apply_appropriations(tmp_path: Path) -> None:
+    """A scenario with an appropriation compared with the baseline gave every difference 0 and
+    no word that the appropriation was not applied."""
+    capped = tmp_path / "capped.yaml"
+    capped.write_text(
+        f"base: {BASELINE}\nname: capped\nbudget:\n  file: {REPO_DIR / 'data/calibration/budgets.yaml'}\n"
+        "  governments:\n    xunwu: {appropriation_wan: {2023: 80}, source: test}\n",
+        encoding="utf-8",
+    )
+    done = run_cli(
+        "compare", str(BASELINE), str(capped), "--replicates", "1", "--workers", "1",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "capped: the appropriations of xunwu are not applied here" in done.stderr
+    assert done.stderr.count("warning") == 1  # the baseline sets none

@@ -51,6 +51,22 @@ def _header(loaded: Any) -> dict[str, Any]:
     return scenario_header(loaded)
 
 
+def warn_appropriations(loaded: Any) -> None:
+    """compare, sweep and target work on cash as it falls due, without the budget process; a
+    scenario's appropriations were ignored without a word, and its differences read as cash."""
+    scenario = loaded.scenario
+    capped = sorted(
+        name for name, g in scenario.budget.governments.items() if g.appropriation_wan is not None
+    )
+    if capped:
+        print(
+            f"fiscalsim: warning: {scenario.name}: the appropriations of {', '.join(capped)} "
+            "are not applied here (cash as it falls due, without the budget process); "
+            "`fiscalsim run` gives cash paid under them and arrears",
+            file=sys.stderr,
+        )
+
+
 def _scenario_summary(
     kind: str, path: Path, replicates: int | None, seed: int | None
 ) -> dict[str, Any]:
@@ -60,6 +76,7 @@ def _scenario_summary(
     from fiscalsim.simulation.montecarlo import with_run_options
 
     loaded = with_run_options(load_scenario(path, load_registry()), replicates, seed)
+    warn_appropriations(loaded)
     return {
         "fiscalsim_version": __version__,
         "kind": kind,
@@ -88,6 +105,8 @@ def compare(
     check_targets(out, force=force)  # before the simulation, not after it
     with use_scheduler(checked_scheduler(scheduler, workers)):
         result = run_compare(scenarios[0], scenarios[1:], replicates, seed, workers)
+    for loaded in result["scenarios"]:
+        warn_appropriations(loaded)
     summary = {
         "fiscalsim_version": __version__,
         "kind": "compare",
