@@ -201,7 +201,8 @@ def make_target(folder: Path) -> Path:
     answer = {
         "param": param, "jurisdiction": "ganzhou", "payer_level": "city", "basis": "cash",
         "year": "window", "quantile": 0.9, "ceiling_wan": 2500.0, "value": 1000,
-        "cost_wan": 2500.0, "converged": True, "evaluations": 6,
+        "cost_wan": 2500.0, "converged": True, "evaluations": 6, "grid_evaluations": 9,
+        "base_value": 1000,
         "message": f"{param} = 1000 puts ganzhou's city cash cost at P90 2,500.0 万元 (ceiling 2500)",
     }  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)

@@ -105,6 +105,9 @@ def test_compare_sweep_and_target_sections(fixtures: dict[str, Path]) -> None:
     assert re.search(r"表中只列变化最大的\d+个预算，图中\d+个；全部预算见 sweep.csv", sweep)
     target = visible_text(write_report(fixtures["target"], "zh")[0].read_text(encoding="utf-8"))
     assert "取值为1000" in target and "2,500 万元" in target and "赣州市（市级）" in target
+    # the answer says its unit, the current value, which cost it is, and every simulation
+    assert "取值为1000 万元（现行取值1000 万元），此时P90分位数成本为2,500 万元" in target
+    assert "模拟次数：网格9次，二分6次" in target
 
 
 def test_a_changed_parameter_is_named_in_chinese_beside_its_path(fixtures: dict[str, Path]) -> None:

@@ -260,6 +260,13 @@ def varying_budgets(totals: pd.DataFrame, points: list[str]) -> list[tuple[str, 
     return sorted([b for b in ordered if b in moving.index], key=lambda b: -float(moving[b]))
 
 
+def _value_unit(path: str, names: Names) -> str:
+    """The unit a parameter's value is in, from its name: 万元 for *_wan, else none."""
+    if not path.endswith("_wan"):
+        return ""
+    return " 万元" if names.lang == "zh" else " (10k yuan)"
+
+
 def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[str, Any]:
     answer = folder.target or {}
     curve = folder.table("curve")
@@ -287,6 +294,8 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
         param=parameter(str(answer.get("param", "")), names),
         value=answer.get("value", "—"),
         cost=amount("cost_wan"),
+        base=answer.get("base_value", "—"),
+        unit=_value_unit(str(answer.get("param", "")), names),
     )
     scope = texts["target_scope"].format(
         budget=budget, year=texts["window"] if str(year) == "window" else year
@@ -296,7 +305,9 @@ def target_section(folder: Folder, names: Names, texts: dict[str, str]) -> dict[
         "sentence": sentence,
         "scope": scope,
         "evaluations": texts["evaluations"].format(
-            n=answer.get("evaluations", "—"), converged=status
+            grid=answer.get("grid_evaluations", "—"),
+            n=answer.get("evaluations", "—"),
+            converged=status,
         ),
         "message": _target_note(answer, names, texts),
         "charts": [],
