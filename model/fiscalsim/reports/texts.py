@@ -304,18 +304,18 @@ TEXTS: dict[str, dict[str, str]] = {
 METHOD = {
     "zh": [
         "政策规则即数据：五份政策文件的每一项资金条款（金额、比例、上限、门槛、期限、各级分担比例）均写在政策文件中，并注明文号、条款与原文；文本未明确之处标注为假设。",
-        "企业群体：按各城市、各行业的企业数与规模分布（对数正态主体加帕累托尾部）合成初始企业，规模分布参数来自公开统计并注明置信度。",
+        "企业群体：按各城市、各行业的企业数与规模分布（对数正态主体加帕累托尾部）合成初始企业，以公开统计（企业数、规上企业营业收入合计等）为校准目标；多数分布参数为估计值，均注明来源与置信度（见“假设与来源”及“校准”）。",
         "企业动态：营业收入按对数随机游走增长，含退出与新设；认定、评选等事件按各自的年发生率抽取。企业的随机数按（模拟序号、城市、企业编号、年度、用途）由同一随机种子生成，同一种子下各情景面对相同的企业与冲击，结果可完全复现。",
         "奖补计算：同一个规则引擎逐企业、逐年度判断是否达到条件，计算奖励金额，并按政策规定的比例分摊至省、市、县（区）各级预算；兑付年度为考核年度加兑付滞后。",
         "汇总：每次模拟得到一本奖励台账；对全部模拟取均值与分位数（P5、P25、P50、P75、P95）。责任口径按考核年度，现金口径按兑付年度。金额单位为万元（1亿元 = 10,000万元）。",
-        "不确定性：区间反映企业增长、进入退出与事件发生的随机性；政策文本的不同解读（如跨档是否逐档奖励）单独列示，不混入区间。",
+        "不确定性：区间反映企业增长、进入退出与事件发生的随机性；政策文本的不同解读（如跨档是否逐档奖励）不混入区间：本报告按各文件的默认解读测算（见“采用的政策解读”）；以 --readings all 运行时，表中另列各解读组合的均值范围（“各解读”）。",
     ],
     "en": [
         "Rules are data: every money clause of the five policy documents (amounts, rates, caps, thresholds, windows, payer shares) lives in a policy file with its document number, clause and quote; where the text is silent the file marks an assumption.",
-        "Firm population: start firms are synthesized per city and industry from firm counts and a size distribution (lognormal body, Pareto tail) whose parameters cite public statistics and a confidence.",
+        "Firm population: start firms are synthesized per city and industry from firm counts and a size distribution (lognormal body, Pareto tail) calibrated to published statistics (firm counts, revenue totals of above-scale firms); most of its parameters are estimates, each with its source and confidence (see the assumptions and calibration sections).",
         "Firm dynamics: revenue follows a log random walk with exit and entry; recognitions and ratings are drawn at their own yearly rates. Each firm's draws are keyed by (replicate, city, firm serial number, year, purpose) from one seed, so scenarios compared on one seed see the same firms and shocks, and results reproduce exactly.",
         "Awards: one rule engine decides, firm by firm and year by year, which awards are earned, their amounts, and the share each of the provincial, city and county budgets pays; payment year = performance year + payment lag.",
         "Aggregation: each replicate yields an award ledger; means and percentiles (P5, P25, P50, P75, P95) are taken over replicates. Obligation is booked to the performance year, cash to the payment year. Amounts in 万元 (10,000 yuan; 1 亿元 = 10,000 万元).",
-        "Uncertainty: bands reflect firm growth, entry, exit and event draws; alternative legal readings of the texts (e.g. whether a jump over several tiers pays each tier) are reported separately, not mixed into the bands.",
+        "Uncertainty: bands reflect firm growth, entry, exit and event draws; alternative legal readings of the texts (e.g. whether a jump over several tiers pays each tier) are not mixed into the bands: this report uses each document's default readings (see the readings section); a run with --readings all adds the range of means across every combination of readings.",
     ],
 }
