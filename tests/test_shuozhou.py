@@ -155,3 +155,18 @@ def test_growth_of_exactly_the_rate_counts_with_decimals(
     ]
     award = paid(awards_for(tmp_path, rows).ledger, "SZ-4c")
     assert award["amount_wan"].tolist() == [pytest.approx(expected)]
+
+
+def test_a_flat_award_that_can_recur_is_not_called_one_off(tmp_path: Path) -> None:
+    """SZ-8c writes no 一次性 and pays again in a later year; its explanation said 一次性 200."""
+    rows = [
+        firm_year("p", "shuocheng", year, "04", 30000, ecommerce_platform_firm=1,
+                  platform_gmv_wan=60000, platform_gmv_growth=0.6,
+                  provincial_digital_commerce_firm=1)
+        for year in (2023, 2024)
+    ]  # fmt: skip
+    result = awards_for(tmp_path, rows)
+    lines = [str(e["computation_zh"]) for e in result.explanations if e["clause_id"] == "SZ-8c"]
+    assert lines == ["定额 200 万元", "定额 200 万元"]
+    once = [str(e["computation_zh"]) for e in result.explanations if e["clause_id"] == "SZ-8b"]
+    assert once == ["一次性 25 万元"]  # SZ-8b is once per firm

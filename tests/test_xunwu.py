@@ -124,6 +124,7 @@ def test_transformation_service_is_split_by_xunwu_text(tmp_path: Path) -> None:
     # the explanation says how a tie was decided: it decides who pays (it said only 就高)
     [rival] = result.explanations[0]["competing"]  # type: ignore[misc]
     assert rival["clause_id"] == "GZ-3" and "金额相同" in rival["why_zh"]
+    assert "本例：XW-3的条文写明承担财政，GZ-3的承担方为假设" in rival["why_zh"]
     rows = [firm_year("i", "xunwu", 2022, "03", 3000, contract_value_wan=1500, local_clients=9)]
     assert awards_for(tmp_path, rows).ledger.empty  # fewer than 10 local clients
 
@@ -171,3 +172,16 @@ def test_a_late_start_and_a_gap_are_said(tmp_path: Path) -> None:
     assert len(warnings) == 2, warnings
     assert "1 firm is at or above a revenue tier" in warnings[0] and "(late)" in warnings[0]
     assert "1 firm has a year missing" in warnings[1] and "(gap)" in warnings[1]
+
+
+def test_a_tie_between_two_named_payers_goes_to_the_higher_document(tmp_path: Path) -> None:
+    """GZ-4a (10%, cap 100, its clause closes 由市县两级财政各承担50%) ties XW-4 (由县财政给予 10%,
+    cap 100): both texts name their payers, so the city document's award is paid, and the
+    explanation says that this step decided (it gave the whole rule)."""
+    rows = [firm_year("b", "xunwu", 2022, "03", 500, miit_pilot_project=1, investment_wan=1500)]
+    result = awards_for(tmp_path, rows)
+    award = result.ledger.iloc[0]
+    assert (award["clause_id"], award["amount_wan"]) == ("GZ-4a", pytest.approx(100))
+    [rival] = result.explanations[0]["competing"]  # type: ignore[misc]
+    assert rival["clause_id"] == "XW-4"
+    assert "本例：两条款均写明承担财政，GZ-4a所在文件级别较高" in rival["why_zh"]

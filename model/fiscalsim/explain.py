@@ -60,8 +60,9 @@ def computation_zh(compiled: CompiledRule, basis: AmountResult, i: int) -> str:
     label = ""
     if variant >= 0:
         label = f"[{amount.variants[variant].label}] "  # type: ignore[union-attr]
-    if isinstance(amount, Flat):
-        return f"{label}一次性 {_money(paid)} 万元"
+    if isinstance(amount, Flat):  # 一次性 only where the award is once per firm
+        kind = "一次性" if compiled.rule.once_per_firm else "定额"
+        return f"{label}{kind} {_money(paid)} 万元"
     uncapped = float(basis.uncapped_wan[i])
     capped = f"，封顶 {_money(paid)} 万元" if paid < uncapped - 1e-9 else ""
     if isinstance(amount, Rate):
@@ -97,6 +98,26 @@ def computation_zh(compiled: CompiledRule, basis: AmountResult, i: int) -> str:
             f"{_money(float(basis.factor[i]))} 万元，分段补贴 = {_money(uncapped)} 万元{capped}"
         )
     return f"{_money(paid)} 万元"
+
+
+def tie_zh(book: RuleBook, winner: CompiledRule, rival_id: str) -> str:
+    """Which step of the 就高不重复 tie-break decided (it gave the whole rule, not the step)."""
+    rival = next(c for c in book.rules if c.id == rival_id)
+    named = book.payers_named_table
+    if named[winner.index] != named[rival.index]:
+        step = f"{winner.id}的条文写明承担财政，{rival.id}的承担方为假设"
+    elif winner.policy.policy_id != rival.policy.policy_id and _level(book, winner) != _level(
+        book, rival
+    ):
+        both = "均写明承担财政" if named[winner.index] else "承担方均为假设"
+        step = f"两条款{both}，{winner.id}所在文件级别较高"
+    else:
+        step = f"两条款承担方写法相同、文件同级，按规则顺序由{winner.id}支付"
+    return f"{TIE_ZH}。本例：{step}"
+
+
+def _level(book: RuleBook, compiled: CompiledRule) -> int:
+    return LEVELS.index(book.registry[compiled.policy.jurisdiction].level)
 
 
 def explanations(
@@ -137,7 +158,9 @@ def explanations(
             }
             amount = round(float(awards.amount_wan[i]), DIGITS)
             competing = [
-                {**r, "why_zh": TIE_ZH} if r["amount_wan"] == amount else r
+                {**r, "why_zh": tie_zh(book, compiled, str(r["clause_id"]))}
+                if r["amount_wan"] == amount
+                else r
                 for r in rivals.get(firm, [])
                 if r["reason"] != "stacked" or r["paid_instead"] == compiled.id
             ]
