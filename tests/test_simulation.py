@@ -206,3 +206,36 @@ def test_bad_scenario_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert completed.stderr.strip().count("\n") == 0 and "colour" in completed.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("firm_counts.yaml", "population.calibrated.firm_counts"),
+        ("budgets.yaml", "budget.file"),
+        ("budget_process.yaml", "process.file"),
+    ],
+)
+def test_the_scenario_hash_covers_the_data_files_it_reads(
+    tmp_path: Path, name: str, path: str
+) -> None:
+    """Ganzhou's firm count changed in firm_counts.yaml gave other results under the same
+    hash: it covered the scenario, policy and event files only."""
+    import shutil
+
+    from fiscalsim.jurisdictions import load_registry
+    from fiscalsim.paths import DATA_DIR
+    from fiscalsim.scenario_load import load_scenario
+
+    original = next(DATA_DIR.rglob(name))
+    copy = tmp_path / name
+    shutil.copy(original, copy)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        f"base: {SCENARIOS_DIR / 'baseline.yaml'}\nname: s\nchanges:\n  {path}: {copy}\n",
+        encoding="utf-8",
+    )
+    registry = load_registry()
+    before = load_scenario(scenario, registry).digest
+    copy.write_text(copy.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert load_scenario(scenario, registry).digest != before

@@ -18,10 +18,11 @@ from typing import Any
 
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
+from fiscalsim.paths import DATA_DIR
 from fiscalsim.reform import Change, Sources, apply_change, read_sources, touching
 from fiscalsim.rules.loader import check_unique_rules, parse_model, validate_policy
 from fiscalsim.rules.schema import PolicyFile
-from fiscalsim.scenario import EventsFile, Scenario
+from fiscalsim.scenario import EventsFile, Scenario, resolve
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,26 @@ def _shared(a: list[str], b: list[str]) -> int:
     return row[-1]
 
 
+def data_files(scenario: Scenario, path: Path) -> list[Path]:
+    """The data files a run of the scenario reads besides the scenario, policy and event files:
+    the registry, the calibration inputs, the budgets and the budget process's defaults. The
+    scenario's hash covers them too: it covered only the scenario's own files, so a run with
+    another firm count for Ganzhou had the same hash and other results."""
+    from fiscalsim.process.params import DEFAULTS_FILE
+
+    files = [DATA_DIR / "jurisdictions.yaml"]
+    calibrated = scenario.population.calibrated
+    if calibrated is not None:
+        named = [calibrated.firm_counts, calibrated.county_weights]
+        named += [n for n in (calibrated.known_firms, calibrated.checks) if n]
+        files += [resolve(path, name) for name in named]
+    if scenario.budget.file:
+        files.append(resolve(path, scenario.budget.file))
+    process_file = scenario.process.file if scenario.process is not None else None
+    files.append(resolve(path, process_file) if process_file else DEFAULTS_FILE)
+    return files
+
+
 def validate_sources(sources: Sources, registry: Registry) -> LoadedScenario:
     raw = {k: v for k, v in sources.scenario.items()}
     scenario = parse_model(Scenario, raw, sources.path)
@@ -90,6 +111,9 @@ def validate_sources(sources: Sources, registry: Registry) -> LoadedScenario:
     digest = hashlib.sha256()
     for file in sources.files:
         digest.update(file.read_bytes())
+    for file in data_files(scenario, sources.path):  # the data a run reads besides
+        if file.is_file():  # a missing one is an error where it is read
+            digest.update(file.read_bytes())
     changes = tuple((c.path, c.value) for c in sources.changes)
     digest.update(json.dumps(changes, sort_keys=True, default=str).encode("utf-8"))
     return LoadedScenario(

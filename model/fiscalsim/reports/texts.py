@@ -231,7 +231,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_converged": "did not converge",
         "target_chart": "Cost as the parameter varies (dashed: ceiling; dotted: answer)",
         "assumptions": "Assumptions and sources",
-        "assumptions_intro": "Every assumption of the projection with its source, and the confidence its source states (H high, M medium, L low). A clause's assumption reads or completes the text (a payer, years or a basis the text leaves out); it is not a statistical estimate and has no confidence (\"—\"); its effect is shown by the readings section and the --readings all band.",
+        "assumptions_intro": 'Every assumption of the projection with its source, and the confidence its source states (H high, M medium, L low). A clause\'s assumption reads or completes the text (a payer, years or a basis the text leaves out); it is not a statistical estimate and has no confidence ("—"); its effect is shown by the readings section and the --readings all band.',
         "subject": "Subject",
         "assumption": "Assumption",
         "source": "Source",
