@@ -95,3 +95,24 @@ def test_capped_cash_gets_no_readings_band() -> None:
     assert banded.loc[("xunwu", "obligation"), "readings_high_wan"] == 261.0
     assert banded.loc[("ganzhou", "cash"), "readings_low_wan"] == 129.0
     assert pd.isna(banded.loc[("ganzhou", "arrears"), "readings_low_wan"])
+
+
+def test_reading_swings_do_not_carry_the_batchings_last_bits() -> None:
+    """The means are summed batch by batch, so a swing read 181.0 in one batching and
+    180.9999999999999 in another, and summary.json differed with the batch size."""
+    import numpy as np
+    import pandas as pd
+
+    from fiscalsim.comparison.readings_band import _influence
+
+    keys = pd.DataFrame(
+        [{"jurisdiction": "longnan", "payer_level": "county", "year": "total", "basis": "cash"}]
+    )
+    combinations = [("every_tier",), ("highest_only",)]
+    swings = [
+        _influence(None, ["tier_jump"], combinations, keys, np.array([[100.0, top]])).iloc[0][  # type: ignore[arg-type]
+            "swing_tier_jump_wan"
+        ]
+        for top in (281.0, 280.9999999999999)
+    ]
+    assert swings[0] == swings[1] == 181.0

@@ -113,7 +113,10 @@ def _influence(
             for c, combo in enumerate(combinations):
                 rest = combo[:position] + combo[position + 1 :]
                 groups.setdefault(rest, []).append(float(means[row, c]))
-            swings[key] = max((max(v) - min(v) for v in groups.values()), default=0.0)
+            # to 1e-6 万元: the means are summed batch by batch, so their last bits follow the
+            # batch size (181.0 against 180.9999999999999), and so did summary.json and, on a
+            # tie, the most influential reading
+            swings[key] = round(max((max(v) - min(v) for v in groups.values()), default=0.0), 6)
         top = max(swings, key=lambda k: swings[k]) if swings else ""
         rows.append(
             {
