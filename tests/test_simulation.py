@@ -239,3 +239,11 @@ def test_the_scenario_hash_covers_the_data_files_it_reads(
     before = load_scenario(scenario, registry).digest
     copy.write_text(copy.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert load_scenario(scenario, registry).digest != before
+
+
+def test_the_panel_is_the_same_file_in_any_batching(serial: Path, tmp_path: Path) -> None:
+    """Replicate 0's panel had a column for every event fact of any replicate of its batch, so
+    a batch of 50 wrote ten more (empty) columns than a batch of 3."""
+    prepared = prepare(BASELINE, replicates=4, batch_replicates=1)
+    run_scenario(prepared, tmp_path, tmp_path / "panel.csv", workers=1)
+    assert (tmp_path / "panel.csv").read_bytes() == (serial / "panel.csv").read_bytes()

@@ -170,6 +170,8 @@ class Collector:
             column = np.full(mine.size, np.nan)
             position = np.searchsorted(mine, rows)
             inside = (position < mine.size) & (mine[np.minimum(position, mine.size - 1)] == rows)
+            if not inside.any():  # no firm of the panel's replicate has it: no column, else the
+                continue  # columns followed the other replicates of the batch
             column[position[inside]] = values[inside]
             frame[name] = column
         return frame
