@@ -388,6 +388,11 @@ def test_summary_records_what_was_computed_not_where() -> None:
     argv = ["compare", "a.yaml", "b.yaml", "--workers", "2", "--scheduler=local:2", "--out",
             "x", "--force", "--replicates", "30"]  # fmt: skip
     assert recorded_command(argv) == "fiscalsim compare a.yaml b.yaml --replicates 30"
+    # quoted, so it reruns as it stands in a shell (a path has brackets)
+    path = "policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan=500,1000"
+    assert recorded_command(["sweep", "s.yaml", "--set", path]) == (
+        f"fiscalsim sweep s.yaml --set '{path}'"
+    )
 
 
 def test_compare_says_it_does_not_apply_appropriations(tmp_path: Path) -> None:

@@ -441,6 +441,9 @@ def test_run_json_counts_the_readings_band_and_names_the_scheduler(
     info = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert info["seconds"] >= info["simulation_seconds"] > 0
     assert info["scheduler"] == "inprocess"
+    import numpy
+
+    assert info["libraries"]["numpy"] == numpy.__version__  # what the numbers went through
 
 
 def test_a_sweep_value_that_breaks_a_policy_is_named(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,7 +43,7 @@ def recorded_command(argv: list[str]) -> str:
             skip = "=" not in arg and name != "--force"
             continue
         kept.append(arg)
-    return "fiscalsim " + " ".join(kept)
+    return "fiscalsim " + shlex.join(kept)  # quoted: a path has brackets (tiers[0])
 
 
 def _header(loaded: Any) -> dict[str, Any]:

@@ -57,6 +57,20 @@ def calibration_table(prepared: Prepared, start_statistics: pd.DataFrame) -> pd.
     )
 
 
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries the numbers go through (pyproject gives lower bounds only,
+    so two installs can differ)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str] = {}
+    for name in ("numpy", "scipy", "pandas", "numba", "pyarrow", "simpy", "pydantic"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - every one is a dependency
+            found[name] = "absent"
+    return found
+
+
 def with_band(
     spending: pd.DataFrame, low_high: pd.DataFrame, limited: frozenset[str] = frozenset()
 ) -> pd.DataFrame:
@@ -148,6 +162,7 @@ def run_scenario(
             "workers": workers,
             "scheduler": scheduler_label(),
             "python": platform.python_version(),
+            "libraries": library_versions(),
             "note": "how this run went; summary.json holds only what the inputs determine",
         }
         if warnings:
