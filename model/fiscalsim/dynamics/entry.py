@@ -5,8 +5,10 @@ tiers at or below it count as reached before, exactly as for a panel's first yea
 Every draw is keyed, so one call serves all replicates of a batch at once and a replicate's
 entrants are the same in any batch: the count of a (replicate, city, class, year) is keyed by
 those, and an entrant's location, size, R&D and founding-year survival by its serial number,
-which it keeps for life. Raising one class's entry therefore changes no other firm's draws
-except the serial numbers of the same replicate's later entrants that year.
+which it keeps for life. Raising one class's entry therefore changes no start firm's draws,
+but it renumbers the same city and replicate's later entrants of every class, that year and
+every later year (the serial count runs on across years), and so their draws (README, "How the
+same firms are guaranteed").
 """
 
 from __future__ import annotations
