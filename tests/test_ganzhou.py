@@ -103,3 +103,22 @@ def test_apprentices_at_the_assumed_midpoint(tmp_path: Path) -> None:
     assert award["amount_wan"] == pytest.approx(6.0)
     rows = [firm_year("j", "zhanggong", 2022, "03", 3000, above_scale=0, apprentices=12)]
     assert awards_for(tmp_path, rows).ledger.empty
+
+
+def test_a_firm_founded_in_its_first_panel_year_reached_nothing_before(tmp_path: Path) -> None:
+    """A firm's first panel year counts its tiers as reached before (its past is unknown); a
+    firm founded that year has no past, so reaching 1000万 or 5000万 then is a first reach. It
+    was paid nothing, and warned about as if it had a past."""
+    rows = [
+        firm_year("n1", "xunwu", 2022, "03", 1200, founded_year=2022),
+        firm_year("n3", "zhanggong", 2023, "03", 6000, founded_year=2023),
+        firm_year("old", "zhanggong", 2023, "03", 6000, founded_year=2015),
+    ]
+    result = awards_for(tmp_path, rows)
+    ledger = paid(result.ledger).set_index("firm_id")
+    assert ledger.loc["n1", "clause_id"] == "GZ-2c" and ledger.loc["n1", "amount_wan"] == 20
+    assert ledger.loc["n1", "city_wan"] == 10 and ledger.loc["n1", "county_wan"] == 10
+    assert ledger.loc["n3", "amount_wan"] == 70  # 1000万 and 5000万 in its founding year
+    assert "old" not in ledger.index  # a firm with a past: its first year's tiers were reached
+    warned = " ".join(result.summary["warnings"])
+    assert "(old)" in warned and "n1" not in warned and "n3" not in warned

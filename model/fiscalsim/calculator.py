@@ -118,7 +118,8 @@ def panel_warnings(book: RuleBook, panel: Panel) -> list[str]:
 
 def _history_warnings(book: RuleBook, panel: Panel) -> list[str]:
     """首次达到 needs a firm's history: a first panel year at or above a revenue tier counts
-    that tier as reached before, unless prior_max_revenue_wan says otherwise, and a missing
+    that tier as reached before, unless prior_max_revenue_wan says otherwise or the firm was
+    founded that year (founded_year), and a missing
     year hides last year's figures. Both silently lower the awards if the panel starts late
     or has gaps, so they are said, with the first firms concerned."""
     frame = panel.frame
@@ -130,7 +131,9 @@ def _history_warnings(book: RuleBook, panel: Panel) -> list[str]:
     first = frame.sort_values("year", kind="stable").drop_duplicates("firm_id")
     if lowest is not None:
         prior = first.get("prior_max_revenue_wan", pd.Series(np.nan, index=first.index))
-        late = first[(first["revenue_wan"] >= lowest) & prior.isna()]
+        founded = first.get("founded_year", pd.Series(np.nan, index=first.index))
+        new = founded >= first["year"]  # founded that year: it reached nothing before
+        late = first[(first["revenue_wan"] >= lowest) & prior.isna() & ~new]
         if len(late):
             found.append(
                 f"{panel.path}: {_firms(len(late))} at or above a revenue tier "

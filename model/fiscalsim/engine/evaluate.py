@@ -103,7 +103,11 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
         table.column(name) if every else table.raw(name, new_rows)
         for name in ("prior_max_revenue_wan", "revenue_wan", "founded_year")
     )
-    start = np.where(np.isnan(prior), revenue, prior)
+    # A firm founded this year has reached nothing before (its first row's revenue is not a
+    # past): tiers it reaches now are reached now, and paid if a rule is in force. Firms the
+    # simulation starts in their founding (start) year reach them that year, before any rule.
+    unborn = founded >= table.year  # NaN (unknown) is not
+    start = np.where(np.isnan(prior), np.where(unborn, 0.0, revenue), prior)
     open_rules = [c for c in rules if c.open_in(table.year)]  # an ended ladder is not read
     for ladder, reached in _ladder_levels(open_rules, table, new_rows, start).items():
         state.reached_tiers[ladder][slots] = reached  # a ladder's memory: through its 1-D view
