@@ -289,6 +289,10 @@ def test_readings_all_writes_the_band_around_the_default(tmp_path: Path) -> None
         (influence["jurisdiction"] == "ganzhou") & (influence["payer_level"] == "city")
     ]
     assert ganzhou["most_influential_reading"].iloc[0] != ""
+    from openpyxl import load_workbook  # the band's tables are sheets too (they were CSV only)
+
+    titles = load_workbook(out / "tables.xlsx", read_only=True).sheetnames
+    assert {"不同解读", "各解读的影响"} <= set(titles)
 
 
 def test_validate_checks_scenarios_and_event_files(tmp_path: Path) -> None:

@@ -351,3 +351,24 @@ def test_a_capped_budget_shows_its_arrears_under_its_cash(tmp_path: Path) -> Non
     )
     plain = write_report(out, "zh", force=True)[0].read_text(encoding="utf-8")
     assert "寻乌县（县（区）级）：年末欠付" not in plain  # an uncapped budget has none
+
+
+def test_the_workbook_has_the_budget_at_risk(report: tuple[Path, Path]) -> None:
+    """What to appropriate per budget and year was in summary.json and the report only: now a
+    CSV and a sheet, with Chinese headers, equal to summary.json's rows."""
+    import json
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    folder = report[0].parent
+    rows = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["budget_process"][
+        "budget_at_risk"
+    ]["rows"]
+    table = pd.read_csv(folder / "budget_at_risk.csv")
+    assert len(table) == len(rows) and table["needed_p95_wan"].sum() == pytest.approx(
+        sum(r["p95_wan"] for r in rows)
+    )
+    sheet = load_workbook(folder / "tables.xlsx", read_only=True)["预算风险（P90与P95）"]
+    header = next(sheet.iter_rows(max_row=1, values_only=True))
+    assert "95%概率不欠款所需预算（万元）" in header

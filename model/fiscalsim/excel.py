@@ -36,6 +36,9 @@ SHEETS_ZH = {
     "sweep": "参数扫描",
     "curve": "目标求解曲线",
     "cashflow": "分月现金流",
+    "budget_at_risk": "预算风险（P90与P95）",
+    "rejected": "未获批准的申请",
+    "readings_influence": "各解读的影响",
 }
 
 # Columns holding a jurisdiction id: the id stays (codes join tables), its name goes beside it.
@@ -113,6 +116,12 @@ HEADERS_ZH = {
     "matter": "事项（就高不重复）",
     "paid_instead": "改付条款",
     "cost_at_quantile_wan": "所求分位数成本（万元）",
+    # budget_at_risk.csv: the appropriation that keeps arrears at zero
+    "appropriation_wan": "已安排预算（万元）",
+    "need_mean_wan": "当年需兑付（含结转欠款，均值，万元）",
+    "needed_p90_wan": "90%概率不欠款所需预算（万元）",
+    "needed_p95_wan": "95%概率不欠款所需预算（万元）",
+    "probability_no_arrears": "年末不欠款的概率",
 }
 
 # Summary columns are <metric>_<stat>: the two halves are translated separately.

@@ -175,7 +175,7 @@ def run_scenario(
             band = band_of(prepared.loaded, workers=workers)
         assert work_dir is not None
         workbook = StreamedFile(write_sheets, work_dir, "tables.xlsx")
-        sheets = SheetFeed(workbook.send, [*WORKBOOK, "ledger_replicate_0", "cashflow"])
+        sheets = SheetFeed(workbook.send, [*WORKBOOK, "ledger_replicate_0", *EXTRA_SHEETS])
         sheets("ledger_replicate_0", totals.sample)
         tables, summary = run_tables(
             prepared,
@@ -186,7 +186,6 @@ def run_scenario(
             band.low_high if band is not None else None,
             on_table=sheets,
         )
-        sheets.close()
         if band is not None:
             summary["readings_band"] = {
                 "combinations": int(len(band.readings) // max(len(band.low_high), 1)),
@@ -194,6 +193,9 @@ def run_scenario(
             }
             tables["readings"] = band.readings
             tables["readings_influence"] = band.influence
+            sheets("readings", band.readings)
+            sheets("readings_influence", band.influence)
+        sheets.close()  # the readings band's sheets too: they were left out of the workbook
         # the whole command's work up to writing: the readings band's simulations included
         # (a --readings all run took 22.6 s and said 1.61, the first simulation's time)
         run_info["seconds"] = round(time.perf_counter() - started, 2)
@@ -274,10 +276,16 @@ def run_tables(
         summary["units"] = f"{summary['units']}; arrears = approved, due, unpaid at the year's end"
         summary["budget_process"] = outcome.summary
         tables["cashflow"] = outcome.cashflow
-        if on_table is not None:
-            on_table("cashflow", outcome.cashflow)
+        # what to appropriate, per budget and year, as a table (it was in summary.json only)
+        tables["budget_at_risk"] = pd.DataFrame(outcome.summary["budget_at_risk"]["rows"]).rename(
+            columns={"p90_wan": "needed_p90_wan", "p95_wan": "needed_p95_wan"}
+        )  # not P5/P95 of a spread, as the other tables' p95_wan: what to set aside
         if len(outcome.rejected):  # applications turned down, if any (counts in summary.json)
             tables["rejected"] = outcome.rejected
+        if on_table is not None:
+            for name in ("cashflow", "budget_at_risk", "rejected"):
+                if name in tables:
+                    on_table(name, tables[name])
     return tables, summary
 
 
@@ -286,7 +294,8 @@ def _move(folder: Path, path: Path) -> None:
     shutil.move(folder, path)
 
 
-# Tables written as CSV and into the workbook; rejected.csv and the readings band go to CSV only.
+# Tables written as CSV and into the workbook, in the workbook's order; then those a run writes
+# only with the budget process or the readings band (EXTRA_SHEETS, after replicate 0's ledger).
 WORKBOOK = (
     "spending",
     "spending_by_clause",
@@ -295,11 +304,12 @@ WORKBOOK = (
     "first_crossings",
     "calibration",
 )
+EXTRA_SHEETS = ("cashflow", "budget_at_risk", "rejected", "readings", "readings_influence")
 # Every name a run may write in its folder (a --panel-out there must take another).
 RUN_FILES = frozenset(
     {
         *(f"{name}.csv" for name in WORKBOOK),
-        *(f"{name}.csv" for name in ("cashflow", "rejected", "readings", "readings_influence")),
+        *(f"{name}.csv" for name in EXTRA_SHEETS),
         "summary.json",
         "run.json",
         "tables.xlsx",
