@@ -114,3 +114,33 @@ def test_every_shipped_response_source_has_its_chinese() -> None:
     assert len(rows) == 6 and set(UNITS_ZH) == set(UNITS)
     assert all(CJK.search(text) for text in rows["source_zh"])
     assert all(CJK.search(text) for text in rows["unit_zh"])
+
+
+def test_every_column_a_clause_reads_is_described() -> None:
+    """Calculator explanations showed event_cost_wan, rented_area_sqm ...: every column a shipped
+    clause reads now has its meaning in data/panel_columns.yaml, with the clauses reading it."""
+    from fiscalsim.calculator import load_book
+    from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS, panel_columns
+    from fiscalsim.rules.book import rule_facts
+
+    book = load_book([POLICIES_DIR])
+    readers: dict[str, set[str]] = {}
+    for compiled in book.rules:
+        for name in rule_facts(compiled.rule) - set(CORE_FACTS) - set(DERIVED_FACTS):
+            readers.setdefault(name, set()).add(compiled.id)
+    catalogue = load(POLICIES_DIR.parent.parent / "data" / "panel_columns.yaml")["panel_columns"]
+    assert set(catalogue) == set(readers)
+    wrong = [n for n, c in catalogue.items() if set(c["clauses"]) != readers[n]]
+    assert wrong == []
+    assert all(CJK.search(f.meaning_zh) for f in panel_columns().values())
+
+
+def test_an_explanation_names_a_clauses_column_in_chinese(tmp_path: Path) -> None:
+    from tests.helpers import awards_for, firm_year
+
+    rows = [
+        firm_year("e", "zhanggong", 2022, "03", 800, international_event_held=1, event_cost_wan=40)
+    ]
+    [explained] = awards_for(tmp_path, rows).explanations
+    assert "举办（承办）活动的费用总额" in str(explained["computation_zh"])
+    assert "event_cost_wan" not in str(explained["computation_zh"])

@@ -19,6 +19,7 @@ from tests.test_hardening import assert_one_line, run_main, scenario_copy, write
 DATA_FILES = sorted(DATA_DIR.glob("calibration/*.yaml")) + [
     DATA_DIR / "process" / "budget_process.yaml",
     DATA_DIR / "jurisdictions.yaml",
+    DATA_DIR / "panel_columns.yaml",
 ]
 EXPECTED = {
     "budgets.yaml": "budgets file, ",
@@ -35,6 +36,7 @@ EXPECTED = {
     "responses.yaml": "responses file, ",
     "budget_process.yaml": "budget process defaults, ",
     "jurisdictions.yaml": "jurisdictions registry, ",
+    "panel_columns.yaml": "panel columns of the clauses, ",
 }
 
 
@@ -99,6 +101,12 @@ PROCESS = DATA_DIR / "process" / "budget_process.yaml"
             ("review.by_bureau.xunwoo", "did you mean xunwu"),
         ),
         (PROCESS, "probability: 1.0", "probability: 1.5", ("approval.probability",)),
+        (
+            DATA_DIR / "panel_columns.yaml",
+            "clauses: [GZ-7a]",
+            "clauses: [GZ-77a]",
+            ("panel_columns.apprentices.clauses[0]: 'GZ-77a' is not a clause",),
+        ),
     ],
 )
 def test_a_bad_data_file_is_one_line(

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fiscalsim.errors import InputError
-from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS, REQUIRED_COLUMNS
+from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS, REQUIRED_COLUMNS, describe_fact
 from fiscalsim.paths import POLICIES_DIR
 from fiscalsim.simulation.scheduler import MAX_LOCAL_WORKERS
 
@@ -265,7 +265,10 @@ def facts(
             )
     for name in sorted(book.facts_used() - set(CORE_FACTS) - set(DERIVED_FACTS)):
         users = [c.id for c in book.rules if name in _facts_of(c.rule)]
-        table.add_row(name, "event or amount", f"used by {', '.join(users)}")
+        known = describe_fact(name)  # data/panel_columns.yaml
+        meaning = f"{known.meaning_zh} / {known.meaning_en}; " if known else ""
+        unit = f" ({known.unit})" if known else ""
+        table.add_row(name, f"event or amount{unit}", f"{meaning}used by {', '.join(users)}")
     for fact in DERIVED_FACTS.values():
         table.add_row(fact.name, "derived (not a column)", f"{fact.meaning_zh} / {fact.meaning_en}")
     console.print(table)

@@ -112,6 +112,23 @@ def _jurisdictions(path: Path, registry: Registry) -> str:
     return f"jurisdictions registry, {len(load_registry(path).items)} jurisdictions"
 
 
+def _panel_columns(path: Path, registry: Registry) -> str:
+    from fiscalsim.calculator import load_book
+    from fiscalsim.facts import PanelColumnsFile
+
+    parsed = read_data_file(PanelColumnsFile, path)
+    clauses = {c.id for c in load_book([POLICIES_DIR], registry=registry).rules}
+    named = [
+        (f"panel_columns.{name}.clauses[{i}]", clause)
+        for name, column in parsed.panel_columns.items()
+        for i, clause in enumerate(column.clauses)
+    ]
+    check_known(
+        path, named, clauses.__contains__, f"a clause of the policy files in {POLICIES_DIR}"
+    )
+    return f"panel columns of the clauses, {len(parsed.panel_columns)} described"
+
+
 CHECKS: dict[DataKind, Callable[[Path, Registry], str]] = {
     "budgets": _budgets,
     "firm_counts": _firm_counts,
@@ -121,6 +138,7 @@ CHECKS: dict[DataKind, Callable[[Path, Registry], str]] = {
     "responses": _responses,
     "process_defaults": _process_defaults,
     "jurisdictions": _jurisdictions,
+    "panel_columns": _panel_columns,
 }
 
 

@@ -8,6 +8,12 @@ investments, event costs ...) is an optional panel column of non-negative number
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fiscalsim.paths import DATA_DIR
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,46 @@ DERIVED_FACTS: dict[str, Fact] = {
 
 
 def describe_fact(name: str) -> Fact | None:
-    return CORE_FACTS.get(name) or DERIVED_FACTS.get(name)
+    """What a fact means: a core or derived fact, else a clause's own column as
+    data/panel_columns.yaml describes it (None for a name no catalogue knows)."""
+    return CORE_FACTS.get(name) or DERIVED_FACTS.get(name) or panel_columns().get(name)
+
+
+class _Column(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    unit: str = Field(min_length=1)
+    meaning_zh: str = Field(min_length=2)
+    meaning_en: str = Field(min_length=2)
+    clauses: list[str] = Field(min_length=1)
+
+
+class PanelColumnsFile(BaseModel):
+    """data/panel_columns.yaml: the clauses' own columns, with their meaning."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    schema_version: Literal[1]
+    panel_columns: dict[str, _Column]
+
+
+PANEL_COLUMNS_FILE = DATA_DIR / "panel_columns.yaml"
+
+
+@cache
+def panel_columns() -> dict[str, Fact]:
+    """The clauses' own columns (designations, projects, event costs ...) with their meaning,
+    so an explanation or `fiscalsim facts` says 举办活动的实际支出 where it said event_cost_wan."""
+    from fiscalsim.rules.loader import parse_model
+    from fiscalsim.yamlfile import read_yaml_mapping
+
+    parsed = parse_model(
+        PanelColumnsFile, read_yaml_mapping(PANEL_COLUMNS_FILE), PANEL_COLUMNS_FILE
+    )
+    return {
+        name: Fact(name, column.unit, column.meaning_zh, column.meaning_en)
+        for name, column in parsed.panel_columns.items()
+    }
 
 
 # Derived facts computed from the firm's previous year: the engine remembers last year's figures

@@ -24,6 +24,7 @@ DataKind = Literal[
     "responses",
     "process_defaults",
     "jurisdictions",
+    "panel_columns",
     "reference",
 ]
 FileKind = Literal["policy", "scenario", "events", "panel"] | DataKind
@@ -45,6 +46,7 @@ DATA_MARKERS: tuple[tuple[str, DataKind], ...] = (
     ("responses", "responses"),
     ("application", "process_defaults"),
     ("jurisdictions", "jurisdictions"),
+    ("panel_columns", "panel_columns"),
 )
 
 
