@@ -372,3 +372,28 @@ def test_the_workbook_has_the_budget_at_risk(report: tuple[Path, Path]) -> None:
     sheet = load_workbook(folder / "tables.xlsx", read_only=True)["预算风险（P90与P95）"]
     header = next(sheet.iter_rows(max_row=1, values_only=True))
     assert "95%概率不欠款所需预算（万元）" in header
+
+
+def test_a_county_report_keeps_its_own_documents_and_city(
+    report: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Xunwu's report listed Shuozhou's and Shuangyashan's uncosted clauses, readings and
+    calibration rows; and `--jurisdiction 寻乌县` was refused though panels take the name."""
+    from tests.helpers import run_cli
+
+    folder = shutil.copytree(report[0].parent, tmp_path / "run")
+    done = run_cli("report", str(folder), "--jurisdiction", "寻乌县")
+    assert done.returncode == 0, done.stderr
+    html = (folder / "report.xunwu.html").read_text(encoding="utf-8")
+    from fiscalsim.reports.texts import TEXTS
+
+    def part(text: str, start: str) -> str:
+        at = text.index(start)
+        return text[at : text.index("</table>", at)]
+
+    heading = f"<h3>{TEXTS['zh']['not_costed']}</h3>"
+    for body in (part(html, heading), part(html, 'id="readings"'), part(html, 'id="calibration"')):
+        assert "朔州" not in body and "双鸭山" not in body, body[:80]
+        assert '<td class="name">SZ-' not in body and '<td class="name">SYS-' not in body
+    whole = part(report[0].read_text(encoding="utf-8"), heading)
+    assert '<td class="name">SZ-' in whole  # the whole report lists every document's

@@ -40,5 +40,9 @@ def report(
     from fiscalsim.reports.render import write_report
 
     language: Lang = "en" if lang is Language.en else "zh"
+    if jurisdiction is not None:  # 寻乌县 or Xunwu as panels take them (it refused them)
+        from fiscalsim.jurisdictions import load_registry
+
+        jurisdiction = load_registry().resolve(jurisdiction) or jurisdiction
     html, pdf = write_report(directory, language, jurisdiction, force=force)
     console.print(f"{html}\n{pdf}")

@@ -133,6 +133,11 @@ class Names:
         place, number = found
         return f"{self.place(place)} {number}".strip()
 
+    def issuer(self, policy_id: object) -> str | None:
+        """The jurisdiction that issued a policy document (None if unknown)."""
+        found = self._load()[1].get(str(policy_id))
+        return found[0] if found else None
+
     def clause_title(self, clause_id: object) -> str:
         found = self.clause(clause_id)
         if found is None:

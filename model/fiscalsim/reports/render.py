@@ -166,6 +166,27 @@ def _check_jurisdiction(folder: Folder, names: Names, jurisdiction: str) -> None
         raise InputError(folder.path / main, None, f"no budget lines for {jurisdiction!r}")
 
 
+def _own_parts(
+    ctx: dict[str, Any], folder: Folder, names: Names, texts: dict[str, str], jurisdiction: str
+) -> None:
+    """One jurisdiction's report keeps the uncosted clauses, readings and calibration rows of the
+    documents and cities over or under it: Xunwu's listed Shuozhou's and Shuangyashan's."""
+
+    def related(place: object) -> bool:
+        return sections.related_place(names.registry, jurisdiction, place)
+
+    ctx["not_costed"] = [
+        row
+        for row in ctx["not_costed"]
+        if (clause := names.clause(row["clause_id"])) is None or related(clause.jurisdiction)
+    ]
+    ctx["readings"] = sections.reading_rows(folder.summary, names, texts, related)
+    calibration = folder.table("calibration")
+    if calibration is not None and "city" in calibration.columns:
+        own = calibration[[related(city) for city in calibration["city"]]]
+        ctx["calibration"] = calibration_rows(own, names, texts)
+
+
 def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, Any]:
     """Everything the template shows, as rows of strings and chart data URIs."""
     names = Names(lang)
@@ -209,6 +230,8 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         "calibration": calibration_rows(folder.table("calibration"), names, texts),
         "footer": footer(folder),
     }
+    if jurisdiction is not None:
+        _own_parts(ctx, folder, names, texts, jurisdiction)
     if folder.kind == "run":
         spending = sections.select_jurisdiction(folder.tables["spending"], jurisdiction)
         readings = folder.table("readings")

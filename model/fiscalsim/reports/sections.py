@@ -6,6 +6,7 @@ amounts are rounded here (one unit per table, 万元 or 亿元) so the template 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -359,10 +360,7 @@ def assumption_rows(
     registry = names.registry
 
     def related(place: object) -> bool:
-        key = str(place)
-        if jurisdiction is None or key not in registry:
-            return True
-        return registry.covers(key, jurisdiction) or registry.covers(jurisdiction, key)
+        return related_place(registry, jurisdiction, place)
 
     for item in found.get("clauses", []):
         if clause_ids is not None and str(item.get("clause_id")) not in clause_ids:
@@ -409,11 +407,28 @@ def assumption_rows(
 READING_SOURCE_ZH = {"policy file default": "政策文件默认", "override": "另行指定"}
 
 
+def related_place(registry: Any, jurisdiction: str | None, place: object) -> bool:
+    """Whether a place belongs in `jurisdiction`'s report: it covers the jurisdiction (its city,
+    its province) or the jurisdiction covers it; everything in a whole report."""
+    key = str(place)
+    if jurisdiction is None or key not in registry:
+        return True
+    return bool(registry.covers(key, jurisdiction) or registry.covers(jurisdiction, key))
+
+
 def reading_rows(
-    summary: dict[str, Any], names: Names, texts: dict[str, str] | None = None
+    summary: dict[str, Any],
+    names: Names,
+    texts: dict[str, str] | None = None,
+    related: Callable[[object], bool] | None = None,
 ) -> list[dict[str, str]]:
+    """The readings in force per document; with `related`, only the documents issued by a
+    place it accepts (one jurisdiction's report)."""
     rows = []
     for document, readings in (summary.get("readings") or {}).items():
+        issuer = names.issuer(document)
+        if related is not None and issuer is not None and not related(issuer):
+            continue
         for reading, detail in (readings or {}).items():
             detail = detail if isinstance(detail, dict) else {"value": detail}
             source = str(detail.get("source") or "")
