@@ -162,7 +162,9 @@ def make_compare(folder: Path) -> Path:
         "fiscalsim_version": "0.1.0", "kind": "compare", "seed": 7, "replicates": 20,
         "scenarios": [{"name": n, "title": t, "path": f"{n}.yaml", "sha256": "cd" * 32,
                        "changes": [{"path": "policies.ganzhou_2022.years.last", "value": 2025}]
-                       if n != "baseline" else []}
+                       if n != "baseline" else [],
+                       "sources": ["赣市发〔2022〕5号 延期测算"] if n != "baseline" else [],
+                       "author": "测试作者"}
                       for n, t, _s in scenarios],
     }  # fmt: skip
     return _write(folder, {"differences": differences, "differences_by_clause": by_clause}, summary)

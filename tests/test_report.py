@@ -90,6 +90,9 @@ def test_compare_sweep_and_target_sections(fixtures: dict[str, Path]) -> None:
     compare = visible_text(write_report(fixtures["compare"], "zh")[0].read_text(encoding="utf-8"))
     assert "门槛下调" in compare and "延期一年" in compare
     assert "与基准之差 +99.0" in compare  # Xunwu: 330 万元 over the window, +30%
+    # each scenario's own band under its mean, and where a reform comes from
+    assert "寻乌县（县（区）级） 330 198–462 429 257–601" in re.sub(r"\s+", " ", compare)
+    assert "赣市发〔2022〕5号 延期测算" in compare and "作者：测试作者" in compare
     assert "门槛下调；延期一年（对比基准情景）" in compare
     # bands of differences carry their signs as the differences do (was "-130–-9.5")
     html = write_report(fixtures["compare"], "zh")[0].read_text(encoding="utf-8")

@@ -68,15 +68,21 @@ def compare_section(
         for name, _title in scenarios:
             key = (name, jurisdiction_id, level)
             if key not in indexed:
-                cells.append({"mean": "—", "diff": "", "band": ""})
+                cells.append({"mean": "—", "own": "", "diff": "", "band": ""})
                 continue
             r = indexed[key]
+            own = (
+                fmt_band(r["p05_wan"], r["p95_wan"], unit_div)
+                if pd.notna(r.get("p05_wan")) and pd.notna(r.get("p95_wan"))
+                else ""
+            )  # the scenario's own P5–P95 (its mean stood alone)
             has_band = pd.notna(r.get("diff_p05_wan")) and not (
                 r.get("diff_p05_wan") == 0 and r.get("diff_p95_wan") == 0
             )
             cells.append(
                 {
                     "mean": fmt_amount(r["mean_wan"], unit_div),
+                    "own": own,
                     # a zero mean difference with a band is still a difference: without its
                     # label the band read as the scenario's own P5–P95
                     "diff": ""
@@ -102,6 +108,9 @@ def compare_section(
                     f"{parameter(str(c.get('path')), names)} = {c.get('value')}"
                     for c in s.get("changes") or []
                 ],
+                # where the reform comes from (a compare report dropped its sources and author)
+                "sources": [str(x) for x in s.get("sources") or []]
+                + ([f"{texts['author']}：{s['author']}"] if s.get("author") else []),
             }
             for s in folder.summary.get("scenarios") or []
         ],
