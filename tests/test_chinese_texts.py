@@ -144,3 +144,18 @@ def test_an_explanation_names_a_clauses_column_in_chinese(tmp_path: Path) -> Non
     [explained] = awards_for(tmp_path, rows).explanations
     assert "举办（承办）活动的费用总额" in str(explained["computation_zh"])
     assert "event_cost_wan" not in str(explained["computation_zh"])
+
+
+def test_every_reading_choice_has_a_chinese_name() -> None:
+    """The readings table showed every_tier, ever, split ... to a Chinese reader."""
+    from fiscalsim.reports.labels import Names
+    from fiscalsim.reports.sections import reading_rows
+    from fiscalsim.rules.readings import READING_CHOICES, READING_VALUES_ZH
+
+    assert {k: set(v) for k, v in READING_VALUES_ZH.items()} == {
+        k: set(v) for k, v in READING_CHOICES.items()
+    }
+    summary = {"readings": {"ganzhou_2022": {"tier_jump": {"value": "every_tier"}}}}
+    [row] = reading_rows(summary, Names("zh"))
+    assert row["value"] == "逐档奖励（every_tier）"
+    assert reading_rows(summary, Names("en"))[0]["value"] == "every_tier"

@@ -104,6 +104,18 @@ READING_MEANINGS_ZH: dict[str, dict[str, str]] = {
 }
 
 
+# Each choice's short Chinese name, shown beside its id in a Chinese report.
+READING_VALUES_ZH: dict[str, dict[str, str]] = {
+    "tier_jump": {"every_tier": "逐档奖励", "highest_only": "只奖最高档", "top_up": "补足差额"},
+    "first_reach": {"ever": "历史首次", "since_policy": "政策施行以来首次"},
+    "base_increment": {"split": "基础与增量分计", "whole_plus_rise": "全额加增量"},
+    "stacking": {"highest": "就高不重复", "cumulative": "累加"},
+    "signed_year": {"counts": "签发当年适用", "excluded": "签发次年起适用"},
+    "cap_period": {"per_year": "按年封顶", "per_window": "按有效期封顶"},
+    "designations": {"highest": "只奖最高认定", "each": "逐项奖励"},
+}
+
+
 def applies(key: str, policy: PolicyFile) -> bool:
     """Whether a reading can change anything in this document."""
     if key in DOCUMENT_READINGS:
