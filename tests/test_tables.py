@@ -85,6 +85,7 @@ def test_workbook_has_every_table_with_chinese_headers_and_typed_numbers(run_dir
         "校准",
         "奖励明细（第0次模拟）",
         "分月现金流",  # the baseline runs the budget process
+        "预算风险（P90与P95）",
     ]
     assert [c.value for c in book["分月现金流"][1]][:5] == [
         "地区代码",

@@ -223,8 +223,15 @@ def sweep_section(
         panels.append(Panel(names.budget(jurisdiction_id, level), series))
     integer_x = bool(pd.api.types.is_integer_dtype(totals["value"]))
     heading = f"{texts['sweep_chart']}：{parameter_short(param, names)}"
+    values = sorted({float(v) for v in totals["value"] if pd.notna(v)})
     charts = grid(
-        panels, heading, texts["unit"].format(unit=unit), _labels(texts), 3, integer_x=integer_x
+        panels,
+        heading,
+        texts["unit"].format(unit=unit),
+        _labels(texts),
+        3,
+        integer_x=integer_x,
+        ticks=values if 1 < len(values) <= 8 else None,  # the grid's values, not 800/1600/2400
     )
     indexed = records_by(totals, [*points, "jurisdiction", "payer_level"])
     rows_out = []

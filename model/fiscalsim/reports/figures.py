@@ -99,9 +99,10 @@ def grid(
     columns: int = COLUMNS,
     integer_x: bool = True,
     panel_size: tuple[float, float] = (2.9, 2.15),
+    ticks: Sequence[float] | None = None,
 ) -> list[str]:
     """Small multiples, each with its own y-axis; one data URI per figure of <= 12 panels."""
-    figures = make_figures(panels, heading, unit, labels, columns, integer_x, panel_size)
+    figures = make_figures(panels, heading, unit, labels, columns, integer_x, panel_size, ticks)
     return [to_data_uri(figure) for figure in figures]
 
 
@@ -113,8 +114,10 @@ def make_figures(
     columns: int = COLUMNS,
     integer_x: bool = True,
     panel_size: tuple[float, float] = (2.9, 2.15),
+    ticks: Sequence[float] | None = None,
 ) -> list[Figure]:
-    """The figures of `grid`, for a notebook to show inline."""
+    """The figures of `grid`, for a notebook to show inline; `ticks` marks the x values given
+    (a sweep's grid), not values a locator picks between them."""
     cjk_font()
     figures = []
     chunks = [panels[i : i + PANELS_PER_FIGURE] for i in range(0, len(panels), PANELS_PER_FIGURE)]
@@ -130,7 +133,10 @@ def make_figures(
         flat = list(np.ravel(axes_grid))
         for axes, panel in zip(flat, chunk, strict=False):
             _draw(axes, panel, 0, labels)
-            if not integer_x:
+            if ticks is not None:
+                axes.set_xticks(list(ticks))
+                axes.tick_params(axis="x", labelrotation=45 if len(ticks) > 5 else 0)
+            elif not integer_x:
                 axes.xaxis.set_major_locator(MaxNLocator(nbins=5))
         for axes in flat[len(chunk) :]:
             axes.set_visible(False)

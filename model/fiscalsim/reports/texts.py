@@ -153,6 +153,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "folder": "输出文件夹",
         "year": "年度",
         "unit": "单位：{unit}",
+        "amount_unit": "金额单位：{unit}",
         "none": "无",
     },
     "en": {
@@ -299,6 +300,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "folder": "Output folder",
         "year": "Year",
         "unit": "Unit: {unit}",
+        "amount_unit": "Amounts in {unit}",
         "none": "none",
     },
 }
