@@ -159,3 +159,12 @@ def test_every_reading_choice_has_a_chinese_name() -> None:
     [row] = reading_rows(summary, Names("zh"))
     assert row["value"] == "逐档奖励（every_tier）"
     assert reading_rows(summary, Names("en"))[0]["value"] == "every_tier"
+
+
+def test_every_budget_process_source_has_its_chinese() -> None:
+    from fiscalsim.process.params import DEFAULTS_FILE
+
+    defaults = load(DEFAULTS_FILE)
+    parts = [defaults[k] for k in ("application", "review", "approval", "payment")]
+    parts += list(defaults["quotas"].values())
+    assert all(CJK.search(part.get("source_zh") or "") for part in parts)

@@ -397,3 +397,18 @@ def test_a_county_report_keeps_its_own_documents_and_city(
         assert '<td class="name">SZ-' not in body and '<td class="name">SYS-' not in body
     whole = part(report[0].read_text(encoding="utf-8"), heading)
     assert '<td class="name">SZ-' in whole  # the whole report lists every document's
+
+
+def test_the_budget_process_assumptions_are_listed(report: tuple[Path, Path]) -> None:
+    """Filing months, review capacity, approval, payment delay and quotas were in summary.json
+    and missing from the report's list of assumptions."""
+    html = report[0].read_text(encoding="utf-8")
+    body = html[html.index('id="assumptions"') : html.index('id="method"')]
+    for text in (
+        "预算流程",
+        "申报集中在4—7月",
+        "每月审结约150件",
+        "年度名额：SYS-3",
+        "每年补助企业30户",
+    ):
+        assert text in body, text

@@ -156,7 +156,20 @@ def resolve_params(
         "review": review.source,
         "approval": approval.source,
         "payment": payment.source,
-        "quotas": {k: {"per_year": v.per_year, "source": v.source} for k, v in quotas.items()},
+        "quotas": {
+            k: {"per_year": v.per_year, "source": v.source, "source_zh": v.source_zh or ""}
+            for k, v in quotas.items()
+        },
+        # the same in Chinese, for a Chinese report's list of assumptions
+        **{
+            f"{name}_zh": part.source_zh or ""
+            for name, part in (
+                ("application", application),
+                ("review", review),
+                ("approval", approval),
+                ("payment", payment),
+            )
+        },
     }
     return ProcessParams(
         month_weights=weights,

@@ -21,11 +21,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-class Application(_Strict):
+class _Sourced(_Strict):
+    """Every part says where its numbers come from; `source_zh` is the same for a Chinese
+    report (the report's assumptions list the process's parts)."""
+
+    source: str
+    source_zh: str | None = None
+
+
+class Application(_Sourced):
     """When firms file: shares by calendar month of the year after the performance year."""
 
     month_weights: dict[Month, Probability] = Field(min_length=1)
-    source: str
 
     @model_validator(mode="after")
     def _adds_up(self) -> Application:
@@ -35,34 +42,30 @@ class Application(_Strict):
         return self
 
 
-class Review(_Strict):
+class Review(_Sourced):
     """Applications a reviewing bureau decides a month; `by_bureau` overrides per jurisdiction."""
 
     capacity_per_month: Capacity
     by_bureau: dict[str, Capacity] = Field(default_factory=dict)
-    source: str
 
 
-class Approval(_Strict):
+class Approval(_Sourced):
     """Probability that a qualifying application is approved; `by_clause` overrides per clause."""
 
     probability: Probability
     by_clause: dict[str, Probability] = Field(default_factory=dict)
-    source: str
 
 
-class Quota(_Strict):
+class Quota(_Sourced):
     """At most `per_year` approvals a calendar year, granted in order of application."""
 
     per_year: Annotated[int, Field(ge=0, le=1_000_000)]
-    source: str
 
 
-class Payment(_Strict):
+class Payment(_Sourced):
     """Months from approval to payment (never before the clause's payment year)."""
 
     delay_months: Annotated[int, Field(ge=0, le=60)]
-    source: str
 
 
 class ProcessFile(_Strict):

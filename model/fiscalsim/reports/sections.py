@@ -343,6 +343,45 @@ def _event_subject(item: dict[str, Any], names: Names) -> str:
     )
 
 
+PROCESS_PARTS = ("application", "review", "approval", "payment")
+
+
+def _process_rows(
+    summary: dict[str, Any], names: Names, texts: dict[str, str], clause_ids: set[str] | None
+) -> list[dict[str, str]]:
+    """The budget process's assumptions (filing months, review capacity, approval, payment
+    delay, quotas): in summary.json, and missing from the report's list."""
+    process = summary.get("budget_process")
+    parameters = process.get("parameters") if isinstance(process, dict) else None
+    if not isinstance(parameters, dict):
+        return []
+    rows = []
+    for part in PROCESS_PARTS:
+        note = in_language(parameters, part, names.lang)
+        subject = texts.get(f"process_{part}", part)
+        rows.append(_process_row(texts, subject, note, str(parameters.get("defaults_file", ""))))
+    for clause_id, quota in (parameters.get("quotas") or {}).items():
+        if clause_ids is not None and clause_id not in clause_ids:
+            continue
+        note = in_language(quota, "source", names.lang)
+        subject = texts["process_quota"].format(
+            clause=f"{clause_id} {names.clause_title(clause_id)}", n=quota.get("per_year", "")
+        )
+        rows.append(_process_row(texts, subject, note, str(parameters.get("defaults_file", ""))))
+    return rows
+
+
+def _process_row(texts: dict[str, str], subject: str, note: str, source: str) -> dict[str, str]:
+    assumed = note.startswith(("assumption", "假设"))
+    return {
+        "kind": texts["a_process"],
+        "subject": subject,
+        "note": note,
+        "source": source,
+        "confidence": "—" if not assumed else texts["assumed"],
+    }
+
+
 def assumption_rows(
     summary: dict[str, Any],
     names: Names,
@@ -387,6 +426,7 @@ def assumption_rows(
              "note": in_language(item, "note", names.lang), "source": source,
              "confidence": confidence(source)}
         )  # fmt: skip
+    rows += _process_rows(summary, names, texts, clause_ids)
     for item in found.get("population", []):
         if not related(item.get("city")):
             continue
