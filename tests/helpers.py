@@ -70,3 +70,12 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         cwd=cwd or REPO_DIR,
         check=False,
     )
+
+
+def report_html(folder: Path, lang: str = "zh", jurisdiction: str | None = None) -> str:
+    """A report's HTML as `fiscalsim report` writes it, without the PDF (which WeasyPrint takes
+    seconds to lay out): for the tests that read the report's content."""
+    from fiscalsim.reports.folder import load_folder
+    from fiscalsim.reports.render import context, render_html
+
+    return render_html(context(load_folder(folder), lang, jurisdiction))  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ import pytest
 from fiscalsim.reports.folder import load_folder
 from fiscalsim.reports.labels import fmt_amount
 from fiscalsim.reports.render import write_report
-from tests.helpers import run_cli
+from tests.helpers import report_html, run_cli
 from tests.report_fixtures import FIXTURES, SCRIPT_TITLE
 
 
@@ -56,7 +56,7 @@ def test_scenario_strings_are_escaped(fixtures: dict[str, Path]) -> None:
 
 
 def test_run_report_names_budgets_in_chinese_and_rounds_amounts(fixtures: dict[str, Path]) -> None:
-    html = write_report(fixtures["run"], "zh")[0].read_text(encoding="utf-8")
+    html = report_html(fixtures["run"], "zh")
     text = visible_text(html)
     for name in ("山西省（省级）", "赣州市（市级）", "寻乌县（县（区）级）"):
         assert name in text
@@ -72,7 +72,7 @@ def test_run_report_names_budgets_in_chinese_and_rounds_amounts(fixtures: dict[s
 
 
 def test_english_report_uses_english_names(fixtures: dict[str, Path]) -> None:
-    text = visible_text(write_report(fixtures["run"], "en")[0].read_text(encoding="utf-8"))
+    text = visible_text(report_html(fixtures["run"], "en"))
     assert "Xunwu County (county)" in text and "Shanxi Province (provincial)" in text
     assert "What each paying budget must set aside" in text
 
@@ -87,7 +87,7 @@ def test_jurisdiction_report_shows_only_its_budget_lines(fixtures: dict[str, Pat
 
 
 def test_compare_sweep_and_target_sections(fixtures: dict[str, Path]) -> None:
-    compare = visible_text(write_report(fixtures["compare"], "zh")[0].read_text(encoding="utf-8"))
+    compare = visible_text(report_html(fixtures["compare"], "zh"))
     assert "门槛下调" in compare and "延期一年" in compare
     assert "与基准之差 +99.0" in compare  # Xunwu: 330 万元 over the window, +30%
     # each scenario's own band under its mean, and where a reform comes from
@@ -95,18 +95,18 @@ def test_compare_sweep_and_target_sections(fixtures: dict[str, Path]) -> None:
     assert "赣市发〔2022〕5号 延期测算" in compare and "作者：测试作者" in compare
     assert "门槛下调；延期一年（对比基准情景）" in compare
     # bands of differences carry their signs as the differences do (was "-130–-9.5")
-    html = write_report(fixtures["compare"], "zh")[0].read_text(encoding="utf-8")
+    html = report_html(fixtures["compare"], "zh")
     bands = re.findall(r'<span class="band">([^<]*)</span>', html)
     assert bands and not [b for b in bands if "-" in b]
     from fiscalsim.reports.labels import fmt_signed_band
 
     assert fmt_signed_band(-130, -9.5) == "−130 – −9.5"
     assert fmt_signed_band(-21, 238) == "−21.0 – +238"
-    sweep = visible_text(write_report(fixtures["sweep"], "zh")[0].read_text(encoding="utf-8"))
+    sweep = visible_text(report_html(fixtures["sweep"], "zh"))
     assert "threshold_wan" in sweep and "1500" in sweep
     # the table shows the budgets that move most, not every one that moves (it said 只列随参数变化的预算)
     assert re.search(r"表中只列变化最大的\d+个预算，图中\d+个；全部预算见 sweep.csv", sweep)
-    target = visible_text(write_report(fixtures["target"], "zh")[0].read_text(encoding="utf-8"))
+    target = visible_text(report_html(fixtures["target"], "zh"))
     assert "取值为1000" in target and "2,500 万元" in target and "赣州市（市级）" in target
     # the answer says its unit, the current value, which cost it is, and every simulation
     assert "取值为1000 万元（现行取值1000 万元），此时P90分位数成本为2,500 万元" in target
@@ -118,14 +118,14 @@ def test_a_changed_parameter_is_named_in_chinese_beside_its_path(fixtures: dict[
     meaning = "GZ-2c「数字技术应用业企业营业收入首次达到门槛奖励」：第1档·门槛（万元）"
     path = "policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan"
     for kind in ("sweep", "target"):
-        text = visible_text(write_report(fixtures[kind], "zh")[0].read_text(encoding="utf-8"))
+        text = visible_text(report_html(fixtures[kind], "zh"))
         assert f"{meaning}（{path}）" in text, kind
-    compare = visible_text(write_report(fixtures["compare"], "zh")[0].read_text(encoding="utf-8"))
+    compare = visible_text(report_html(fixtures["compare"], "zh"))
     assert (
         "赣州市 赣市发〔2022〕5号：适用年度·末年（policies.ganzhou_2022.years.last） = 2025"
         in compare
     )
-    english = visible_text(write_report(fixtures["sweep"], "en")[0].read_text(encoding="utf-8"))
+    english = visible_text(report_html(fixtures["sweep"], "en"))
     assert path in english and "门槛（万元）" not in english
     from fiscalsim.reports.labels import Names
     from fiscalsim.reports.parameters import parameter
@@ -210,7 +210,7 @@ def test_a_zero_mean_difference_with_a_band_is_labelled(tmp_path: Path) -> None:
     xunwu = (frame["scenario"] == "lower") & (frame["jurisdiction"] == "xunwu")
     frame.loc[xunwu, ["diff_mean_wan", "diff_p05_wan", "diff_p95_wan"]] = [0.0, -2.0, 3.0]
     frame.to_csv(path, index=False, encoding="utf-8-sig")
-    html = write_report(folder, "zh", force=True)[0].read_text(encoding="utf-8")
+    html = report_html(folder, "zh")
     assert re.search(r'<span class="band">与基准之差 0</span><span class="band">−\d', html)
 
 
@@ -225,6 +225,6 @@ def test_a_target_report_for_its_own_budget(tmp_path: Path) -> None:
 def test_the_readings_band_is_labelled_not_only_coloured(fixtures: dict[str, Path]) -> None:
     """In the 合计 column the readings band was the only second line, told from P5–P95 by its
     colour alone: in black-and-white print it read as the Monte Carlo band."""
-    html = write_report(fixtures["run"], "zh")[0].read_text(encoding="utf-8")
+    html = report_html(fixtures["run"], "zh")
     bands = re.findall(r'<span class="rband">([^<]*)</span>', html)
     assert bands and all(b.startswith("各解读 ") for b in bands)

@@ -19,6 +19,7 @@ from fiscalsim.reports.labels import fmt_amount
 from fiscalsim.reports.render import write_report
 from fiscalsim.run import run_scenario
 from fiscalsim.simulation.montecarlo import prepare
+from tests.helpers import report_html
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 POPPLER = all(shutil.which(tool) for tool in ("pdftoppm", "pdftotext", "pdffonts"))
@@ -239,10 +240,8 @@ def test_a_county_report_lists_only_its_own_citys_events(
     (until stop 26) Ganzhou's processes of Rongjiang and of the other counties."""
     import shutil
 
-    from fiscalsim.reports.render import write_report
-
     folder = shutil.copytree(report[0].parent, tmp_path / "run")  # the module's report stays
-    html = write_report(folder, "zh", "xunwu", force=True)[0].read_text(encoding="utf-8")
+    html = report_html(folder, "zh", "xunwu")
     body = html[html.index('id="assumptions"') :]
     processes = set(re.findall(r"（((?:gz|sz|sys)_\w+)）<", body))
     assert processes and not [p for p in processes if p.endswith(("_rest", "_rongjiang"))]
@@ -305,14 +304,12 @@ def test_a_county_report_gives_its_own_budgets_wait(
     import json
     import shutil
 
-    from fiscalsim.reports.render import write_report
-
     folder = shutil.copytree(report[0].parent, tmp_path / "run")
     waits = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["budget_process"][
         "wait_months"
     ]
     own = next(b for b in waits["by_budget"] if b["jurisdiction"] == "xunwu")
-    html = write_report(folder, "zh", "xunwu", force=True)[0].read_text(encoding="utf-8")
+    html = report_html(folder, "zh", "xunwu")
     line = re.search(
         r"从考核年度结束到兑付完毕：平均([\d.]+)个月，中位数([\d.]+)个月，95%分位([\d.]+)个月", html
     )
@@ -322,7 +319,7 @@ def test_a_county_report_gives_its_own_budgets_wait(
         own["p50_months"],
         own["p95_months"],
     ]
-    whole = write_report(folder, "zh", force=True)[0].read_text(encoding="utf-8")
+    whole = report_html(folder, "zh")
     assert f"平均{waits['all']['mean_months']}个月" in whole
 
 
@@ -331,15 +328,13 @@ def test_a_capped_budget_shows_its_arrears_under_its_cash(tmp_path: Path) -> Non
     a year read 300 every year and the report never showed what stayed unpaid."""
     import pandas as pd
 
-    from fiscalsim.reports.render import write_report
-
     out = tmp_path / "capped"
     prepared = prepare(SCENARIOS_DIR / "baseline.yaml", replicates=3, batch_replicates=3)
     run_scenario(prepared, out, workers=1, appropriation={"rongjiang": 300.0})
     spending = pd.read_csv(out / "spending.csv")
     arrears = spending[(spending["basis"] == "arrears") & (spending["jurisdiction"] == "rongjiang")]
     assert arrears["mean_wan"].max() > 0
-    html = write_report(out, "zh", "rongjiang")[0].read_text(encoding="utf-8")
+    html = report_html(out, "zh", "rongjiang")
     row = re.search(r"赣州蓉江新区（县（区）级）：年末欠付</td>(.*?)</tr>", html, flags=re.S)
     assert row is not None
     shown = re.findall(r'<td class="num">([^<]*)<span', row.group(1))
@@ -349,7 +344,7 @@ def test_a_capped_budget_shows_its_arrears_under_its_cash(tmp_path: Path) -> Non
     assert re.search(
         r"fiscalsim run \S+ --replicates 3 --seed \d+ --appropriation rongjiang=300<", html
     )
-    plain = write_report(out, "zh", force=True)[0].read_text(encoding="utf-8")
+    plain = report_html(out, "zh")
     assert "寻乌县（县（区）级）：年末欠付" not in plain  # an uncapped budget has none
 
 
