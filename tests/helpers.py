@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -62,13 +63,16 @@ def paid(
     return selected
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fiscalsim", *args],
         capture_output=True,
         text=True,
         cwd=cwd or REPO_DIR,
         check=False,
+        env={**os.environ, **env} if env else None,
     )
 
 

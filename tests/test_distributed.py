@@ -289,7 +289,17 @@ def test_bad_scheduler_is_one_line_and_writes_nothing(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
     out = tmp_path / "out"
-    done = run_cli("run", str(BASELINE), "--replicates", "2", "--out", str(out), *args)
+    wait = {"FISCALSIM_CONNECT_TIMEOUT_S": "1"}  # the refused port is waited for (10 s by default)
+    done = run_cli("run", str(BASELINE), "--replicates", "2", "--out", str(out), *args, env=wait)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and message in done.stderr
     assert not out.exists()
+
+
+def test_a_bad_connect_timeout_is_one_line(tmp_path: Path) -> None:
+    done = run_cli(
+        "run", str(BASELINE), "--replicates", "1", "--out", str(tmp_path / "out"),
+        "--scheduler", "tcp://127.0.0.1:9", env={"FISCALSIM_CONNECT_TIMEOUT_S": "soon"},
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "FISCALSIM_CONNECT_TIMEOUT_S: soon: give a positive number of seconds" in done.stderr

@@ -14,6 +14,7 @@ only when a cluster is asked for.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from fiscalsim.errors import InputError
 OPTION = "--scheduler"
 MAX_LOCAL_WORKERS = 256
 CONNECT_TIMEOUT_S = 10  # how long to wait for a tcp:// scheduler before saying it is unreachable
+TIMEOUT_VARIABLE = "FISCALSIM_CONNECT_TIMEOUT_S"  # another wait, in seconds (a slow network)
 _ADDRESS = re.compile(r"^tcp://(?P<host>[A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
 _LOCAL = re.compile(r"^local:(?P<n>\d+)$")
 
@@ -143,8 +145,11 @@ def _connect(spec: SchedulerSpec) -> tuple[Any, Any | None]:
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster  # type: ignore[no-untyped-call]
+    wait = os.environ.get(TIMEOUT_VARIABLE, str(CONNECT_TIMEOUT_S))
+    if not re.fullmatch(r"\d{1,4}(\.\d+)?", wait) or float(wait) <= 0:
+        raise InputError(TIMEOUT_VARIABLE, wait, "give a positive number of seconds")
     try:
-        client = Client(spec.address, timeout=f"{CONNECT_TIMEOUT_S}s")  # type: ignore[no-untyped-call]
+        client = Client(spec.address, timeout=f"{wait}s")  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as error:
         raise InputError(
             OPTION, spec.address, f"no Dask scheduler answers there ({type(error).__name__})"
