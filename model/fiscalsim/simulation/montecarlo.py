@@ -173,8 +173,14 @@ def build_models(
             n_replicates_total=first.scenario.replicates,
         )
         models.append((model, members))
+    checked: set[Path] = set()
     for spec in specs:  # read before any simulation, for every scenario of a comparison
-        check_budget_file(spec.loaded.path, spec.loaded.scenario, registry)
+        budget = spec.loaded.scenario.budget.file
+        where = resolve(spec.loaded.path, budget) if budget is not None else None
+        if where not in checked:  # each file once: --readings all has 192 variants of one
+            check_budget_file(spec.loaded.path, spec.loaded.scenario, registry)
+            if where is not None:
+                checked.add(where)
     return models
 
 
