@@ -168,3 +168,16 @@ def test_every_budget_process_source_has_its_chinese() -> None:
     parts = [defaults[k] for k in ("application", "review", "approval", "payment")]
     parts += list(defaults["quotas"].values())
     assert all(CJK.search(part.get("source_zh") or "") for part in parts)
+
+
+@pytest.mark.parametrize("name", ["baseline.yaml", "benchmark.yaml", "province_scale.yaml"])
+def test_every_shipped_scenario_cites_its_dynamics_in_chinese(name: str) -> None:
+    """The report's dynamics rows showed the English source, among them the assumption that a
+    quarter of firms were larger before."""
+    from fiscalsim.jurisdictions import load_registry
+    from fiscalsim.run_summary import _dynamics_sources
+    from fiscalsim.scenario_load import load_scenario
+
+    scenario = load_scenario(SCENARIOS_DIR / name, load_registry()).scenario
+    english, chinese = _dynamics_sources(scenario, False), _dynamics_sources(scenario, True)
+    assert set(chinese) == set(english) and all(CJK.search(text) for text in chinese.values())

@@ -31,6 +31,24 @@ def scenario_header(loaded: LoadedScenario) -> dict[str, Any]:
     }
 
 
+def _dynamics_sources(scenario: Any, chinese: bool) -> dict[str, str]:
+    """Where the growth, exit, entry, history and (issue 12) responses come from: `source`, or
+    `source_zh` where given."""
+    blocks: dict[str, Any] = {
+        "growth": scenario.dynamics.growth,
+        "exit": scenario.dynamics.exit,
+        "entry": scenario.dynamics.entry,
+        "history": scenario.population.history,
+    }
+    for part in ("entry", "growth", "bunching"):  # only the responses the scenario sets
+        block = getattr(scenario.dynamics.responses, part, None)
+        if block is not None:
+            blocks[f"response_{part}"] = block
+    if chinese:
+        return {key: block.source_zh for key, block in blocks.items() if block.source_zh}
+    return {key: block.source for key, block in blocks.items()}
+
+
 def assumptions(model: Model, paid_rules: frozenset[int]) -> dict[str, Any]:
     """The assumptions behind the clauses that paid, the events, the population and dynamics."""
     book, scenario = model.book, model.scenario
@@ -59,17 +77,8 @@ def assumptions(model: Model, paid_rules: frozenset[int]) -> dict[str, Any]:
             for p in model.plans
             for s in p.segments
         ],
-        "dynamics": {
-            "growth": scenario.dynamics.growth.source,
-            "exit": scenario.dynamics.exit.source,
-            "entry": scenario.dynamics.entry.source,
-            "history": scenario.population.history.source,
-            **{  # issue 12: behavioural responses, only when the scenario sets them
-                f"response_{part}": block.source
-                for part in ("entry", "growth", "bunching")
-                if (block := getattr(scenario.dynamics.responses, part, None)) is not None
-            },
-        },
+        "dynamics": _dynamics_sources(scenario, chinese=False),
+        "dynamics_zh": _dynamics_sources(scenario, chinese=True),  # where the scenario gives it
     }
 
 

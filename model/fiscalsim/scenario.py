@@ -140,6 +140,7 @@ class History(Strict):
     declined_share: Probability
     decline_log_mean: NonNegative
     source: str
+    source_zh: str | None = None  # the same in Chinese, for a Chinese report
 
     @model_validator(mode="after")
     def _bands_add_up(self) -> History:
@@ -173,6 +174,7 @@ class Growth(Strict):
     common_shock_sd: NonNegative = 0.0
     national_shock_sd: NonNegative = 0.0
     source: str
+    source_zh: str | None = None  # the same in Chinese, for a Chinese report
 
     @model_validator(mode="after")
     def _coherent(self) -> Growth:
@@ -197,6 +199,7 @@ class Exit(Strict):
     size_gamma: NonNegative = 0.0
     size_multiplier_min: Probability = 0.0
     source: str
+    source_zh: str | None = None  # the same in Chinese, for a Chinese report
 
 
 class Recruited(Strict):
@@ -214,6 +217,7 @@ class Entry(Strict):
     size: SizeDistribution | None = None
     recruited: Recruited | None = None
     source: str
+    source_zh: str | None = None  # the same in Chinese, for a Chinese report
 
     @model_validator(mode="after")
     def _bounded(self) -> Entry:

@@ -436,10 +436,11 @@ def assumption_rows(
             {"kind": texts["a_population"], "subject": subject, "note": "", "source": source,
              "confidence": confidence(source)}
         )  # fmt: skip
+    chinese = (found.get("dynamics_zh") or {}) if names.lang == "zh" else {}
     for key, source in (found.get("dynamics") or {}).items():
         rows.append(
-            {"kind": texts["a_dynamics"], "subject": texts.get(f"dynamics_{key}", str(key)), "note": "", "source": str(source),
-             "confidence": confidence(str(source))}
+            {"kind": texts["a_dynamics"], "subject": texts.get(f"dynamics_{key}", str(key)), "note": "",
+             "source": str(chinese.get(key) or source), "confidence": confidence(str(source))}
         )  # fmt: skip
     return rows
 
