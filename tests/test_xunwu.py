@@ -170,7 +170,9 @@ def test_a_late_start_and_a_gap_are_said(tmp_path: Path) -> None:
     ]
     warnings = awards_for(tmp_path, rows).summary["warnings"]
     assert len(warnings) == 2, warnings
-    assert "1 firm is at or above a revenue tier" in warnings[0] and "(late)" in warnings[0]
+    assert (
+        "1 firm is at or above the lowest revenue tier" in warnings[0] and "(late)" in warnings[0]
+    )
     assert "1 firm has a year missing" in warnings[1] and "(gap)" in warnings[1]
 
 
@@ -185,3 +187,16 @@ def test_a_tie_between_two_named_payers_goes_to_the_higher_document(tmp_path: Pa
     [rival] = result.explanations[0]["competing"]  # type: ignore[misc]
     assert rival["clause_id"] == "XW-4"
     assert "本例：两条款均写明承担财政，GZ-4a所在文件级别较高" in rival["why_zh"]
+
+
+def test_the_late_start_warning_uses_the_ladders_that_cover_the_firm(tmp_path: Path) -> None:
+    """A class-01 firm at 9000万 (its ladder starts at 1亿) and a Shuangyashan firm (no revenue
+    ladder) were warned about against the lowest tier of any ladder, 1000万."""
+    rows = [
+        firm_year("c01", "xunwu", 2022, "01", 9000),
+        firm_year("sys", "jianshan", 2022, "03", 9000),
+        firm_year("c03", "xunwu", 2022, "03", 1200),
+        firm_year("big01", "xunwu", 2022, "01", 12000),
+    ]
+    [warning] = awards_for(tmp_path, rows).summary["warnings"]
+    assert "2 firms are" in warning and "(c03, big01)" in warning

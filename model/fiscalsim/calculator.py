@@ -123,21 +123,18 @@ def _history_warnings(book: RuleBook, panel: Panel) -> list[str]:
     year hides last year's figures. Both silently lower the awards if the panel starts late
     or has gaps, so they are said, with the first firms concerned."""
     frame = panel.frame
-    lowest = min(
-        (float(c.thresholds_wan[0]) for c in book.rules if c.ladder >= 0 and c.thresholds_wan.size),
-        default=None,
-    )
     found: list[str] = []
     first = frame.sort_values("year", kind="stable").drop_duplicates("firm_id")
-    if lowest is not None:
+    lowest = _lowest_tiers(book, first)  # of the ladders covering each firm's place and class
+    if np.isfinite(lowest).any():
         prior = first.get("prior_max_revenue_wan", pd.Series(np.nan, index=first.index))
         founded = first.get("founded_year", pd.Series(np.nan, index=first.index))
         new = founded >= first["year"]  # founded that year: it reached nothing before
-        late = first[(first["revenue_wan"] >= lowest) & prior.isna() & ~new]
+        late = first[(first["revenue_wan"].to_numpy() >= lowest) & prior.isna() & ~new]
         if len(late):
             found.append(
-                f"{panel.path}: {_firms(len(late))} at or above a revenue tier "
-                f"({lowest:,.0f}万 or more) in their first panel year "
+                f"{panel.path}: {_firms(len(late))} at or above the lowest revenue tier of a "
+                "ladder covering them in their first panel year "
                 f"({_some(late['firm_id'])}): those tiers count as reached before that year "
                 "and pay nothing (首次达到); give prior_max_revenue_wan if they were first "
                 "reached in that year"
@@ -151,6 +148,24 @@ def _history_warnings(book: RuleBook, panel: Panel) -> list[str]:
             "(growth, increments and 新纳统 clauses cannot pay)"
         )
     return found
+
+
+def _lowest_tiers(book: RuleBook, rows: pd.DataFrame) -> np.ndarray:
+    """Per row, the lowest first tier of the revenue ladders that cover its place and class
+    (inf where none does): the warning used the lowest of every ladder (1000万) for every firm,
+    so a class-01 firm at 9000万, whose ladder starts at 1亿, was warned about."""
+    places = np.array([book.registry.index.get(str(p), -1) for p in rows["location"]])
+    classes = rows["industry_class"].astype(str).to_numpy()
+    lowest = np.full(len(rows), np.inf)
+    for compiled in book.rules:
+        if compiled.ladder < 0 or not compiled.thresholds_wan.size:
+            continue
+        eligible = compiled.rule.eligibility.industry_classes
+        covered = (places >= 0) & compiled.location_ok[np.maximum(places, 0)]
+        if eligible:
+            covered &= np.isin(classes, eligible)
+        lowest = np.where(covered, np.minimum(lowest, compiled.thresholds_wan[0]), lowest)
+    return lowest
 
 
 def _firms(n: int, one: str = "is", many: str = "are") -> str:
