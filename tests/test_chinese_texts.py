@@ -148,8 +148,8 @@ def test_an_explanation_names_a_clauses_column_in_chinese(tmp_path: Path) -> Non
 
 def test_every_reading_choice_has_a_chinese_name() -> None:
     """The readings table showed every_tier, ever, split ... to a Chinese reader."""
+    from fiscalsim.reports.assumptions import reading_rows
     from fiscalsim.reports.labels import Names
-    from fiscalsim.reports.sections import reading_rows
     from fiscalsim.rules.readings import READING_CHOICES, READING_VALUES_ZH
 
     assert {k: set(v) for k, v in READING_VALUES_ZH.items()} == {

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from fiscalsim.errors import InputError
 from fiscalsim.output import check_beside, mark_written
-from fiscalsim.reports import analyses, sections
+from fiscalsim.reports import analyses, assumptions, sections
 from fiscalsim.reports.budget_risk import budget_risk_section
 from fiscalsim.reports.butfor_section import butfor_section
 from fiscalsim.reports.calibration_section import calibration_rows
@@ -173,14 +173,14 @@ def _own_parts(
     documents and cities over or under it: Xunwu's listed Shuozhou's and Shuangyashan's."""
 
     def related(place: object) -> bool:
-        return sections.related_place(names.registry, jurisdiction, place)
+        return assumptions.related_place(names.registry, jurisdiction, place)
 
     ctx["not_costed"] = [
         row
         for row in ctx["not_costed"]
         if (clause := names.clause(row["clause_id"])) is None or related(clause.jurisdiction)
     ]
-    ctx["readings"] = sections.reading_rows(folder.summary, names, texts, related)
+    ctx["readings"] = assumptions.reading_rows(folder.summary, names, texts, related)
     calibration = folder.table("calibration")
     if calibration is not None and "city" in calibration.columns:
         own = calibration[[related(city) for city in calibration["city"]]]
@@ -216,7 +216,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         "sweep": None,
         "target": None,
         "butfor": None,
-        "assumptions": sections.assumption_rows(summary, names, texts),
+        "assumptions": assumptions.assumption_rows(summary, names, texts),
         "not_costed": [
             {
                 "clause_id": str(x.get("clause_id")),
@@ -226,7 +226,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
             }
             for x in summary.get("not_costed", []) or []
         ],  # fmt: skip
-        "readings": sections.reading_rows(summary, names, texts),
+        "readings": assumptions.reading_rows(summary, names, texts),
         "calibration": calibration_rows(folder.table("calibration"), names, texts),
         "footer": footer(folder),
     }
@@ -257,7 +257,9 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         ctx["budget_risk"] = budget_risk_section(summary, names, texts, jurisdiction)
         if jurisdiction is not None:
             paid = set(ctx["clauses"]["ids"]) if ctx["clauses"] else set()
-            ctx["assumptions"] = sections.assumption_rows(summary, names, texts, jurisdiction, paid)
+            ctx["assumptions"] = assumptions.assumption_rows(
+                summary, names, texts, jurisdiction, paid
+            )
     elif folder.kind == "compare":
         ctx["compare"] = analyses.compare_section(folder, names, texts, jurisdiction)
     elif folder.kind == "sweep":
