@@ -1,4 +1,4 @@
-"""Sections of a run report: headline table, fan charts, clauses (assumptions and readings: assumptions.py).
+"""Sections of a run report: headline table, fan charts and clauses (assumptions: assumptions.py).
 
 Each function turns a table of the output folder into plain rows of strings for the template;
 amounts are rounded here (one unit per table, 万元 or 亿元) so the template only lays them out.
