@@ -462,3 +462,23 @@ def test_the_budget_at_risk_is_rounded_up_to_the_cent() -> None:
     assert _cent_up(9085.734) == 9085.74
     assert _cent_up(269.04) == 269.04  # a whole cent stays (269.04 * 100 is 26903.999...)
     assert _cent_up(0.0) == 0.0
+
+
+def test_the_process_sources_say_which_file_and_which_clauses(tmp_path: Path) -> None:
+    """The report listed a review capacity the scenario set as coming from the defaults file,
+    and the defaults' quotas for clauses the scenario does not load."""
+    from fiscalsim.process.params import resolve_params
+
+    scenario = tmp_path / "own_review.yaml"
+    scenario.write_text(
+        f"base: {SCENARIOS_DIR / 'benchmark.yaml'}\nname: own_review\n"
+        "process:\n  enabled: true\n  review: {capacity_per_month: 50, source: test}\n",
+        encoding="utf-8",
+    )
+    prepared = prepare(scenario, replicates=1)
+    settings = prepared.model.scenario.process
+    assert settings is not None
+    sources = resolve_params(settings, {}, prepared.model.book, scenario).sources
+    assert sources["review_from"] == "own_review.yaml"
+    assert sources["payment_from"] == "data/process/budget_process.yaml"
+    assert sources["quotas"] == {}  # SYS-3 and SZ-14 are not the benchmark's

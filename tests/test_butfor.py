@@ -291,10 +291,18 @@ def test_a_cost_per_induced_needs_one_induced_on_average() -> None:
         "per_crossing_band": "",
         "per_crossing_few": "1",
     }
-    enough = {**few, "induced_crossings_mean": 2.0, "cost_per_induced_crossing_mean_wan": 8169.0,
+    enough = {**few, "induced_crossings_mean": 2.0, "induced_crossings_p05": 1.0,
+              "cost_per_induced_crossing_mean_wan": 8169.0,
               "cost_per_induced_crossing_p05_wan": 3732.0, "cost_per_induced_crossing_p95_wan": 21180.0}  # fmt: skip
     assert _cost(enough, "crossing")["per_crossing"] == "8,169"
     assert _cost(enough, "crossing")["per_crossing_band"] == "3,732–21,180"
+    # some replicates induce none: the band counts the others only (14,937 beside 8,070–8,070)
+    some = {**enough, "induced_crossings_p05": 0.0}
+    assert _cost(some, "crossing") == {
+        "per_crossing": "8,169",
+        "per_crossing_band": "",
+        "per_crossing_few": "partial",
+    }
     assert [_share(x) for x in (0.9968, 1.0, 0.004, 0.0, 0.93)] == [
         "99.7%",
         "100%",
@@ -302,3 +310,22 @@ def test_a_cost_per_induced_needs_one_induced_on_average() -> None:
         "0%",
         "93%",
     ]
+
+
+def test_butfor_says_it_does_not_apply_appropriations(tmp_path: Path) -> None:
+    """butfor works on cash as it falls due; a scenario's appropriation was ignored silently."""
+    capped = tmp_path / "capped.yaml"
+    capped.write_text(
+        f"base: {BENCHMARK}\nname: capped\nbudget:\n  governments:\n"
+        "    xunwu: {appropriation_wan: 100, source: test}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    done = run_cli(
+        "butfor", str(capped), "--out", str(out), "--replicates", "1", "--workers", "1",
+        "--no-responses", "--no-sensitivity",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "capped: the appropriations of xunwu are not applied here" in done.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["appropriations_not_applied"] == {"capped": ["xunwu"]}

@@ -181,3 +181,27 @@ def test_every_shipped_scenario_cites_its_dynamics_in_chinese(name: str) -> None
     scenario = load_scenario(SCENARIOS_DIR / name, load_registry()).scenario
     english, chinese = _dynamics_sources(scenario, False), _dynamics_sources(scenario, True)
     assert set(chinese) == set(english) and all(CJK.search(text) for text in chinese.values())
+
+
+def test_no_chinese_text_has_a_space_after_its_punctuation() -> None:
+    """Folded YAML (>-) joined the lines of a Chinese text with spaces: 依据， 如寻乌县."""
+    from fiscalsim.paths import DATA_DIR
+    from fiscalsim.process.params import DEFAULTS_FILE
+
+    texts: list[str] = []
+
+    def collect(item: object) -> None:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if str(key).endswith("_zh") and isinstance(value, str):
+                    texts.append(value)
+                collect(value)
+        elif isinstance(item, list):
+            for value in item:
+                collect(value)
+
+    for path in [DEFAULTS_FILE, DATA_DIR / "calibration" / "responses.yaml", *POLICY_FILES,
+                 *EVENT_FILES, SCENARIOS_DIR / "baseline.yaml"]:  # fmt: skip
+        collect(load(path))
+    spaced = [t for t in texts if re.search(r"[，；。、：] ", t)]
+    assert len(texts) > 300 and spaced == []

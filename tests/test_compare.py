@@ -415,3 +415,10 @@ def test_compare_says_it_does_not_apply_appropriations(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "capped: the appropriations of xunwu are not applied here" in done.stderr
     assert done.stderr.count("warning") == 1  # the baseline sets none
+    import json
+
+    from tests.helpers import report_html
+
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["appropriations_not_applied"] == {"capped": ["xunwu"]}
+    assert "未计预算安排的限额：capped：寻乌县" in report_html(tmp_path / "out")

@@ -228,3 +228,21 @@ def test_the_readings_band_is_labelled_not_only_coloured(fixtures: dict[str, Pat
     html = report_html(fixtures["run"], "zh")
     bands = re.findall(r'<span class="rband">([^<]*)</span>', html)
     assert bands and all(b.startswith("各解读 ") for b in bands)
+
+
+def test_a_sweep_over_a_reading_is_reported(fixtures: dict[str, Path], tmp_path: Path) -> None:
+    """The grid's chart ticks took every value for a number: a reading's sweep (ever,
+    since_policy) no longer reported at all."""
+    import shutil
+
+    import pandas as pd
+
+    folder = shutil.copytree(fixtures["sweep"], tmp_path / "reading")
+    frame = pd.read_csv(folder / "sweep.csv")
+    frame = frame[frame["value"].isin([300, 500])].copy()
+    frame["param"] = "readings.first_reach"
+    frame["value"] = frame["value"].map({300: "ever", 500: "since_policy"})
+    frame.to_csv(folder / "sweep.csv", index=False)
+    text = visible_text(report_html(folder, "zh"))
+    assert "历史首次（ever）" in text and "政策施行以来首次（since_policy）" in text
+    assert "解读：“首次达到”（readings.first_reach）" in text

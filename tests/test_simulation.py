@@ -247,3 +247,16 @@ def test_the_panel_is_the_same_file_in_any_batching(serial: Path, tmp_path: Path
     prepared = prepare(BASELINE, replicates=4, batch_replicates=1)
     run_scenario(prepared, tmp_path, tmp_path / "panel.csv", workers=1)
     assert (tmp_path / "panel.csv").read_bytes() == (serial / "panel.csv").read_bytes()
+
+
+def test_a_scenario_without_a_budgets_file_hashes_the_shipped_one() -> None:
+    """The benchmark names no budgets file, and a run reads the shipped one for the shares of
+    expenditure: the hash left it out."""
+    from fiscalsim.jurisdictions import load_registry
+    from fiscalsim.paths import DATA_DIR
+    from fiscalsim.scenario_load import data_files, load_scenario
+
+    path = SCENARIOS_DIR / "benchmark.yaml"
+    loaded = load_scenario(path, load_registry())
+    assert loaded.scenario.budget.file is None
+    assert DATA_DIR / "calibration" / "budgets.yaml" in data_files(loaded.scenario, path)

@@ -12,7 +12,14 @@ import typer
 from rich.table import Table
 
 from fiscalsim.cli import SchedulerOption, app, console
-from fiscalsim.cli_compare import Out, Replicates, Seed, Workers, recorded_command
+from fiscalsim.cli_compare import (
+    Out,
+    Replicates,
+    Seed,
+    Workers,
+    recorded_command,
+    warn_appropriations,
+)
 from fiscalsim.excel import xlsx_writer
 from fiscalsim.output import check_targets, csv_writer, json_writer, write_all
 
@@ -64,7 +71,11 @@ def butfor(
         tables["sensitivity"] = result.sensitivity
     writers = {f"{name}.csv": csv_writer(frame) for name, frame in tables.items()}
     writers["tables.xlsx"] = xlsx_writer(tables)
-    writers["summary.json"] = json_writer(summary(result, recorded_command(sys.argv[1:])))
+    facts = summary(result, recorded_command(sys.argv[1:]))
+    ignored = warn_appropriations(result.loaded)  # butfor too works on cash as it falls due
+    if ignored:
+        facts["appropriations_not_applied"] = {result.loaded.scenario.name: ignored}
+    writers["summary.json"] = json_writer(facts)
     write_all(out, writers, force=force)
     _print(result.table)
     console.print(f"responses: {result.responses_from}; {len(result.table)} rows -> {out}")

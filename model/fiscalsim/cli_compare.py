@@ -52,9 +52,10 @@ def _header(loaded: Any) -> dict[str, Any]:
     return scenario_header(loaded)
 
 
-def warn_appropriations(loaded: Any) -> None:
-    """compare, sweep and target work on cash as it falls due, without the budget process; a
-    scenario's appropriations were ignored without a word, and its differences read as cash."""
+def warn_appropriations(loaded: Any) -> list[str]:
+    """compare, sweep, target and butfor work on cash as it falls due, without the budget
+    process; a scenario's appropriations were ignored without a word, and its differences read
+    as cash. Says so on stderr and returns the budgets concerned (summary.json records them)."""
     scenario = loaded.scenario
     capped = sorted(
         name for name, g in scenario.budget.governments.items() if g.appropriation_wan is not None
@@ -66,6 +67,7 @@ def warn_appropriations(loaded: Any) -> None:
             "`fiscalsim run` gives cash paid under them and arrears",
             file=sys.stderr,
         )
+    return capped
 
 
 def _scenario_summary(
@@ -77,11 +79,12 @@ def _scenario_summary(
     from fiscalsim.simulation.montecarlo import with_run_options
 
     loaded = with_run_options(load_scenario(path, load_registry()), replicates, seed)
-    warn_appropriations(loaded)
+    ignored = warn_appropriations(loaded)
     return {
         "fiscalsim_version": __version__,
         "kind": kind,
         "scenario": _header(loaded),
+        **({"appropriations_not_applied": {loaded.scenario.name: ignored}} if ignored else {}),
         "seed": loaded.scenario.seed,
         "replicates": loaded.scenario.replicates,
         "command": recorded_command(sys.argv[1:]),
@@ -106,11 +109,15 @@ def compare(
     check_targets(out, force=force)  # before the simulation, not after it
     with use_scheduler(checked_scheduler(scheduler, workers)):
         result = run_compare(scenarios[0], scenarios[1:], replicates, seed, workers)
-    for loaded in result["scenarios"]:
-        warn_appropriations(loaded)
+    ignored = {s.scenario.name: warn_appropriations(s) for s in result["scenarios"]}
     summary = {
         "fiscalsim_version": __version__,
         "kind": "compare",
+        **(
+            {"appropriations_not_applied": {k: v for k, v in ignored.items() if v}}
+            if any(ignored.values())
+            else {}
+        ),  # fmt: skip
         "seed": result["seed"],
         "replicates": result["replicates"],
         "scenarios": [_header(s) for s in result["scenarios"]],

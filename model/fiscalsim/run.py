@@ -33,12 +33,12 @@ from fiscalsim.output import (
     scratch_dir,
     write_all,
 )
-from fiscalsim.paths import DATA_DIR
 from fiscalsim.population.calibration_report import calibration_table as report_table
 from fiscalsim.process.outcome import process_outcome, process_years
 from fiscalsim.process.params import ProcessParams, params_for_run, unused_appropriations
 from fiscalsim.run_blocks import RunReducer, RunTotals, join_run_blocks
 from fiscalsim.run_summary import run_summary
+from fiscalsim.scenario_load import budgets_file
 from fiscalsim.simulation.collect import tier_thresholds
 from fiscalsim.simulation.montecarlo import Prepared, simulate
 from fiscalsim.simulation.scheduler import scheduler_label
@@ -129,12 +129,9 @@ def run_scenario(
     if warn is not None:  # before the run, which may be long
         for warning in warnings:
             warn(warning)
-    budget_file = (
-        (prepared.scenario_path.parent / scenario.budget.file).resolve()
-        if scenario.budget.file
-        else DATA_DIR / "calibration" / "budgets.yaml"
+    expenditure = load_expenditure(
+        budgets_file(scenario, prepared.scenario_path), scenario.budget.governments
     )
-    expenditure = load_expenditure(budget_file, scenario.budget.governments)
     parts_dir = scratch_dir(out_dir, "ledger") if ledger else None
     work_dir: Path | None = None
     workbook: StreamedFile | None = None

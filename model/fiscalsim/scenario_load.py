@@ -63,6 +63,14 @@ def _shared(a: list[str], b: list[str]) -> int:
     return row[-1]
 
 
+def budgets_file(scenario: Scenario, path: Path) -> Path:
+    """The budgets file a run reads for each budget's share of expenditure: the scenario's, or
+    the shipped one."""
+    if scenario.budget.file:
+        return resolve(path, scenario.budget.file)
+    return DATA_DIR / "calibration" / "budgets.yaml"
+
+
 def data_files(scenario: Scenario, path: Path) -> list[Path]:
     """The data files a run of the scenario reads besides the scenario, policy and event files:
     the registry, the calibration inputs, the budgets and the budget process's defaults. The
@@ -76,8 +84,7 @@ def data_files(scenario: Scenario, path: Path) -> list[Path]:
         named = [calibrated.firm_counts, calibrated.county_weights]
         named += [n for n in (calibrated.known_firms, calibrated.checks) if n]
         files += [resolve(path, name) for name in named]
-    if scenario.budget.file:
-        files.append(resolve(path, scenario.budget.file))
+    files.append(budgets_file(scenario, path))
     process_file = scenario.process.file if scenario.process is not None else None
     files.append(resolve(path, process_file) if process_file else DEFAULTS_FILE)
     return files

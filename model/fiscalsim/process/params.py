@@ -156,9 +156,25 @@ def resolve_params(
         "review": review.source,
         "approval": approval.source,
         "payment": payment.source,
-        "quotas": {
-            k: {"per_year": v.per_year, "source": v.source, "source_zh": v.source_zh or ""}
+        "quotas": {  # the clauses the scenario loads (the defaults name other documents' too)
+            k: {
+                "per_year": v.per_year,
+                "source": v.source,
+                "source_zh": v.source_zh or "",
+                "from": portable(scenario_path if k in settings.quotas else defaults_path),
+            }
             for k, v in quotas.items()
+            if k in rule_index
+        },
+        # which file each part comes from: the scenario's own, or the defaults
+        **{
+            f"{name}_from": portable(scenario_path if given is not None else defaults_path)
+            for name, given in (
+                ("application", settings.application),
+                ("review", settings.review),
+                ("approval", settings.approval),
+                ("payment", settings.payment),
+            )
         },
         # the same in Chinese, for a Chinese report's list of assumptions
         **{

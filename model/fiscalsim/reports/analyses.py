@@ -17,7 +17,7 @@ from fiscalsim.reports.labels import (
     fmt_signed_band,
     in_language,
 )
-from fiscalsim.reports.parameters import parameter, parameter_short
+from fiscalsim.reports.parameters import parameter, parameter_short, value_label
 from fiscalsim.reports.sections import budget_order, cash_rows, records_by, select_jurisdiction
 
 TOP_BUDGETS = 5
@@ -223,7 +223,8 @@ def sweep_section(
         panels.append(Panel(names.budget(jurisdiction_id, level), series))
     integer_x = bool(pd.api.types.is_integer_dtype(totals["value"]))
     heading = f"{texts['sweep_chart']}：{parameter_short(param, names)}"
-    values = sorted({float(v) for v in totals["value"] if pd.notna(v)})
+    numbers = pd.to_numeric(totals["value"], errors="coerce")  # a reading's values are text
+    values = sorted({float(v) for v in numbers if pd.notna(v)}) if numbers.notna().all() else []
     charts = grid(
         panels,
         heading,
@@ -246,7 +247,9 @@ def sweep_section(
             r = indexed[key]
             band = fmt_band(r["p05_wan"], r["p95_wan"], unit_div) if banded else ""
             cells.append({"mean": fmt_amount(r["mean_wan"], unit_div), "band": band})
-        rows_out.append({"point": [str(p) for p in point], "cells": cells})
+        paths = [param, param2]
+        shown = [value_label(paths[i], p, names) for i, p in enumerate(point)]
+        rows_out.append({"point": shown, "cells": cells})
     return {
         "param": parameter(param, names),
         "param2": parameter(param2, names),

@@ -39,10 +39,13 @@ def _process_rows(
     if not isinstance(parameters, dict):
         return []
     rows = []
+    defaults = str(parameters.get("defaults_file", ""))
     for part in PROCESS_PARTS:
         note = in_language(parameters, part, names.lang)
         subject = texts.get(f"process_{part}", part)
-        rows.append(_process_row(texts, subject, note, str(parameters.get("defaults_file", ""))))
+        rows.append(
+            _process_row(texts, subject, note, str(parameters.get(f"{part}_from", defaults)))
+        )
     for clause_id, quota in (parameters.get("quotas") or {}).items():
         if clause_ids is not None and clause_id not in clause_ids:
             continue
@@ -50,7 +53,7 @@ def _process_rows(
         subject = texts["process_quota"].format(
             clause=f"{clause_id} {names.clause_title(clause_id)}", n=quota.get("per_year", "")
         )
-        rows.append(_process_row(texts, subject, note, str(parameters.get("defaults_file", ""))))
+        rows.append(_process_row(texts, subject, note, str(quota.get("from", defaults))))
     return rows
 
 

@@ -8,6 +8,11 @@ from typing import Any
 from fiscalsim.reports.labels import Names, fmt_amount
 
 
+def _months(value: Any) -> str:
+    """Months to two decimals at most: 7.449999999999999 reads 7.45."""
+    return f"{round(float(value), 2):g}"
+
+
 def _wait(waits: dict[str, Any], jurisdiction: str | None) -> dict[str, Any]:
     """The wait from qualifying to payment: every budget's in a whole report; in one
     jurisdiction's, its own budget's (it showed every budget's as if it were its own), and
@@ -59,10 +64,10 @@ def budget_risk_section(
     wait = _wait(process.get("wait_months", {}), jurisdiction)
     wait_line = ""
     if "mean_months" in wait:
-        wait_line = texts["wait_line"].format(
-            mean=wait["mean_months"],
-            p50=wait["p50_months"],
-            p95=wait["p95_months"],
+        wait_line = texts["wait_line"].format(  # per-budget figures are not rounded in summary
+            mean=_months(wait["mean_months"]),
+            p50=_months(wait["p50_months"]),
+            p95=_months(wait["p95_months"]),
             within=f"{100 * float(wait['within_12_months']):.1f}%",
             unpaid=f"{100 * float(wait['unpaid_share']):.1f}%",
         )

@@ -35,18 +35,26 @@ def _window(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cost(row: Mapping[Any, Any], what: str) -> dict[str, str]:
-    """Cost per induced crossing or firm, with its band over the replicates that induce one;
-    a dash where fewer than one is induced on average: spending over 0.05 induced crossings
-    (one in twenty replicates) read 13,533万 a crossing beside a band of 750–750."""
+    """Cost per induced crossing or firm: a dash where fewer than one is induced on average
+    (spending over 0.05 induced crossings, one in twenty replicates, read 13,533万 a crossing
+    beside a band of 750–750); the ratio of means without a band where some replicates induce
+    none (the band of per-replicate ratios counts only the others); else with that band."""
     if not float(row[f"induced_{what}s_mean"]) >= MIN_INDUCED:
         return {f"per_{what}": "—", f"per_{what}_band": "", f"per_{what}_few": "1"}
+    value = fmt_amount(row[f"cost_per_induced_{what}_mean_wan"])
     low, high = (row.get(f"cost_per_induced_{what}_{q}_wan") for q in ("p05", "p95"))
-    band = "" if low is None or high is None else f"{fmt_amount(low)}–{fmt_amount(high)}"
-    return {
-        f"per_{what}": fmt_amount(row[f"cost_per_induced_{what}_mean_wan"]),
-        f"per_{what}_band": band,
-        f"per_{what}_few": "",
-    }
+    some_none = not float(row.get(f"induced_{what}s_p05", 1.0)) > 0
+    if low is None or high is None or some_none:  # the band would count a few replicates only
+        return {f"per_{what}": value, f"per_{what}_band": "", f"per_{what}_few": "partial"}
+    band = f"{fmt_amount(low)}–{fmt_amount(high)}"
+    return {f"per_{what}": value, f"per_{what}_band": band, f"per_{what}_few": ""}
+
+
+def _assumed(assumed: bool, source: str, names: Names) -> str:
+    """The source, marked as an assumption unless it says so itself (it read 【假设】假设。)."""
+    if not assumed or source.lower().startswith(("假设", "assumption")):
+        return source
+    return ("【假设】" if names.lang == "zh" else "[assumption] ") + source
 
 
 def _response_name(parameter: str, texts: dict[str, str]) -> str:
@@ -96,9 +104,7 @@ def butfor_section(
             "name": _response_name(f"{r['response']}.{r['parameter']}", texts),
             "value": f"{float(r['value']):g}",
             "unit": _text(r, "unit", names),
-            "source": ("【假设】" if names.lang == "zh" else "[assumption] ")
-            * (str(r["assumption"]) == "yes")
-            + _text(r, "source", names),
+            "source": _assumed(str(r["assumption"]) == "yes", _text(r, "source", names), names),
         }
         for r in (elasticities.to_dict("records") if elasticities is not None else [])
     ]
@@ -117,7 +123,8 @@ def butfor_section(
             )
     return {
         "rows": rows,
-        "too_few": any(r["per_crossing_few"] or r["per_firm_few"] for r in rows),
+        "too_few": any("1" in (r["per_crossing_few"], r["per_firm_few"]) for r in rows),
+        "partial": any("partial" in (r["per_crossing_few"], r["per_firm_few"]) for r in rows),
         "responses_from": str(folder.summary.get("responses_from", "")),
         "assumed": assumed,
         "sensitivity": sensitivity,

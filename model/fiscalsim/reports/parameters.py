@@ -110,5 +110,22 @@ def parameter(path: str, names: Names) -> str:
 
 
 def parameter_short(path: str, names: Names) -> str:
-    """The meaning alone in a Chinese report (for a chart's heading or legend), else the path."""
-    return parameter_zh(path, names) if names.lang == "zh" and path else path
+    """The meaning alone in a Chinese report (for a chart's heading or legend), else the path
+    (and the path where no part of it is known)."""
+    if names.lang != "zh" or not path:
+        return path
+    meaning = parameter_zh(path, names)
+    return path if meaning.replace("·", ".") == path else meaning
+
+
+def value_label(path: str, value: object, names: Names) -> str:
+    """A swept value as shown: a reading's choice by its Chinese name in a Chinese report
+    (逐档奖励（every_tier）), any other value as written."""
+    from fiscalsim.rules.readings import READING_VALUES_ZH
+
+    parts = path.split(".")
+    if names.lang == "zh" and len(parts) == 2 and parts[0] == "readings":
+        chinese = READING_VALUES_ZH.get(parts[1], {}).get(str(value))
+        if chinese:
+            return f"{chinese}（{value}）"
+    return str(value)

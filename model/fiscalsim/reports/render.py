@@ -79,8 +79,9 @@ def _run_options(summary: dict[str, Any]) -> list[str]:
     the budgets file or the command line gave it); one set year by year is the scenario's."""
     options = [" --readings all"] if summary.get("readings_band") else []
     process = summary.get("budget_process")
-    if not isinstance(process, dict):
+    if not isinstance(process, dict):  # said either way: the scenario's default is not recorded
         return [*options, " --no-process"]
+    options.append(" --process")
     for name, by_year in sorted((process.get("appropriation_wan") or {}).items()):
         if isinstance(by_year, dict) and "all years" in by_year:
             options.append(f" --appropriation {name}={by_year['all years']:g}")
@@ -166,6 +167,20 @@ def _check_jurisdiction(folder: Folder, names: Names, jurisdiction: str) -> None
         raise InputError(folder.path / main, None, f"no budget lines for {jurisdiction!r}")
 
 
+def _not_applied(summary: dict[str, Any], names: Names, texts: dict[str, str]) -> str:
+    """The appropriations a compare, sweep, target or butfor did not apply (they were said on
+    stderr only, and the report read as cash paid)."""
+    ignored = summary.get("appropriations_not_applied") or {}
+    if not ignored:
+        return ""
+    joiner = "、" if names.lang == "zh" else ", "
+    items = ("；" if names.lang == "zh" else "; ").join(
+        f"{scenario}{'：' if names.lang == 'zh' else ': '}{joiner.join(names.place(p) for p in places)}"
+        for scenario, places in ignored.items()
+    )
+    return texts["not_applied"].format(items=items)
+
+
 def _own_parts(
     ctx: dict[str, Any], folder: Folder, names: Names, texts: dict[str, str], jurisdiction: str
 ) -> None:
@@ -230,6 +245,7 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         "calibration": calibration_rows(folder.table("calibration"), names, texts),
         "footer": footer(folder),
     }
+    ctx["not_applied"] = _not_applied(summary, names, texts)
     if jurisdiction is not None:
         _own_parts(ctx, folder, names, texts, jurisdiction)
     if folder.kind == "run":

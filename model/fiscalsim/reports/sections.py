@@ -129,12 +129,17 @@ def headline(
 ) -> dict[str, Any]:
     """What each paying budget must set aside by year: mean over P5–P95, readings band."""
     rows = cash_rows(spending)
+    numeric = _numeric_years(spending)
+    owing = numeric[numeric["basis"] == "arrears"] if "basis" in numeric.columns else numeric[:0]
     budgets = budget_order(rows)
-    years = _active_years(rows)
+    # a budget that paid nothing but owes (an appropriation of 0) is listed too: it showed as
+    # a budget without spending, its arrears nowhere
+    budgets += [b for b in budget_order(owing) if b not in budgets]
+    years = _active_years(pd.concat([rows, owing]))
     unit_div, unit = amount_unit(list(rows["mean_wan"]) + list(rows["p95_wan"]), names.lang)
     band_column = "readings_low_wan" in rows.columns and "readings_high_wan" in rows.columns
     spans = readings_totals(readings)
-    table = []
+    table: list[dict[str, Any]] = []
     for jurisdiction, level in budgets:
         own = rows[(rows["jurisdiction"] == jurisdiction) & (rows["payer_level"] == level)]
         by_year = records_by(own, ["year"])
@@ -178,8 +183,9 @@ def headline(
         "rows": table,
         "has_arrears": any(r.get("arrears") for r in table),
         "idle": idle,
-        "has_readings": band_column,
-        "has_readings_total": bool(spans),
+        # the legend only where a band is shown (a capped budget's cash has none)
+        "has_readings": any(c["readings"] for r in table for c in r["cells"]),
+        "has_readings_total": any(r["readings_total"] for r in table),
     }
 
 
