@@ -9,6 +9,7 @@ from fiscalsim import __version__
 from fiscalsim.dynamics.events import process_places, rules_fed
 from fiscalsim.paths import portable
 from fiscalsim.rules.readings import describe
+from fiscalsim.scenario import Scenario
 from fiscalsim.scenario_load import LoadedScenario
 from fiscalsim.series import year_axis
 from fiscalsim.simulation.world import Model
@@ -31,7 +32,7 @@ def scenario_header(loaded: LoadedScenario) -> dict[str, Any]:
     }
 
 
-def _dynamics_sources(scenario: Any, chinese: bool) -> dict[str, str]:
+def _dynamics_sources(scenario: Scenario, chinese: bool) -> dict[str, str]:
     """Where the growth, exit, entry, history and (issue 12) responses come from: `source`, or
     `source_zh` where given."""
     blocks: dict[str, Any] = {
