@@ -174,6 +174,8 @@ def test_a_late_start_and_a_gap_are_said(tmp_path: Path) -> None:
         "1 firm is at or above the lowest revenue tier" in warnings[0] and "(late)" in warnings[0]
     )
     assert "1 firm has a year missing" in warnings[1] and "(gap)" in warnings[1]
+    # RJ-8 still pays after a gap, all of it at the base rate (it said increments cannot pay)
+    assert "RJ-8 counts the whole amount as base" in warnings[1]
 
 
 def test_a_tie_between_two_named_payers_goes_to_the_higher_document(tmp_path: Path) -> None:

@@ -145,7 +145,8 @@ def _history_warnings(book: RuleBook, panel: Panel) -> list[str]:
         found.append(
             f"{panel.path}: {_firms(len(gaps), 'has', 'have')} a year missing between their first and last "
             f"({_some(pd.Series(gaps))}): the year after a gap has no last-year figures "
-            "(growth, increments and 新纳统 clauses cannot pay)"
+            "(growth and 新纳统 clauses cannot pay; an increment clause such as RJ-8 counts the "
+            "whole amount as base)"
         )
     return found
 
