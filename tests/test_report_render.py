@@ -345,6 +345,9 @@ def test_a_capped_budget_shows_its_arrears_under_its_cash(tmp_path: Path) -> Non
         r"--appropriation xunwu=0<",
         html,
     )
+    capped = re.search(r"赣州蓉江新区（县（区）级）</td>(.*?)</tr>", html, flags=re.S)
+    assert capped is not None  # its paid total is not the total due: no range beside it
+    assert not re.search(r'<span class="band">[^<]*</span></td>\s*$', capped.group(1))
     # a budget that may pay nothing (an appropriation of 0) showed as one without spending
     xunwu = report_html(out, "zh", "xunwu")
     assert "寻乌县（县（区）级）：年末欠付" in xunwu and "无支出：寻乌县" not in xunwu
@@ -411,3 +414,25 @@ def test_the_budget_process_assumptions_are_listed(report: tuple[Path, Path]) ->
         "每年补助企业30户",
     ):
         assert text in body, text
+
+
+def test_a_budgets_window_total_has_its_range(report: tuple[Path, Path]) -> None:
+    """The 合计 column had means only; a finance bureau budgets the window with a range too.
+    The band is the window total's P5–P95 over replicates, from summary.json."""
+    import json
+
+    folder = report[0].parent
+    spreads = {
+        b["jurisdiction"]: b
+        for b in json.loads((folder / "summary.json").read_text(encoding="utf-8"))["uncertainty"][
+            "budgets"
+        ]
+    }
+    ganzhou = spreads["ganzhou"]
+    html = report_html(folder, "zh")
+    row = re.search(r"赣州市（市级）</td>(.*?)</tr>", html, flags=re.S)
+    assert row is not None
+    band = (
+        f"{fmt_amount(ganzhou['cash_total_p05_wan'])}–{fmt_amount(ganzhou['cash_total_p95_wan'])}"
+    )
+    assert row.group(1).rstrip().endswith(f'<span class="band">{band}</span></td>')

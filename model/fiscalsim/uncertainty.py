@@ -76,6 +76,9 @@ def budget_spread(
                 "jurisdiction": name,
                 "cash_total_mean_wan": float(values.mean()),
                 "cash_total_sd_wan": float(values.std(ddof=1)) if values.size > 1 else 0.0,
+                # the window total's range over replicates (spending.csv has yearly ranges only)
+                "cash_total_p05_wan": round(float(np.percentile(values, 5)), 6),
+                "cash_total_p95_wan": round(float(np.percentile(values, 95)), 6),
                 **split_variance(values, per_start),
             }
         )

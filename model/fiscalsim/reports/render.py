@@ -253,7 +253,11 @@ def context(folder: Folder, lang: Lang, jurisdiction: str | None) -> dict[str, A
         readings = folder.table("readings")
         if readings is not None:
             readings = sections.select_jurisdiction(readings, jurisdiction)
-        ctx["headline"] = sections.headline(spending, names, texts, readings)
+        spreads = {
+            str(b.get("jurisdiction")): b
+            for b in (summary.get("uncertainty") or {}).get("budgets", [])
+        }
+        ctx["headline"] = sections.headline(spending, names, texts, readings, spreads)
         ctx["fans"] = sections.fan_figures(spending, names, texts)
         by_clause = folder.table("spending_by_clause")
         ledger_path = folder.path / "ledger.parquet"

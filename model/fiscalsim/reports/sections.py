@@ -118,7 +118,29 @@ def _arrears_row(
             }
         )
     label = texts["arrears_row"].format(budget=names.budget(jurisdiction, level))
-    return {"budget": label, "cells": cells, "total": "—", "readings_total": "", "arrears": True}
+    return {
+        "budget": label,
+        "cells": cells,
+        "total": "—",
+        "total_band": "",
+        "readings_total": "",
+        "arrears": True,
+    }
+
+
+def _total_band(
+    spreads: dict[str, dict[str, Any]], jurisdiction: str, total: float, unit_div: float
+) -> str:
+    """The window total's P5–P95 from summary.json's `uncertainty` (cash as it falls due), shown
+    only where that total is the row's (within 0.5%: a budget whose payments the process held
+    back or capped has its own total, and no band)."""
+    spread = spreads.get(jurisdiction)
+    if not spread or "cash_total_p05_wan" not in spread:
+        return ""
+    mean = float(spread.get("cash_total_mean_wan", float("nan")))
+    if not abs(mean - total) <= 0.005 * abs(total) + 0.05:
+        return ""
+    return fmt_band(spread["cash_total_p05_wan"], spread["cash_total_p95_wan"], unit_div)
 
 
 def headline(
@@ -126,6 +148,7 @@ def headline(
     names: Names,
     texts: dict[str, str],
     readings: pd.DataFrame | None = None,
+    spreads: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """What each paying budget must set aside by year: mean over P5–P95, readings band."""
     rows = cash_rows(spending)
@@ -164,15 +187,20 @@ def headline(
         span = spans.get((jurisdiction, level))
         if band_column and own["readings_low_wan"].isna().all():
             span = None  # its cash is capped by an appropriation: run.with_band
+        total = float(own["mean_wan"].sum())
+        arrears = _arrears_row(spending, jurisdiction, level, years, unit_div, names, texts)
         table.append(
             {
                 "budget": names.budget(jurisdiction, level),
                 "cells": cells,
-                "total": fmt_amount(own["mean_wan"].sum(), unit_div),
+                "total": fmt_amount(total, unit_div),
+                # the range is of cash as it falls due: none beside what a capped budget paid
+                "total_band": ""
+                if arrears is not None
+                else _total_band(spreads or {}, jurisdiction, total, unit_div),
                 "readings_total": fmt_band(span[0], span[1], unit_div) if span else "",
             }
         )
-        arrears = _arrears_row(spending, jurisdiction, level, years, unit_div, names, texts)
         if arrears is not None:
             table.append(arrears)
     all_budgets = rows.groupby(["jurisdiction", "payer_level"], sort=False).size().index
