@@ -52,6 +52,11 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return write_report(out, "zh")
 
 
+def missing(text: str, *parts: str) -> list[str]:
+    """The parts a report's text lacks (the tests list what they expect to read)."""
+    return [part for part in parts if part not in text]
+
+
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     assert CHROMIUM is not None
     profile = tmp_path / "profile"
@@ -256,20 +261,17 @@ def test_the_chinese_report_shows_the_notes_in_chinese(report: tuple[Path, Path]
     body = re.sub(r"<[^>]+>", " ", html[html.index('id="assumptions"') : html.index('id="method"')])
     for english in ("the model pays the ceiling", "policy file default", "is written into the"):
         assert english not in body, english
-    for chinese in ("政策文件默认", "就高不重复：同一企业、同一事项、同一年度只按最高一项奖励"):
-        assert chinese in body, chinese
+    assert not missing(
+        body, "政策文件默认", "就高不重复：同一企业、同一事项、同一年度只按最高一项奖励"
+    )
     assert "合成企业群体按" in html  # the scenario's own description_zh under the title
     # and the code's own words: kinds of uncosted clauses, reading names, tolerances, and a
     # document issued without a number (the 文号 cell was blank for RJ and SYS clauses)
     for raw in (">unquantified<", ">non_cash<", ">stacking<", "mean within"):
         assert raw not in html, raw
-    for chinese in (
-        "无法量化",
-        "就高不重复的范围",
-        "均值误差不超过±10%",
-        "赣州蓉江新区文件（无文号）",
-    ):
-        assert chinese in html, chinese
+    assert not missing(
+        html, "无法量化", "就高不重复的范围", "均值误差不超过±10%", "赣州蓉江新区文件（无文号）"
+    )
 
 
 def test_clause_award_counts_add_up_over_the_budgets_that_pay(report: tuple[Path, Path]) -> None:
@@ -406,14 +408,14 @@ def test_the_budget_process_assumptions_are_listed(report: tuple[Path, Path]) ->
     and missing from the report's list of assumptions."""
     html = report[0].read_text(encoding="utf-8")
     body = html[html.index('id="assumptions"') : html.index('id="method"')]
-    for text in (
+    assert not missing(
+        body,
         "预算流程",
         "申报集中在4—7月",
         "每月审结约150件",
         "年度名额：SYS-3",
         "每年补助企业30户",
-    ):
-        assert text in body, text
+    )
 
 
 def test_a_budgets_window_total_has_its_range(report: tuple[Path, Path]) -> None:

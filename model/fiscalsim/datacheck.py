@@ -91,18 +91,23 @@ def _responses(path: Path, registry: Registry) -> str:
     return f"responses file, {len(parsed.sensitivity.values)} parameters in the sensitivity grid"
 
 
-def _process_defaults(path: Path, registry: Registry) -> str:
-    """The shared defaults: a run ignores a clause no scenario of it loads, so here every clause
-    named must be one of the shipped policy files' (the panel check reads the same files)."""
+def _known_clauses(path: Path, named: list[tuple[str, str]], registry: Registry) -> None:
+    """Every clause named (field path, clause id) is one of the shipped policy files': a run
+    ignores a clause no scenario of it loads, so a misspelt one would go unnoticed."""
     from fiscalsim.calculator import load_book
 
-    parsed = parse_model(ProcessFile, read_yaml_mapping(path), path)
     clauses = {c.id for c in load_book([POLICIES_DIR], registry=registry).rules}
-    named = [(f"quotas.{name}", name) for name in parsed.quotas]
-    named += [(f"approval.by_clause.{name}", name) for name in parsed.approval.by_clause]
     check_known(
         path, named, clauses.__contains__, f"a clause of the policy files in {POLICIES_DIR}"
     )
+
+
+def _process_defaults(path: Path, registry: Registry) -> str:
+    """The shared defaults: every clause they name is a shipped one (_known_clauses)."""
+    parsed = parse_model(ProcessFile, read_yaml_mapping(path), path)
+    named = [(f"quotas.{name}", name) for name in parsed.quotas]
+    named += [(f"approval.by_clause.{name}", name) for name in parsed.approval.by_clause]
+    _known_clauses(path, named, registry)
     bureaus = [(f"review.by_bureau.{name}", name) for name in parsed.review.by_bureau]
     check_known(path, bureaus, registry.__contains__, "a jurisdiction in the registry", registry)
     return f"budget process defaults, {len(parsed.quotas)} clause quotas"
@@ -113,19 +118,15 @@ def _jurisdictions(path: Path, registry: Registry) -> str:
 
 
 def _panel_columns(path: Path, registry: Registry) -> str:
-    from fiscalsim.calculator import load_book
     from fiscalsim.facts import PanelColumnsFile
 
     parsed = read_data_file(PanelColumnsFile, path)
-    clauses = {c.id for c in load_book([POLICIES_DIR], registry=registry).rules}
     named = [
         (f"panel_columns.{name}.clauses[{i}]", clause)
         for name, column in parsed.panel_columns.items()
         for i, clause in enumerate(column.clauses)
     ]
-    check_known(
-        path, named, clauses.__contains__, f"a clause of the policy files in {POLICIES_DIR}"
-    )
+    _known_clauses(path, named, registry)
     return f"panel columns of the clauses, {len(parsed.panel_columns)} described"
 
 

@@ -54,6 +54,7 @@ def assumptions(model: Model, paid_rules: frozenset[int]) -> dict[str, Any]:
     """The assumptions behind the clauses that paid, the events, the population and dynamics."""
     book, scenario = model.book, model.scenario
     paid = {book.rules[r].id for r in paid_rules}
+    fed = rules_fed(list(scenario.dynamics.events), book, scenario.name)
     return {
         "clauses": [
             {"clause_id": c.id, **note}
@@ -65,7 +66,7 @@ def assumptions(model: Model, paid_rules: frozenset[int]) -> dict[str, Any]:
             {
                 "process": e.name,
                 "city": e.city,
-                "clauses": rules_fed(e, book, scenario.name),
+                "clauses": fed[e.name],
                 "places": process_places(e, book.registry, scenario.name),
                 "note": e.assumption,
                 "note_zh": e.assumption_zh or "",

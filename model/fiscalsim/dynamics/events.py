@@ -22,7 +22,7 @@ from fiscalsim.dynamics.sampling import sample_rows
 from fiscalsim.errors import InputError
 from fiscalsim.jurisdictions import Registry
 from fiscalsim.population.synthesis import KEY_CITY
-from fiscalsim.rules.book import RuleBook, rule_facts
+from fiscalsim.rules.book import CompiledRule, RuleBook, rule_facts
 from fiscalsim.scenario import Amount, EventProcess
 from fiscalsim.simulation.streams import firm_counter, named_uniforms
 
@@ -318,19 +318,29 @@ def process_places(process: EventProcess, registry: Registry, source: str) -> li
     return process.locations or [j.id for j in registry.items if registry.covers(city, j.id)]
 
 
-def rules_fed(process: EventProcess, book: RuleBook, source: str) -> list[str]:
-    """The clauses a process feeds: those reading a fact it sets or draws that cover one of its
-    places (what a report names the process by)."""
-    registry = book.registry
+def _readers(book: RuleBook) -> list[tuple[CompiledRule, set[str]]]:
+    """Each rule with the facts it reads."""
+    return [(c, rule_facts(c.rule)) for c in book.rules]
+
+
+def _fed(
+    process: EventProcess,
+    readers: list[tuple[CompiledRule, set[str]]],
+    registry: Registry,
+    source: str,
+) -> list[CompiledRule]:
+    """The rules a process feeds: those reading a fact it sets or draws that cover one of the
+    places it picks firms in."""
     facts = set(process.sets) | set(process.draws)
-    where = np.array(
-        [registry.index[p] for p in process_places(process, registry, source)], dtype=np.int64
-    )
-    return [
-        c.id
-        for c in book.rules
-        if facts & rule_facts(c.rule) and bool(np.any(c.location_ok[where]))
-    ]
+    places = process_places(process, registry, source)
+    where = np.array([registry.index[p] for p in places], dtype=np.int64)
+    return [c for c, used in readers if facts & used and bool(np.any(c.location_ok[where]))]
+
+
+def rules_fed(processes: list[EventProcess], book: RuleBook, source: str) -> dict[str, list[str]]:
+    """The clauses each process feeds, by process name (what a report names a process by)."""
+    readers = _readers(book)
+    return {p.name: [c.id for c in _fed(p, readers, book.registry, source)] for p in processes}
 
 
 def event_years(
@@ -339,20 +349,17 @@ def event_years(
     """The years each process draws events: its own `years`, or those of the rules it feeds.
 
     A process feeds a rule when it sets or draws a fact the rule reads and the rule covers one of
-    the places the process picks firms in. Without its own `years` the process runs in every
-    year one of those rules is in force, so extending a document's window extends the events
-    its clauses pay on. A fact that no rule reads is an error, as an unknown panel column is:
-    it would cost nothing and most likely is a misspelt name.
+    the places the process picks firms in (`_fed`). Without its own `years` the process runs in
+    every year one of those rules is in force, so extending a document's window extends the
+    events its clauses pay on. A fact that no rule reads is an error, as an unknown panel column
+    is: it would cost nothing and most likely is a misspelt name.
     """
-    registry = book.registry
-    readers = [(c, rule_facts(c.rule)) for c in book.rules]
+    readers = _readers(book)
+    read = set().union(*(used for _, used in readers)) if readers else set()
     years: dict[str, frozenset[int]] = {}
     for process in processes:
+        fed = _fed(process, readers, book.registry, source)  # checks its places first
         facts = set(process.sets) | set(process.draws)
-        places = process_places(process, registry, source)
-        where = np.array([registry.index[p] for p in places], dtype=np.int64)
-        fed = [c for c, used in readers if facts & used]
-        read = set().union(*(used for _, used in readers)) if readers else set()
         unread = sorted(facts - read)
         if unread:
             key = "sets" if unread[0] in process.sets else "draws"
@@ -364,9 +371,7 @@ def event_years(
         if process.years is not None:
             years[process.name] = frozenset(range(process.years[0], process.years[1] + 1))
             continue
-        found: set[int] = set()
-        for compiled in fed:
-            if np.any(compiled.location_ok[where]):
-                found.update(range(compiled.first_year, compiled.last_year + 1))
-        years[process.name] = frozenset(found)
+        years[process.name] = frozenset(
+            year for c in fed for year in range(c.first_year, c.last_year + 1)
+        )
     return years

@@ -150,12 +150,15 @@ def resolve_params(
     appropriation = _governments(governments, registry, scenario_path)
     for name, wan in (appropriation_options or {}).items():
         appropriation[_place(registry, name, "--appropriation", f"{name}={wan:g}")] = {None: wan}
+    parts = (  # each part: what is in force, and what the scenario gave (None: the defaults)
+        ("application", application, settings.application),
+        ("review", review, settings.review),
+        ("approval", approval, settings.approval),
+        ("payment", payment, settings.payment),
+    )
     sources = {
         "defaults_file": portable(defaults_path),
-        "application": application.source,
-        "review": review.source,
-        "approval": approval.source,
-        "payment": payment.source,
+        **{name: part.source for name, part, _given in parts},
         "quotas": {  # the clauses the scenario loads (the defaults name other documents' too)
             k: {
                 "per_year": v.per_year,
@@ -169,23 +172,10 @@ def resolve_params(
         # which file each part comes from: the scenario's own, or the defaults
         **{
             f"{name}_from": portable(scenario_path if given is not None else defaults_path)
-            for name, given in (
-                ("application", settings.application),
-                ("review", settings.review),
-                ("approval", settings.approval),
-                ("payment", settings.payment),
-            )
+            for name, _part, given in parts
         },
         # the same in Chinese, for a Chinese report's list of assumptions
-        **{
-            f"{name}_zh": part.source_zh or ""
-            for name, part in (
-                ("application", application),
-                ("review", review),
-                ("approval", approval),
-                ("payment", payment),
-            )
-        },
+        **{f"{name}_zh": part.source_zh or "" for name, part, _given in parts},
     }
     return ProcessParams(
         month_weights=weights,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fiscalsim.reports.labels import Names, confidence, in_language
+from fiscalsim.reports.parameters import value_label
 
 
 def _event_subject(item: dict[str, Any], names: Names) -> str:
@@ -134,14 +135,6 @@ def assumption_rows(
 READING_SOURCE_ZH = {"policy file default": "政策文件默认", "override": "另行指定"}
 
 
-def _reading_value(reading: str, value: str, names: Names) -> str:
-    """A reading's choice: 逐档奖励（every_tier） in a Chinese report, the id in an English one."""
-    from fiscalsim.rules.readings import READING_VALUES_ZH
-
-    chinese = READING_VALUES_ZH.get(reading, {}).get(value)
-    return f"{chinese}（{value}）" if chinese and names.lang == "zh" else value
-
-
 def related_place(registry: Any, jurisdiction: str | None, place: object) -> bool:
     """Whether a place belongs in `jurisdiction`'s report: it covers the jurisdiction (its city,
     its province) or the jurisdiction covers it; everything in a whole report."""
@@ -174,7 +167,7 @@ def reading_rows(
                 {
                     "document": names.document(document),
                     "reading": (texts or {}).get(f"reading_{reading}", str(reading)),
-                    "value": _reading_value(str(reading), str(detail.get("value", "")), names),
+                    "value": value_label(f"readings.{reading}", detail.get("value", ""), names),
                     "meaning": in_language(detail, "meaning", names.lang),
                     "source": " ".join(x for x in (source, why) if x),
                 }

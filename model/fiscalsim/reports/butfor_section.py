@@ -65,10 +65,11 @@ def _response_name(parameter: str, texts: dict[str, str]) -> str:
 def _text(row: Mapping[Any, Any], key: str, names: Names) -> str:
     """A column in the report's language: `unit_zh` in a Chinese report where the folder has it
     (folders written before it stay readable), else `unit`."""
-    value = row.get(f"{key}_zh") if names.lang == "zh" else None
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-        value = row.get(key)
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    for name in ([f"{key}_zh"] if names.lang == "zh" else []) + [key]:
+        value = row.get(name)
+        if not (value is None or value == "" or (isinstance(value, float) and math.isnan(value))):
+            return str(value)
+    return ""
 
 
 def butfor_section(

@@ -98,17 +98,6 @@ def parameter_zh(path: str, names: Names) -> str:
     return _words(parts, names)
 
 
-def parameter(path: str, names: Names) -> str:
-    """A change's path as the report's reader names it: the Chinese meaning with the path in
-    brackets in a Chinese report, the path alone in an English one."""
-    if names.lang != "zh" or not path:
-        return path
-    meaning = parameter_zh(path, names)
-    if meaning.replace("·", ".") == path:  # no part of it is known: the path alone
-        return path
-    return f"{meaning}（{path}）"
-
-
 def parameter_short(path: str, names: Names) -> str:
     """The meaning alone in a Chinese report (for a chart's heading or legend), else the path
     (and the path where no part of it is known)."""
@@ -116,6 +105,14 @@ def parameter_short(path: str, names: Names) -> str:
         return path
     meaning = parameter_zh(path, names)
     return path if meaning.replace("·", ".") == path else meaning
+
+
+def parameter(path: str, names: Names) -> str:
+    """A change's path as the report's reader names it: the Chinese meaning with the path in
+    brackets in a Chinese report, the path alone in an English one (or where no part of it is
+    known)."""
+    meaning = parameter_short(path, names)
+    return path if meaning == path else f"{meaning}（{path}）"
 
 
 def value_label(path: str, value: object, names: Names) -> str:

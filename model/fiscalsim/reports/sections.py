@@ -83,7 +83,7 @@ def readings_totals(readings: pd.DataFrame | None) -> dict[tuple[str, str], tupl
 
 
 def _arrears_row(
-    spending: pd.DataFrame,
+    owing: pd.DataFrame,
     jurisdiction: str,
     level: str,
     years: list[int],
@@ -92,16 +92,10 @@ def _arrears_row(
     texts: dict[str, str],
 ) -> dict[str, Any] | None:
     """A budget's arrears at each year's end, under its cash row, where an appropriation left
-    any: the cash row of a capped budget is what it paid, not what it owed (Rongjiang at 300
-    a year showed 300 every year and never the 948万 unpaid at the end)."""
-    if "basis" not in spending.columns:
-        return None
-    rows = _numeric_years(spending)
-    own = rows[
-        (rows["basis"] == "arrears")
-        & (rows["jurisdiction"] == jurisdiction)
-        & (rows["payer_level"] == level)
-    ]
+    any (`owing`: the arrears rows of spending.csv): the cash row of a capped budget is what it
+    paid, not what it owed (Rongjiang at 300 a year showed 300 every year and never the 948万
+    unpaid at the end)."""
+    own = owing[(owing["jurisdiction"] == jurisdiction) & (owing["payer_level"] == level)]
     if not (own["mean_wan"] > 0).any():
         return None
     by_year = records_by(own, ["year"])
@@ -188,7 +182,7 @@ def headline(
         if band_column and own["readings_low_wan"].isna().all():
             span = None  # its cash is capped by an appropriation: run.with_band
         total = float(own["mean_wan"].sum())
-        arrears = _arrears_row(spending, jurisdiction, level, years, unit_div, names, texts)
+        arrears = _arrears_row(owing, jurisdiction, level, years, unit_div, names, texts)
         table.append(
             {
                 "budget": names.budget(jurisdiction, level),
