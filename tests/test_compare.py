@@ -291,8 +291,16 @@ def test_readings_all_writes_the_band_around_the_default(tmp_path: Path) -> None
     assert ganzhou["most_influential_reading"].iloc[0] != ""
     from openpyxl import load_workbook  # the band's tables are sheets too (they were CSV only)
 
-    titles = load_workbook(out / "tables.xlsx", read_only=True).sheetnames
-    assert {"不同解读", "各解读的影响"} <= set(titles)
+    book = load_workbook(out / "tables.xlsx", read_only=True)
+    assert {"不同解读（各年合计）", "各解读的影响"} <= set(book.sheetnames)
+    # the sheet holds each combination's window totals; the yearly rows (96,768, which took
+    # XlsxWriter 11 s) are in readings.csv only
+    sheet = list(book["不同解读（各年合计）"].values)
+    totals = readings[readings["year"].astype(str) == "total"]
+    assert len(sheet) - 1 == len(totals) < len(readings) / 5
+    assert "年度" not in sheet[0]
+    amounts = [row[sheet[0].index("均值（万元）")] for row in sheet[1:]]
+    np.testing.assert_allclose(sorted(amounts), sorted(totals["mean_wan"]), atol=0.006)
 
 
 def test_validate_checks_scenarios_and_event_files(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ SHEETS_ZH = {
     "first_crossings": "首次跨档",
     "calibration": "校准",
     "readings": "不同解读",
+    "readings_totals": "不同解读（各年合计）",
     "ledger": "奖励明细",
     "ledger_replicate_0": "奖励明细（第0次模拟）",
     "dropped": "未计入的行",
