@@ -24,6 +24,7 @@ from fiscalsim.comparison.sweep import target as _target
 from fiscalsim.comparison.tables import differences
 from fiscalsim.jurisdictions import load_registry
 from fiscalsim.scenario_load import load_scenario
+from fiscalsim.series import with_totals_all
 from fiscalsim.simulation.montecarlo import VariantSpec, with_run_options
 
 KEYS = ["jurisdiction", "payer_level", "year", "basis"]
@@ -88,10 +89,10 @@ def compare(
     outcomes = evaluate(
         specs, workers=workers, progress=progress, keep="clauses", registry=registry
     )
-    by_payer = differences(names, [o.payer.with_totals(TOTAL_BY) for o in outcomes], KEYS)
+    by_payer = differences(names, with_totals_all([o.payer for o in outcomes], TOTAL_BY), KEYS)
     by_clause = differences(
         names,
-        [o.clause.with_totals(CLAUSE_TOTAL_BY) for o in outcomes if o.clause is not None],
+        with_totals_all([o.clause for o in outcomes if o.clause is not None], CLAUSE_TOTAL_BY),
         CLAUSE_KEYS,
     )
     return {

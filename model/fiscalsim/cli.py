@@ -298,7 +298,7 @@ def assumptions(
     print(assumptions_markdown(policies), end="")
 
 
-def _facts_of(rule: object) -> set[str]:
+def _facts_of(rule: object) -> frozenset[str]:
     from fiscalsim.rules.book import rule_facts
     from fiscalsim.rules.schema import Rule
 

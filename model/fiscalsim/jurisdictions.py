@@ -104,6 +104,20 @@ class Registry:
             current = self[current].parent
         return False
 
+    def coverage(self, ancestor_id: str) -> np.ndarray:
+        """Per registry item (read-only), whether `ancestor_id` covers it (`covers`): made once
+        per id, since every variant of a comparison compiles the same policies' locations."""
+        mask = self._coverage.get(ancestor_id)
+        if mask is None:
+            mask = np.array([self.covers(ancestor_id, j.id) for j in self.items], dtype=bool)
+            mask.flags.writeable = False
+            self._coverage[ancestor_id] = mask
+        return mask
+
+    @cached_property
+    def _coverage(self) -> dict[str, np.ndarray]:
+        return {}
+
     @cached_property
     def _aliases(self) -> dict[str, str]:
         """Lower-case ids and Chinese names (with and without 县/市/区/新区) -> id."""

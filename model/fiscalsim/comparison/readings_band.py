@@ -21,6 +21,7 @@ from fiscalsim.jurisdictions import Registry, load_registry
 from fiscalsim.rules.book import compile_rules
 from fiscalsim.rules.readings import READING_CHOICES, applies
 from fiscalsim.scenario_load import LoadedScenario
+from fiscalsim.series import with_totals_all
 from fiscalsim.simulation.montecarlo import VariantSpec
 
 KEYS = ["jurisdiction", "payer_level", "year", "basis"]
@@ -77,7 +78,7 @@ def readings_band(
         for combo in combinations
     ]
     outcomes = evaluate(specs, workers=workers, progress=progress, keep="means", registry=registry)
-    series = [o.payer.with_totals(TOTAL_BY) for o in outcomes]
+    series = with_totals_all([o.payer for o in outcomes], TOTAL_BY)
     keys, matrices = aligned(series, KEYS)
     means = np.hstack(matrices)  # (rows, combinations)
     frames = []

@@ -26,6 +26,7 @@ from fiscalsim.jurisdictions import LEVELS, Registry, load_registry
 from fiscalsim.reform import Sources, parse_path, read_sources
 from fiscalsim.scenario import Scenario
 from fiscalsim.scenario_load import _check_scenario, with_changes
+from fiscalsim.series import with_totals_all
 from fiscalsim.simulation.montecarlo import VariantSpec, with_run_options
 
 KEYS = ["jurisdiction", "payer_level", "year", "basis"]
@@ -147,7 +148,7 @@ def sweep(
             label[f"value{suffix}"] = v
         labels.append(label)
     outcomes = runner.evaluate(specs, progress=progress)
-    series = [o.payer.with_totals(TOTAL_BY) for o in outcomes]
+    series = with_totals_all([o.payer for o in outcomes], TOTAL_BY)
     return levels(pd.DataFrame(labels), series, KEYS)
 
 

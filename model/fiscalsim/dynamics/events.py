@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -66,7 +67,10 @@ def check_event_facts(processes: list[EventProcess], facts_used: set[str], sourc
 
 
 def check_rule_facts(
-    rule_facts: dict[str, set[str]], processes: list[EventProcess], known: set[str], source: str
+    rule_facts: Mapping[str, AbstractSet[str]],
+    processes: list[EventProcess],
+    known: set[str],
+    source: str,
 ) -> None:
     """A fact a rule reads that nothing supplies but is one letter off one that is: a misspelling.
 
@@ -318,14 +322,14 @@ def process_places(process: EventProcess, registry: Registry, source: str) -> li
     return process.locations or [j.id for j in registry.items if registry.covers(city, j.id)]
 
 
-def _readers(book: RuleBook) -> list[tuple[CompiledRule, set[str]]]:
+def _readers(book: RuleBook) -> list[tuple[CompiledRule, frozenset[str]]]:
     """Each rule with the facts it reads."""
     return [(c, rule_facts(c.rule)) for c in book.rules]
 
 
 def _fed(
     process: EventProcess,
-    readers: list[tuple[CompiledRule, set[str]]],
+    readers: list[tuple[CompiledRule, frozenset[str]]],
     registry: Registry,
     source: str,
 ) -> list[CompiledRule]:

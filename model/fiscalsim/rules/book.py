@@ -15,6 +15,7 @@ import numpy as np
 
 from fiscalsim.facts import PREVIOUS_YEAR_FACTS
 from fiscalsim.jurisdictions import LEVELS, Registry
+from fiscalsim.memo import PerObject, model_json
 from fiscalsim.rules.readings import resolve
 from fiscalsim.rules.schema import (
     BandedQuantity,
@@ -73,7 +74,7 @@ class CompiledRule:
             (
                 str(self.index),
                 str(self.matter_key),
-                self.rule.model_dump_json(),
+                model_json(self.rule),
                 readings,  # stacking is in the matter key, signed_year in the window
                 f"{self.first_year}-{self.last_year}",
                 f"{self.cap_per_window},{self.pay_each_designation}",
@@ -198,7 +199,9 @@ def _conditions(rule: Rule) -> list[Condition]:
     return found
 
 
-def rule_facts(rule: Rule) -> set[str]:
+@PerObject
+def rule_facts(rule: Rule) -> frozenset[str]:
+    """Every fact name the rule tests or pays on (kept per rule: each variant asks again)."""
     names = {c.subject for c in _conditions(rule)}
     amount = rule.amount
     for attr in ("base", "fact", "count"):
@@ -213,7 +216,7 @@ def rule_facts(rule: Rule) -> set[str]:
         names.add("above_scale")
     if rule.eligibility.max_firm_age_years is not None:
         names.add("firm_age_years")
-    return names
+    return frozenset(names)
 
 
 # How an assumption note says the text leaves the payer open ("payer: the text names no budget").
@@ -250,23 +253,16 @@ def compile_rules(
     n_ladders = 0
     for policy in ordered:
         readings = resolve(policy.readings, overrides)
-        covered = np.array(
-            [registry.covers(policy.jurisdiction, j.id) for j in registry.items], dtype=bool
-        )
+        covered = registry.coverage(policy.jurisdiction)
         for rule in policy.rules:
             if not rule.costed:
                 uncosted.append((policy, rule))
                 continue
             location_ok = covered.copy()
             if rule.eligibility.locations:
-                allowed = np.array(
-                    [
-                        any(registry.covers(place, j.id) for place in rule.eligibility.locations)
-                        for j in registry.items
-                    ],
-                    dtype=bool,
+                location_ok &= np.logical_or.reduce(
+                    [registry.coverage(place) for place in rule.eligibility.locations]
                 )
-                location_ok &= allowed
             class_ok = np.zeros(6, dtype=bool)
             for code in rule.eligibility.industry_classes or CLASS_CODES:
                 class_ok[int(code)] = True

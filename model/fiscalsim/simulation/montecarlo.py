@@ -28,6 +28,7 @@ from fiscalsim.dynamics.events import (
 from fiscalsim.errors import InputError
 from fiscalsim.facts import CORE_FACTS, DERIVED_FACTS
 from fiscalsim.jurisdictions import Registry, load_registry
+from fiscalsim.memo import model_json
 from fiscalsim.population.calibration_report import read_checks
 from fiscalsim.population.fit import calibrated_segments
 from fiscalsim.population.synthesis import CityPlan
@@ -82,7 +83,7 @@ def _variant(
         source,
     )
     key = (
-        "|".join(p.model_dump_json() for p in events)
+        "|".join(model_json(p) for p in events)
         + "#"
         + ",".join(
             f"{c.id}:{c.first_year}-{c.last_year}:{sorted(rule_facts(c.rule))}:"

@@ -23,6 +23,7 @@ from fiscalsim.dynamics.events import CityBlock, EventDrawer
 from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
 from fiscalsim.engine import FactTable, YearAwards, evaluate_year
 from fiscalsim.engine.factview import LazyColumns
+from fiscalsim.memo import model_json
 from fiscalsim.population.calibration_report import start_frame
 from fiscalsim.population.synthesis import KEY_CITY, CityPlan, initial_population
 from fiscalsim.rules.book import RuleBook
@@ -95,7 +96,7 @@ class EventGroup:
 
 def _event_signature(variant: Variant, city: str) -> str:
     return "|".join(
-        f"{p.model_dump_json()}@{sorted(variant.event_years[p.name])}"
+        f"{model_json(p)}@{sorted(variant.event_years[p.name])}"
         for p in variant.events
         if p.city == city
     )
