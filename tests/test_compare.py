@@ -301,6 +301,15 @@ def test_readings_all_writes_the_band_around_the_default(tmp_path: Path) -> None
     assert "年度" not in sheet[0]
     amounts = [row[sheet[0].index("均值（万元）")] for row in sheet[1:]]
     np.testing.assert_allclose(sorted(amounts), sorted(totals["mean_wan"]), atol=0.006)
+    # a finance bureau reads the readings in Chinese, with the ids of readings.csv beside them
+    tier_jump = sheet[0].index("解读：一年跨越多档（tier_jump）")
+    assert {row[tier_jump] for row in sheet[1:]} >= {
+        "逐档奖励（every_tier）",
+        "只奖最高档（highest_only）",
+    }
+    header = next(book["各解读的影响"].values)
+    assert "影响最大的解读" in header and "“首次达到”：最大影响幅度（万元）" in header
+    assert not [h for h in [*sheet[0], *header] if str(h).isascii() and "_" in str(h)]
 
 
 def test_validate_checks_scenarios_and_event_files(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 
 from fiscalsim.output import Writer, human_table, is_amount_column
+from fiscalsim.rules.readings import READING_NAMES_ZH, READING_VALUES_ZH
 
 SHEETS_ZH = {
     "spending": "各级财政支出",
@@ -176,6 +177,16 @@ VALUES_ZH = {
 # Values that read differently in one sheet: the clause tables' cash is what falls due by
 # payment year (obligation and lag), before the budget process's reviews and appropriations,
 # which only the spending sheet's cash takes in.
+# The readings band's columns: each reading and its choices by their Chinese names, the id
+# beside them (the id is what --reading and readings.csv use).
+READING_VALUES = {
+    key: {value: f"{name}（{value}）" for value, name in choices.items()}
+    for key, choices in READING_VALUES_ZH.items()
+}
+READING_VALUES["most_influential_reading"] = {
+    key: f"{name}（{key}）" for key, name in READING_NAMES_ZH.items()
+}
+
 SHEET_VALUES_ZH = {
     sheet: {"basis": {**VALUES_ZH["basis"], "cash": "现金口径（兑付年度应付，未计审核与拨款限额）"}}
     for sheet in ("spending_by_clause", "differences_by_clause")
@@ -195,6 +206,13 @@ def header_zh(column: str) -> str:
         return HEADERS_ZH[column]
     if column in JURISDICTION_COLUMNS:
         return f"{JURISDICTION_COLUMNS[column]}代码"
+    if column in READING_NAMES_ZH:
+        return f"解读：{READING_NAMES_ZH[column]}（{column}）"
+    if column == "most_influential_reading":
+        return "影响最大的解读"
+    reading = column.removeprefix("swing_").removesuffix("_wan")
+    if column.startswith("swing_") and reading in READING_NAMES_ZH:
+        return f"{READING_NAMES_ZH[reading]}：最大影响幅度（万元）"
     if column.endswith("_name") and column[:-5] in JURISDICTION_COLUMNS:
         return JURISDICTION_COLUMNS[column[:-5]]
     stem = column.removesuffix("_wan")
@@ -217,7 +235,11 @@ def excel_frame(frame: pd.DataFrame, sheet: str = "") -> pd.DataFrame:
     """Rounded as in the CSVs, codes translated, each jurisdiction id followed by its name."""
     table = human_table(frame)
     names = _names_zh()
-    for column, mapping in {**VALUES_ZH, **SHEET_VALUES_ZH.get(sheet, {})}.items():
+    for column, mapping in {
+        **VALUES_ZH,
+        **READING_VALUES,
+        **SHEET_VALUES_ZH.get(sheet, {}),
+    }.items():
         if column in table.columns:
             table[column] = table[column].map(lambda v, m=mapping: m.get(str(v), v))
     for column in [c for c in table.columns if c in JURISDICTION_COLUMNS]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fiscalsim.rules.readings import READING_NAMES_ZH
+
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "report": "财政奖补支出测算报告",
@@ -136,13 +138,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kind_unquantified": "无法量化",
         "readings_short": "各解读",
         "kind_non_cash": "非现金",
-        "reading_tier_jump": "一年跨越多档",
-        "reading_first_reach": "“首次达到”",
-        "reading_base_increment": "研发补助的基础与增量",
-        "reading_stacking": "就高不重复的范围",
-        "reading_signed_year": "签发当年是否适用",
-        "reading_cap_period": "封顶的期限",
-        "reading_designations": "多项认定",
+        **{f"reading_{key}": name for key, name in READING_NAMES_ZH.items()},
         "yes": "是",
         "no": "否",
         "metric_firms": "企业数",

@@ -104,6 +104,17 @@ READING_MEANINGS_ZH: dict[str, dict[str, str]] = {
 }
 
 
+# Each reading's short Chinese name (the reports' and the workbook's).
+READING_NAMES_ZH: dict[str, str] = {
+    "tier_jump": "一年跨越多档",
+    "first_reach": "“首次达到”",
+    "base_increment": "研发补助的基础与增量",
+    "stacking": "就高不重复的范围",
+    "signed_year": "签发当年是否适用",
+    "cap_period": "封顶的期限",
+    "designations": "多项认定",
+}
+
 # Each choice's short Chinese name, shown beside its id in a Chinese report.
 READING_VALUES_ZH: dict[str, dict[str, str]] = {
     "tier_jump": {"every_tier": "逐档奖励", "highest_only": "只奖最高档", "top_up": "补足差额"},
