@@ -79,7 +79,7 @@ def test_workbook_has_every_table_with_chinese_headers_and_typed_numbers(run_dir
     assert book.sheetnames == [
         "各级财政支出",
         "分条款支出",
-        "文件期内累计",
+        "文件期内累计（责任口径）",
         "企业群体",
         "首次跨档",
         "校准",
@@ -113,6 +113,87 @@ def test_workbook_has_every_table_with_chinese_headers_and_typed_numbers(run_dir
     assert levels <= {"省级", "市级", "县（区）级"}
     for title in book.sheetnames:
         assert book[title].max_row > 1, title
+    # an award's jurisdiction is its document's government, not the budget that pays
+    assert [c.value for c in book["奖励明细（第0次模拟）"][1]][3:5] == ["发文地区代码", "发文地区"]
+    assert [c.value for c in book["文件期内累计（责任口径）"][1]][3:5] == [
+        "支付地区代码",
+        "支付地区",
+    ]
+    risk = book["预算风险（P90与P95）"]
+    risk_headers = [c.value for c in risk[1]]
+    column = risk_headers.index("已安排预算（万元）")
+    assert {row[column].value for row in risk.iter_rows(min_row=2)} == {"不限（未设拨款限额）"}
+    chance = risk.cell(row=2, column=risk_headers.index("年末不欠款的概率") + 1)
+    assert chance.number_format == "0.0%"
+
+
+def _sheet_rows(path: Path, title: str) -> list[tuple[object, ...]]:
+    return list(openpyxl.load_workbook(path)[title].iter_rows(values_only=True))
+
+
+def test_comparison_and_butfor_sheets_read_in_chinese(tmp_path: Path) -> None:
+    """The review of the workbooks (stop 27): butfor's sheets were English throughout, and
+    compare's cash read like run's capped cash though no appropriation is applied there."""
+    butfor = pd.DataFrame(
+        {
+            "jurisdiction": ["all"],
+            "payer_level": ["all"],
+            "year": ["total"],
+            "basis": ["cash"],
+            "spending_mean_wan": [100.0],
+            "windfall_share_mean": [0.9],
+            "induced_crossings_p95": [2.0],
+            "cost_per_induced_firm_mean_wan": [50.0],
+        }
+    )
+    elasticities = pd.DataFrame(
+        {"response": ["entry"], "parameter": ["semi_elasticity"], "assumption": ["yes"]}
+    )
+    sensitivity = pd.DataFrame({"param": ["bunching.share"], "value": [0.2]})
+    rejected = pd.DataFrame(
+        {
+            "clause_id": ["XW-4"],
+            "filed_year": [2023],
+            "filing_order": [24279],
+            "reason": ["not approved"],
+        }
+    )
+    differences = pd.DataFrame({"scenario": ["a"], "basis": ["cash"], "diff_mean_wan": [1.0]})
+    path = tmp_path / "b.xlsx"
+    write_tables_xlsx(
+        path,
+        {
+            "butfor": butfor,
+            "elasticities": elasticities,
+            "sensitivity": sensitivity,
+            "rejected": rejected,
+            "differences": differences,
+        },
+    )
+    assert openpyxl.load_workbook(path).sheetnames[:3] == [
+        "政策效果（有无奖励对照）",
+        "行为反应参数",
+        "行为反应参数敏感性",
+    ]
+    header, row = _sheet_rows(path, "政策效果（有无奖励对照）")
+    assert header == (
+        "地区代码",
+        "地区",
+        "预算级次",
+        "年度",
+        "口径",
+        "支出均值（万元）",
+        "无效支出占比均值",
+        "诱发达标数P95",
+        "每家诱发企业的成本均值（万元）",
+    )
+    assert row[1:5] == ("全部", "全部", "合计", "现金口径（兑付年度应付，未计审核与拨款限额）")
+    assert _sheet_rows(path, "行为反应参数")[1] == ("新设企业", "semi_elasticity", "是")
+    assert _sheet_rows(path, "行为反应参数敏感性")[1][0] == "集中确认·概率（bunching.share）"
+    header, row = _sheet_rows(path, "未获批准的申请")
+    assert header[1:3] == ("申报年度", "申报先后（自起始年起的月数）")
+    assert row[-1] == "审核未通过"
+    assert _sheet_rows(path, "情景差异")[1][1] == "现金口径（兑付年度应付，未计审核与拨款限额）"
 
 
 def test_write_tables_xlsx_for_any_table(tmp_path: Path) -> None:

@@ -18,179 +18,19 @@ import pandas as pd
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 
+from fiscalsim.excel_labels import (
+    HEADERS_ZH,
+    JURISDICTION_COLUMNS,
+    METRICS_ZH,
+    READING_VALUES,
+    SHEET_COLUMNS,
+    SHEET_VALUES_ZH,
+    SHEETS_ZH,
+    STATS_ZH,
+    VALUES_ZH,
+)
 from fiscalsim.output import Writer, human_table, is_amount_column
-from fiscalsim.rules.readings import READING_NAMES_ZH, READING_VALUES_ZH
-
-SHEETS_ZH = {
-    "spending": "各级财政支出",
-    "spending_by_clause": "分条款支出",
-    "cumulative": "文件期内累计",
-    "population": "企业群体",
-    "first_crossings": "首次跨档",
-    "calibration": "校准",
-    "readings": "不同解读",
-    "readings_totals": "不同解读（各年合计）",
-    "ledger": "奖励明细",
-    "ledger_replicate_0": "奖励明细（第0次模拟）",
-    "dropped": "未计入的行",
-    "differences": "情景差异",
-    "differences_by_clause": "分条款情景差异",
-    "sweep": "参数扫描",
-    "curve": "目标求解曲线",
-    "cashflow": "分月现金流",
-    "budget_at_risk": "预算风险（P90与P95）",
-    "rejected": "未获批准的申请",
-    "readings_influence": "各解读的影响",
-}
-
-# Columns holding a jurisdiction id: the id stays (codes join tables), its name goes beside it.
-JURISDICTION_COLUMNS = {
-    "jurisdiction": "地区",
-    "payer": "支付地区",
-    "document_jurisdiction": "发文地区",
-    "city": "城市",
-    "location": "企业所在地",
-    "province_payer": "省级支付主体",
-    "city_payer": "市级支付主体",
-    "county_payer": "县（区）级支付主体",
-}
-
-HEADERS_ZH = {
-    "payer_level": "预算级次",
-    "year": "年度",
-    "basis": "口径",
-    "scenario": "情景",
-    "param": "参数",
-    "value": "取值",
-    "param2": "参数2",
-    "value2": "取值2",
-    "clause_id": "条款编号",
-    "document": "文件",
-    "document_number": "文号",
-    "performance_years": "考核年度范围",
-    "performance_year": "考核年度",
-    "payment_year": "兑付年度",
-    "industry_class": "行业类别",
-    "threshold_wan": "营业收入门槛（万元）",
-    "replicate": "模拟序号",
-    "firm_id": "企业编号",
-    "amount_wan": "奖励金额（万元）",
-    "province_wan": "省级承担（万元）",
-    "city_wan": "市级承担（万元）",
-    "county_wan": "县（区）级承担（万元）",
-    "share_of_expenditure_mean": "占一般公共预算支出比例（均值）",
-    "expenditure_basis": "支出基数来源",
-    "readings_low_wan": "各种解读下最低均值（万元）",
-    "readings_high_wan": "各种解读下最高均值（万元）",
-    "readings": "解读组合",
-    "target_firms": "目标企业数",
-    "target_above_scale_share": "目标规上占比",
-    "synthesized_firms_mean": "合成企业数均值",
-    "synthesized_above_scale_mean": "合成规上企业数均值",
-    "model_share_above_scale": "模型规上占比",
-    "model_share_large": "模型大型企业占比",
-    "log_mean": "对数均值",
-    "log_sd": "对数标准差",
-    "tail_alpha": "尾部指数",
-    "source": "来源",
-    "cost_wan": "成本（万元）",
-    "reason": "原因",
-    "row": "行",
-    "month": "月份",
-    # calibration.csv: each published figure against the synthesized start population
-    "block": "用途",
-    "target_id": "目标编号",
-    "places": "所含县（区）",
-    "metric": "指标",
-    "kind": "检验方式",
-    "used_in_fit": "用于拟合",
-    "target": "目标值",
-    "synthesized_mean": "模拟均值",
-    "synthesized_p5": "模拟P5",
-    "synthesized_p95": "模拟P95",
-    "error_share": "相对误差",
-    "tolerance": "容许范围",
-    "pass": "是否通过",
-    "confidence": "置信度",
-    "note": "说明",
-    # the calculator's ledger and dropped rows; target's curve
-    "recipient": "受奖主体",
-    "matter": "事项（就高不重复）",
-    "paid_instead": "改付条款",
-    "cost_at_quantile_wan": "所求分位数成本（万元）",
-    # budget_at_risk.csv: the appropriation that keeps arrears at zero
-    "appropriation_wan": "已安排预算（万元）",
-    "need_mean_wan": "当年需兑付（含结转欠款，均值，万元）",
-    "needed_p90_wan": "90%概率不欠款所需预算（万元）",
-    "needed_p95_wan": "95%概率不欠款所需预算（万元）",
-    "probability_no_arrears": "年末不欠款的概率",
-}
-
-# Summary columns are <metric>_<stat>: the two halves are translated separately.
-METRICS_ZH = {
-    "": "",
-    "awards": "奖励笔数",
-    "firms": "企业数",
-    "revenue_wan": "营业收入",
-    "above_scale_firms": "规上企业数",
-    "first_crossings": "首次跨档企业数",
-    "diff": "与基准之差",
-}
-STATS_ZH = {
-    "mean": "均值",
-    "p05": "P5",
-    "p25": "P25",
-    "p50": "中位数",
-    "p75": "P75",
-    "p95": "P95",
-}
-VALUES_ZH = {
-    "payer_level": {"province": "省级", "city": "市级", "county": "县（区）级"},
-    "basis": {
-        "obligation": "责任口径（考核年度）",
-        "cash": "现金口径（兑付年度）",
-        "arrears": "欠款（年末已批准未兑付）",
-    },
-    "year": {"total": "合计"},
-    "block": {"fitted": "拟合目标", "validation": "独立检验"},
-    "metric": {
-        "firms": "企业数",
-        "above_scale_firms": "规上企业数",
-        "large_firms": "大型企业数",
-        "revenue_wan": "营业收入（万元）",
-        "above_scale_revenue_wan": "规上企业营业收入（万元）",
-        "max_firm_wan": "单家企业最高营业收入（万元）",
-    },
-    "kind": {
-        "count": "计数",
-        "total": "总量",
-        "target": "目标",
-        "upper_bound": "上限（每家）",
-        "upper_limit": "上限（P95）",
-    },
-    "used_in_fit": {"True": "是", "False": "否"},
-    "pass": {"True": "是", "False": "否"},
-    "reason": {"stacked": "就高不重复", "quota": "超出名额", "already_paid": "已兑付过"},
-}
-
-
-# Values that read differently in one sheet: the clause tables' cash is what falls due by
-# payment year (obligation and lag), before the budget process's reviews and appropriations,
-# which only the spending sheet's cash takes in.
-# The readings band's columns: each reading and its choices by their Chinese names, the id
-# beside them (the id is what --reading and readings.csv use).
-READING_VALUES = {
-    key: {value: f"{name}（{value}）" for value, name in choices.items()}
-    for key, choices in READING_VALUES_ZH.items()
-}
-READING_VALUES["most_influential_reading"] = {
-    key: f"{name}（{key}）" for key, name in READING_NAMES_ZH.items()
-}
-
-SHEET_VALUES_ZH = {
-    sheet: {"basis": {**VALUES_ZH["basis"], "cash": "现金口径（兑付年度应付，未计审核与拨款限额）"}}
-    for sheet in ("spending_by_clause", "differences_by_clause")
-}
+from fiscalsim.rules.readings import READING_NAMES_ZH
 
 
 @cache
@@ -208,11 +48,9 @@ def header_zh(column: str) -> str:
         return f"{JURISDICTION_COLUMNS[column]}代码"
     if column in READING_NAMES_ZH:
         return f"解读：{READING_NAMES_ZH[column]}（{column}）"
-    if column == "most_influential_reading":
-        return "影响最大的解读"
     reading = column.removeprefix("swing_").removesuffix("_wan")
     if column.startswith("swing_") and reading in READING_NAMES_ZH:
-        return f"{READING_NAMES_ZH[reading]}：最大影响幅度（万元）"
+        return f"{READING_NAMES_ZH[reading]}：最大影响幅度（现金口径，各年合计，万元）"
     if column.endswith("_name") and column[:-5] in JURISDICTION_COLUMNS:
         return JURISDICTION_COLUMNS[column[:-5]]
     stem = column.removesuffix("_wan")
@@ -233,8 +71,8 @@ def sheet_title(name: str) -> str:
 
 def excel_frame(frame: pd.DataFrame, sheet: str = "") -> pd.DataFrame:
     """Rounded as in the CSVs, codes translated, each jurisdiction id followed by its name."""
-    table = human_table(frame)
-    names = _names_zh()
+    table = human_table(frame).rename(columns=SHEET_COLUMNS.get(sheet, {}))
+    names = {**_names_zh(), "all": "全部"}
     for column, mapping in {
         **VALUES_ZH,
         **READING_VALUES,
@@ -255,6 +93,8 @@ def number_format(column: str, values: pd.Series) -> str | None:
         return "#,##0.00"
     if "share" in column:
         return "0.000%"
+    if "probability" in column:
+        return "0.0%"
     if "year" in column or column in ("replicate", "row"):
         return "0"
     if pd.api.types.is_integer_dtype(values):

@@ -79,6 +79,16 @@ SECTIONS: dict[str, type[Sourced]] = {
     "growth": GrowthResponse,
     "bunching": BunchingResponse,
 }
+# Each response and parameter's short Chinese name (the butfor report's and workbook's).
+RESPONSES_ZH = {"entry": "新设企业", "growth": "增长", "bunching": "集中确认"}
+RESPONSE_PARAMETERS_ZH = {
+    "entry.semi_elasticity": "新设企业·半弹性",
+    "entry.max_uplift": "新设企业·增幅上限",
+    "growth.award_to_growth": "增长·奖励转化系数",
+    "growth.max_step": "增长·单年上限",
+    "bunching.band": "集中确认·门槛下区间",
+    "bunching.share": "集中确认·概率",
+}
 SensitivityPath = Literal["entry.semi_elasticity", "growth.award_to_growth", "bunching.share"]
 
 

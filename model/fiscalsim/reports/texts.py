@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fiscalsim.responses_schema import RESPONSE_PARAMETERS_ZH
 from fiscalsim.rules.readings import READING_NAMES_ZH
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -29,12 +30,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "responses_used": "所用行为反应参数",
         "parameter": "参数",
         "sensitivity": "敏感性：逐一改变行为反应参数（全部预算合计）",
-        "response.entry.semi_elasticity": "新设企业·半弹性",
-        "response.entry.max_uplift": "新设企业·增幅上限",
-        "response.growth.award_to_growth": "增长·奖励转化系数",
-        "response.growth.max_step": "增长·单年上限",
-        "response.bunching.band": "集中确认·门槛下区间",
-        "response.bunching.share": "集中确认·概率",
+        **{f"response.{key}": name for key, name in RESPONSE_PARAMETERS_ZH.items()},
         "for_jurisdiction": "本级预算报告：",
         "headline": "一、各级财政需预留的资金",
         "headline_intro": "按兑付年度（现金口径）列示各支付预算每年需安排的奖补资金：上行为均值，下行为5%–95%区间（{replicates}次蒙特卡洛模拟）；合计的区间是测算期合计在各次模拟间的分布，不是各年区间之和。",
