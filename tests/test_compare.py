@@ -308,7 +308,10 @@ def test_readings_all_writes_the_band_around_the_default(tmp_path: Path) -> None
         "只奖最高档（highest_only）",
     }
     header = next(book["各解读的影响"].values)
-    assert "影响最大的解读" in header and "“首次达到”：最大影响幅度（万元）" in header
+    assert (
+        "影响最大的解读" in header
+        and "“首次达到”：最大影响幅度（现金口径，各年合计，万元）" in header
+    )
     assert not [h for h in [*sheet[0], *header] if str(h).isascii() and "_" in str(h)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from fiscalsim.excel import header_zh, write_tables_xlsx
+from fiscalsim.excel import header_zh, target_sheet, write_tables_xlsx
 from fiscalsim.output import csv_writer
 from fiscalsim.paths import SCENARIOS_DIR
 from fiscalsim.run import run_scenario
@@ -77,6 +78,7 @@ def test_csv_writer_is_byte_stable(tmp_path: Path) -> None:
 def test_workbook_has_every_table_with_chinese_headers_and_typed_numbers(run_dir: Path) -> None:
     book = openpyxl.load_workbook(run_dir / "tables.xlsx")
     assert book.sheetnames == [
+        "说明",
         "各级财政支出",
         "分条款支出",
         "文件期内累计（责任口径）",
@@ -246,4 +248,23 @@ def test_awards_writes_a_workbook_too(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "ledger.csv").read_bytes().startswith(BOM)
     book = openpyxl.load_workbook(tmp_path / "tables.xlsx")
-    assert book.sheetnames[0] == "奖励明细"
+    assert book.sheetnames[:2] == ["说明", "奖励明细"]
+
+
+def test_each_workbook_says_what_it_holds(run_dir: Path, tmp_path: Path) -> None:
+    """The first sheet (说明) names the scenario, replicates and seed and explains the statistics;
+    with few replicates it says the bands are only a trial (a workbook said none of this)."""
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    rows = dict(_sheet_rows(run_dir / "tables.xlsx", "说明")[1:])
+    assert rows["模拟次数"] == str(summary["replicates"]) and rows["随机数种子"] == str(
+        summary["seed"]
+    )
+    assert summary["scenario"]["title"] in rows["情景"]
+    assert "P95" in rows["统计量"] and "现金口径" in rows["口径"]
+    assert ("提示" in rows) == (summary["replicates"] < 100)
+    answer = {"param": "p", "value": 14, "jurisdiction": "ganzhou", "payer_level": "city"}
+    answer |= {"basis": "cash", "year": "window", "quantile": 0.9, "ceiling_wan": 3300.0}
+    write_tables_xlsx(tmp_path / "t.xlsx", {"target": target_sheet({**answer, "message": "x"})})
+    header, row = _sheet_rows(tmp_path / "t.xlsx", "目标求解结果")
+    assert header[:2] == ("参数", "求得取值") and row[:2] == ("p", 14)
+    assert "测算期合计" in row and "预算上限（万元）" in header and "市级" in row

@@ -89,7 +89,7 @@ def awards(
 ) -> None:
     """Compute the awards a firm-year panel earns under the policies, booked to each payer."""
     from fiscalsim.calculator import calculate
-    from fiscalsim.excel import xlsx_writer
+    from fiscalsim.excel import about_sheet, xlsx_writer
     from fiscalsim.ledger import payer_totals
     from fiscalsim.output import check_targets, csv_writer, json_writer, jsonl_writer, write_all
     from fiscalsim.rules.readings import parse_overrides
@@ -104,7 +104,13 @@ def awards(
             "dropped.csv": csv_writer(result.dropped),
             "explanations.jsonl": jsonl_writer(result.explanations),
             "summary.json": json_writer(result.summary),
-            "tables.xlsx": xlsx_writer({"ledger": result.ledger, "dropped": result.dropped}),
+            "tables.xlsx": xlsx_writer(
+                {
+                    "about": about_sheet(result.summary),
+                    "ledger": result.ledger,
+                    "dropped": result.dropped,
+                }
+            ),
         },
         force=force,
     )

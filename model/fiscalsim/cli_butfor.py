@@ -20,7 +20,7 @@ from fiscalsim.cli_compare import (
     recorded_command,
     warn_appropriations,
 )
-from fiscalsim.excel import xlsx_writer
+from fiscalsim.excel import about_sheet, xlsx_writer
 from fiscalsim.output import check_targets, csv_writer, json_writer, write_all
 
 
@@ -70,11 +70,11 @@ def butfor(
     if result.sensitivity is not None:
         tables["sensitivity"] = result.sensitivity
     writers = {f"{name}.csv": csv_writer(frame) for name, frame in tables.items()}
-    writers["tables.xlsx"] = xlsx_writer(tables)
     facts = summary(result, recorded_command(sys.argv[1:]))
     ignored = warn_appropriations(result.loaded)  # butfor too works on cash as it falls due
     if ignored:
         facts["appropriations_not_applied"] = {result.loaded.scenario.name: ignored}
+    writers["tables.xlsx"] = xlsx_writer({"about": about_sheet(facts), **tables})
     writers["summary.json"] = json_writer(facts)
     write_all(out, writers, force=force)
     _print(result.table)

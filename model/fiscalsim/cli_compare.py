@@ -15,7 +15,7 @@ from rich.table import Table
 from fiscalsim import __version__
 from fiscalsim.cli import ForceOption, SchedulerOption, app, console
 from fiscalsim.errors import InputError
-from fiscalsim.excel import xlsx_writer
+from fiscalsim.excel import about_sheet, target_sheet, xlsx_writer
 from fiscalsim.output import check_targets, csv_writer, json_writer, write_all
 from fiscalsim.simulation.scheduler import MAX_LOCAL_WORKERS, checked_scheduler, use_scheduler
 
@@ -131,6 +131,7 @@ def compare(
             "differences_by_clause.csv": csv_writer(result["differences_by_clause"]),
             "tables.xlsx": xlsx_writer(
                 {
+                    "about": about_sheet(summary),
                     "differences": result["differences"],
                     "differences_by_clause": result["differences_by_clause"],
                 }
@@ -195,7 +196,7 @@ def sweep(
         out,
         {
             "sweep.csv": csv_writer(frame),
-            "tables.xlsx": xlsx_writer({"sweep": frame}),
+            "tables.xlsx": xlsx_writer({"about": about_sheet(summary), "sweep": frame}),
             "summary.json": json_writer(summary),
         },
         force=force,
@@ -280,7 +281,13 @@ def target(
         {
             "target.json": json_writer(result.answer),
             "curve.csv": csv_writer(result.curve),
-            "tables.xlsx": xlsx_writer({"curve": result.curve}),
+            "tables.xlsx": xlsx_writer(
+                {
+                    "about": about_sheet(summary),
+                    "target": target_sheet(result.answer),
+                    "curve": result.curve,
+                }
+            ),
             "summary.json": json_writer(summary),
         },
         force=force,

@@ -19,8 +19,10 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 
 from fiscalsim.excel_labels import (
+    ABOUT_TEXTS_ZH,
     HEADERS_ZH,
     JURISDICTION_COLUMNS,
+    KIND_ZH,
     METRICS_ZH,
     READING_VALUES,
     SHEET_COLUMNS,
@@ -210,3 +212,54 @@ def xlsx_writer(sheets: Mapping[str, pd.DataFrame]) -> Writer:
         write_tables_xlsx(path, sheets)
 
     return write
+
+
+# Fewer replicates than this and the sheet warns that the bands are only a trial.
+FEW_REPLICATES = 100
+
+
+def about_sheet(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """The workbook's first sheet (说明): what it holds, on which scenario, how many replicates
+    and which seed, what the statistics and bases mean, and the command that made it. The
+    workbook said none of this: with 2 replicates, its P5 equalled the mean without a word."""
+    kind = str(summary.get("kind", "awards"))
+    rows: list[tuple[str, object]] = [("内容", KIND_ZH.get(kind, kind))]
+    scenarios = summary.get("scenarios") or [summary.get("scenario")]
+    for header in [h for h in scenarios if isinstance(h, Mapping)]:
+        rows.append(
+            ("情景", f"{header.get('title') or header.get('name')}（{header.get('path')}）")
+        )
+    if kind == "awards":
+        rows.append(("说明", ABOUT_TEXTS_ZH["awards"]))
+    else:
+        replicates = summary.get("replicates")
+        rows += [("模拟次数", replicates), ("随机数种子", summary.get("seed"))]
+        years = summary.get("years")
+        if isinstance(years, (list, tuple)) and len(years) == 2:
+            rows.append(("测算年度", f"{years[0]}—{years[1]}"))
+        rows.append(("统计量", ABOUT_TEXTS_ZH["statistics"]))
+        if isinstance(replicates, int) and replicates < FEW_REPLICATES:
+            rows.append(("提示", ABOUT_TEXTS_ZH["few_replicates"].format(replicates=replicates)))
+    rows.append(("口径", ABOUT_TEXTS_ZH["bases"]))
+    if kind in ("compare", "sweep", "target", "butfor"):
+        rows.append(("现金口径", ABOUT_TEXTS_ZH["cash_before_process"]))
+    rows.append(("单位", ABOUT_TEXTS_ZH["units"]))
+    for key, label in (("command", "命令"), ("fiscalsim_version", "fiscalsim 版本")):
+        if summary.get(key):
+            rows.append((label, summary[key]))
+    return pd.DataFrame({"item": [r[0] for r in rows], "content": [str(r[1]) for r in rows]})
+
+
+TARGET_KEYS = ("param", "base_value", "value", "jurisdiction", "payer_level", "basis", "year")
+TARGET_FIGURES = ("quantile", "ceiling_wan", "cost_wan", "converged", "evaluations")
+
+
+def target_sheet(answer: Mapping[str, Any]) -> pd.DataFrame:
+    """target.json as one row: the answer beside what it answers (the workbook had only the
+    curve, with no budget, basis, quantile, ceiling or answer)."""
+    row = {
+        "answer" if key == "value" else key: answer[key]
+        for key in (*TARGET_KEYS, *TARGET_FIGURES)
+        if key in answer
+    }
+    return pd.DataFrame([row])

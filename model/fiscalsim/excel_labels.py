@@ -33,6 +33,7 @@ SHEETS_ZH = {
     "elasticities": "行为反应参数",
     "sensitivity": "行为反应参数敏感性",
     "target": "目标求解结果",
+    "about": "说明",
 }
 
 # Columns holding a jurisdiction id: the id stays (codes join tables), its name goes beside it.
@@ -133,11 +134,15 @@ HEADERS_ZH = {
     "source_zh": "来源（中文）",
     # target.json, as a sheet
     "answer": "求得取值",
+    "base_value": "现行取值",
     "quantile": "所求分位数",
     "ceiling_wan": "预算上限（万元）",
     "converged": "是否收敛",
     "evaluations": "试算次数",
     "bracket": "搜索区间",
+    # the 说明 sheet
+    "item": "项目",
+    "content": "内容",
 }
 
 # Summary columns are <metric>_<stat>: the two halves are translated separately.
@@ -173,7 +178,7 @@ VALUES_ZH = {
         "cash": "现金口径（兑付年度）",
         "arrears": "欠款（年末已批准未兑付）",
     },
-    "year": {"total": "合计"},
+    "year": {"total": "合计", "window": "测算期合计"},
     "block": {"fitted": "拟合目标", "validation": "独立检验"},
     "metric": {
         "firms": "企业数",
@@ -247,6 +252,7 @@ SHEET_VALUES_ZH = {
         "curve",
         "butfor",
         "sensitivity",
+        "target",
     )
 }
 
@@ -260,4 +266,23 @@ SHEET_COLUMNS = {
         for sheet in ("ledger", "ledger_replicate_0", "dropped")
     },
     "cumulative": {"jurisdiction": "payer"},
+}
+
+# The workbook's first sheet, 说明: what the workbook holds, per command (summary.json's kind).
+KIND_ZH = {
+    "run": "情景测算：各级财政每年需安排的奖补资金",
+    "compare": "情景比较：同一批模拟企业在不同政策下的支出及其差异",
+    "sweep": "参数扫描：同一批模拟企业在参数各取值下的支出",
+    "target": "目标求解：使支出不超过预算上限的参数取值",
+    "butfor": "政策效果：奖补资金中有多少支付给了没有政策也会发生的达标",
+    "awards": "奖励计算：按政策条款逐户计算企业面板的奖励",
+}
+ABOUT_TEXTS_ZH = {
+    "units": "金额单位为万元。",
+    "statistics": "“均值”为各次蒙特卡洛模拟结果的平均；P5、P25、中位数、P75、P95为各次模拟之间的分位数，"
+    "反映企业增长、进入退出与事件发生的随机性，不含政策文本的不同解读（以 --readings all 运行时另列）。",
+    "bases": "责任口径按考核年度计；现金口径按兑付年度计；欠款为年末已批准、已到期而未兑付的累计金额。",
+    "cash_before_process": "本工作簿的现金口径为兑付年度应付金额，未计审核与拨款限额（情景设定的拨款限额在此不适用）。",
+    "few_replicates": "模拟次数仅{replicates}次：区间（P5–P95）不可靠，仅供试算；编制预算请用1000次模拟。",
+    "awards": "按所给企业面板逐户、逐条款计算，不含随机模拟；每笔奖励的依据见 explanations.jsonl。",
 }

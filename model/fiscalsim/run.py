@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fiscalsim import __version__
 from fiscalsim.budget import (
     Expenditure,
     clause_table,
@@ -23,7 +24,7 @@ from fiscalsim.budget import (
     spending_table,
 )
 from fiscalsim.comparison.evaluate import model_locations
-from fiscalsim.excel import write_sheets
+from fiscalsim.excel import about_sheet, write_sheets
 from fiscalsim.output import (
     StreamedFile,
     Writer,
@@ -37,7 +38,7 @@ from fiscalsim.population.calibration_report import calibration_table as report_
 from fiscalsim.process.outcome import process_outcome, process_years
 from fiscalsim.process.params import ProcessParams, params_for_run, unused_appropriations
 from fiscalsim.run_blocks import RunReducer, RunTotals, join_run_blocks
-from fiscalsim.run_summary import run_summary
+from fiscalsim.run_summary import run_summary, scenario_header
 from fiscalsim.scenario_load import budgets_file
 from fiscalsim.simulation.collect import tier_thresholds
 from fiscalsim.simulation.montecarlo import Prepared, simulate
@@ -174,8 +175,9 @@ def run_scenario(
         workbook = StreamedFile(write_sheets, work_dir, "tables.xlsx")
         sheets = SheetFeed(
             workbook.send,
-            [*WORKBOOK, "ledger_replicate_0", *(SHEET_OF.get(n, n) for n in EXTRA_SHEETS)],
+            ["about", *WORKBOOK, "ledger_replicate_0", *(SHEET_OF.get(n, n) for n in EXTRA_SHEETS)],
         )
+        sheets("about", about_sheet(_about(prepared)))
         sheets("ledger_replicate_0", totals.sample)
         tables, summary = run_tables(
             prepared,
@@ -320,6 +322,19 @@ RUN_FILES = frozenset(
         "ledger.parquet",
     }
 )
+
+
+def _about(prepared: Prepared) -> dict[str, Any]:
+    """What the workbook's 说明 sheet says about a run (summary.json's first keys)."""
+    scenario = prepared.model.scenario
+    return {
+        "kind": "run",
+        "scenario": scenario_header(prepared.loaded),
+        "replicates": scenario.replicates,
+        "seed": scenario.seed,
+        "years": [scenario.population.start_year + 1, scenario.horizon],
+        "fiscalsim_version": __version__,
+    }
 
 
 def window_totals(readings: pd.DataFrame) -> pd.DataFrame:
