@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from fiscalsim.excel import header_zh, target_sheet, write_tables_xlsx
+from fiscalsim.excel import header_zh, target_sheet, with_titles, write_tables_xlsx
 from fiscalsim.output import csv_writer
 from fiscalsim.paths import SCENARIOS_DIR
 from fiscalsim.run import run_scenario
@@ -116,7 +116,11 @@ def test_workbook_has_every_table_with_chinese_headers_and_typed_numbers(run_dir
     for title in book.sheetnames:
         assert book[title].max_row > 1, title
     # an award's jurisdiction is its document's government, not the budget that pays
-    assert [c.value for c in book["奖励明细（第0次模拟）"][1]][3:5] == ["发文地区代码", "发文地区"]
+    assert [c.value for c in book["奖励明细（第0次模拟）"][1]][3:6] == [
+        "条款名称",
+        "发文地区代码",
+        "发文地区",
+    ]
     assert [c.value for c in book["文件期内累计（责任口径）"][1]][3:5] == [
         "支付地区代码",
         "支付地区",
@@ -249,6 +253,24 @@ def test_awards_writes_a_workbook_too(tmp_path: Path) -> None:
     assert (tmp_path / "ledger.csv").read_bytes().startswith(BOM)
     book = openpyxl.load_workbook(tmp_path / "tables.xlsx")
     assert book.sheetnames[:2] == ["说明", "奖励明细"]
+    # each clause's title beside its id (the CSV keeps the id only)
+    header, *rows = _sheet_rows(tmp_path / "tables.xlsx", "奖励明细")
+    assert header[1:3] == ("条款编号", "条款名称")
+    assert ("GZ-2c", "数字技术应用业企业营业收入首次达到门槛奖励") in {r[1:3] for r in rows}
+    assert "clause_title" not in pd.read_csv(tmp_path / "ledger.csv").columns
+
+
+def test_scenarios_and_classes_by_name_in_the_workbook(run_dir: Path, tmp_path: Path) -> None:
+    header, row = _sheet_rows(run_dir / "tables.xlsx", "分条款支出")[:2]
+    assert header[:2] == ("条款编号", "条款名称") and row[1]
+    classes = {r[3] for r in _sheet_rows(run_dir / "tables.xlsx", "企业群体")[1:]}
+    assert {"01 数字产品制造业", "03 数字技术应用业", "全部"} <= classes
+    frame = pd.DataFrame({"scenario": ["baseline", "alt"], "clause_id": ["GZ-2c", "XX-1"]})
+    titled = with_titles(frame, {"GZ-2c": "门槛奖励"}, {"baseline": "基准情景"})
+    assert list(titled.columns) == ["scenario", "scenario_title", "clause_id", "clause_title"]
+    assert titled["scenario_title"].tolist() == ["基准情景", ""]
+    assert titled["clause_title"].tolist() == ["门槛奖励", ""]
+    assert list(frame.columns) == ["scenario", "clause_id"]  # the CSV's table is untouched
 
 
 def test_each_workbook_says_what_it_holds(run_dir: Path, tmp_path: Path) -> None:

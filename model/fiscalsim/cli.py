@@ -89,7 +89,7 @@ def awards(
 ) -> None:
     """Compute the awards a firm-year panel earns under the policies, booked to each payer."""
     from fiscalsim.calculator import calculate
-    from fiscalsim.excel import about_sheet, xlsx_writer
+    from fiscalsim.excel import about_sheet, clause_titles, with_titles, xlsx_writer
     from fiscalsim.ledger import payer_totals
     from fiscalsim.output import check_targets, csv_writer, json_writer, jsonl_writer, write_all
     from fiscalsim.rules.readings import parse_overrides
@@ -97,6 +97,7 @@ def awards(
     check_targets(out, force=force)
     overrides = parse_overrides(reading or [], "--reading")
     result = calculate(panel, policies or [POLICIES_DIR], overrides)
+    titles = clause_titles(result.book.policies)
     write_all(
         out,
         {
@@ -107,8 +108,8 @@ def awards(
             "tables.xlsx": xlsx_writer(
                 {
                     "about": about_sheet(result.summary),
-                    "ledger": result.ledger,
-                    "dropped": result.dropped,
+                    "ledger": with_titles(result.ledger, titles),
+                    "dropped": with_titles(result.dropped, titles),
                 }
             ),
         },

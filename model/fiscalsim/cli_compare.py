@@ -15,7 +15,7 @@ from rich.table import Table
 from fiscalsim import __version__
 from fiscalsim.cli import ForceOption, SchedulerOption, app, console
 from fiscalsim.errors import InputError
-from fiscalsim.excel import about_sheet, target_sheet, xlsx_writer
+from fiscalsim.excel import about_sheet, clause_titles, target_sheet, with_titles, xlsx_writer
 from fiscalsim.output import check_targets, csv_writer, json_writer, write_all
 from fiscalsim.simulation.scheduler import MAX_LOCAL_WORKERS, checked_scheduler, use_scheduler
 
@@ -124,6 +124,8 @@ def compare(
         "units": "万元; diff_* = the alternative minus the first scenario, per replicate",
         "command": recorded_command(sys.argv[1:]),
     }
+    clauses = clause_titles(p for s in reversed(result["scenarios"]) for p in s.policies)
+    scenario_titles = {h["name"]: h["title"] or h["name"] for h in summary["scenarios"]}
     write_all(
         out,
         {
@@ -132,8 +134,10 @@ def compare(
             "tables.xlsx": xlsx_writer(
                 {
                     "about": about_sheet(summary),
-                    "differences": result["differences"],
-                    "differences_by_clause": result["differences_by_clause"],
+                    "differences": with_titles(result["differences"], clauses, scenario_titles),
+                    "differences_by_clause": with_titles(
+                        result["differences_by_clause"], clauses, scenario_titles
+                    ),
                 }
             ),
             "summary.json": json_writer(summary),

@@ -263,3 +263,30 @@ def target_sheet(answer: Mapping[str, Any]) -> pd.DataFrame:
         if key in answer
     }
     return pd.DataFrame([row])
+
+
+def clause_titles(policies: Iterable[Any]) -> dict[str, str]:
+    """Each clause id's Chinese title, from the policy files a run read."""
+    return {rule.id: rule.title_zh for policy in policies for rule in policy.rules}
+
+
+def with_titles(
+    frame: pd.DataFrame,
+    clauses: Mapping[str, str] | None = None,
+    scenarios: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The table with each clause's and scenario's title beside its id, for the workbook (the
+    CSVs keep the ids): a sheet of GZ-2c, RJ-8 or `ganzhou_extend_2025` told a finance bureau
+    nothing about what was paid or compared."""
+    added = False
+    table = frame
+    for column, titles, name in (
+        ("clause_id", clauses, "clause_title"),
+        ("scenario", scenarios, "scenario_title"),
+    ):
+        if titles and column in table.columns and name not in table.columns:
+            if not added:
+                table, added = table.copy(), True
+            position = list(table.columns).index(column) + 1
+            table.insert(position, name, table[column].map(lambda v, t=titles: t.get(str(v), "")))
+    return table

@@ -140,6 +140,8 @@ HEADERS_ZH = {
     "converged": "是否收敛",
     "evaluations": "试算次数",
     "bracket": "搜索区间",
+    "clause_title": "条款名称",
+    "scenario_title": "情景名称",
     # the 说明 sheet
     "item": "项目",
     "content": "内容",
@@ -213,6 +215,16 @@ VALUES_ZH = {
         "training_base": "培训基地",
         "local_government": "地方政府",
         "core_team": "核心团队",
+    },
+    # 《数字经济及其核心产业统计分类（2021）》 (国家统计局), the classes the documents name
+    # (data/documents/clauses.md, "Firm classes")
+    "industry_class": {
+        "01": "01 数字产品制造业",
+        "02": "02 数字产品服务业",
+        "03": "03 数字技术应用业",
+        "04": "04 数字要素驱动业",
+        "05": "05 数字化效率提升业",
+        "all": "全部",
     },
     "response": RESPONSES_ZH,
     "param": {key: f"{name}（{key}）" for key, name in RESPONSE_PARAMETERS_ZH.items()},

@@ -24,7 +24,7 @@ from fiscalsim.budget import (
     spending_table,
 )
 from fiscalsim.comparison.evaluate import model_locations
-from fiscalsim.excel import about_sheet, write_sheets
+from fiscalsim.excel import about_sheet, clause_titles, with_titles, write_sheets
 from fiscalsim.output import (
     StreamedFile,
     Writer,
@@ -173,8 +173,9 @@ def run_scenario(
             band = band_of(prepared.loaded, workers=workers)
         assert work_dir is not None
         workbook = StreamedFile(write_sheets, work_dir, "tables.xlsx")
+        titles = clause_titles(prepared.loaded.policies)
         sheets = SheetFeed(
-            workbook.send,
+            lambda item: workbook.send((item[0], with_titles(item[1], titles))),
             ["about", *WORKBOOK, "ledger_replicate_0", *(SHEET_OF.get(n, n) for n in EXTRA_SHEETS)],
         )
         sheets("about", about_sheet(_about(prepared)))
