@@ -290,3 +290,29 @@ def test_each_workbook_says_what_it_holds(run_dir: Path, tmp_path: Path) -> None
     header, row = _sheet_rows(tmp_path / "t.xlsx", "目标求解结果")
     assert header[:2] == ("参数", "求得取值") and row[:2] == ("p", 14)
     assert "测算期合计" in row and "预算上限（万元）" in header and "市级" in row
+
+
+def test_swept_parameters_and_calibration_read_in_chinese(run_dir: Path) -> None:
+    from fiscalsim.reports.parameters import named_parameters
+
+    path = "policies.ganzhou_2022.rules.GZ-2c.amount.tiers[0].threshold_wan"
+    frame = pd.DataFrame(
+        {"param": [path], "value": [500], "param2": ["readings.first_reach"], "value2": ["ever"]}
+    )
+    named = named_parameters(frame)
+    assert list(named.columns) == [
+        "param",
+        "param_label",
+        "value",
+        "param2",
+        "param2_label",
+        "value2",
+    ]
+    assert (
+        named["param_label"][0].startswith("GZ-2c「") and "门槛（万元）" in named["param_label"][0]
+    )
+    assert named["value2"][0] == "历史首次（ever）" and named["value"][0] == 500
+    header, *rows = _sheet_rows(run_dir / "tables.xlsx", "校准")
+    tolerance, confidence = header.index("容许范围"), header.index("置信度")
+    assert {r[tolerance] for r in rows} >= {"均值误差不超过±10%", "P95不高于目标值"}
+    assert {r[confidence] for r in rows} <= {"高（H）", "中（M）", "低（L）"}

@@ -17,6 +17,7 @@ from fiscalsim.cli import ForceOption, SchedulerOption, app, console
 from fiscalsim.errors import InputError
 from fiscalsim.excel import about_sheet, clause_titles, target_sheet, with_titles, xlsx_writer
 from fiscalsim.output import check_targets, csv_writer, json_writer, write_all
+from fiscalsim.reports.parameters import named_parameters
 from fiscalsim.simulation.scheduler import MAX_LOCAL_WORKERS, checked_scheduler, use_scheduler
 
 Replicates = Annotated[int | None, typer.Option("--replicates", min=1, max=100_000)]
@@ -200,7 +201,9 @@ def sweep(
         out,
         {
             "sweep.csv": csv_writer(frame),
-            "tables.xlsx": xlsx_writer({"about": about_sheet(summary), "sweep": frame}),
+            "tables.xlsx": xlsx_writer(
+                {"about": about_sheet(summary), "sweep": named_parameters(frame)}
+            ),
             "summary.json": json_writer(summary),
         },
         force=force,
@@ -288,8 +291,8 @@ def target(
             "tables.xlsx": xlsx_writer(
                 {
                     "about": about_sheet(summary),
-                    "target": target_sheet(result.answer),
-                    "curve": result.curve,
+                    "target": named_parameters(target_sheet(result.answer)),
+                    "curve": named_parameters(result.curve),
                 }
             ),
             "summary.json": json_writer(summary),

@@ -29,6 +29,7 @@ from fiscalsim.excel_labels import (
     SHEET_VALUES_ZH,
     SHEETS_ZH,
     STATS_ZH,
+    VALUE_RULES,
     VALUES_ZH,
 )
 from fiscalsim.output import Writer, human_table, is_amount_column
@@ -82,6 +83,9 @@ def excel_frame(frame: pd.DataFrame, sheet: str = "") -> pd.DataFrame:
     }.items():
         if column in table.columns:
             table[column] = table[column].map(lambda v, m=mapping: m.get(str(v), v))
+    for column, rule in VALUE_RULES.items():
+        if column in table.columns:
+            table[column] = table[column].map(lambda v, f=rule: v if pd.isna(v) else f(str(v)))
     for column in [c for c in table.columns if c in JURISDICTION_COLUMNS]:
         position = list(table.columns).index(column) + 1
         labels = table[column].map(lambda v: names.get(str(v), "" if pd.isna(v) else str(v)))

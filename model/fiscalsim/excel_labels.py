@@ -6,6 +6,9 @@ Chinese names here, in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from fiscalsim.population.calibration_report import tolerance_zh
 from fiscalsim.responses_schema import RESPONSE_PARAMETERS_ZH, RESPONSES_ZH
 from fiscalsim.rules.readings import READING_NAMES_ZH, READING_VALUES_ZH
 
@@ -141,6 +144,8 @@ HEADERS_ZH = {
     "evaluations": "试算次数",
     "bracket": "搜索区间",
     "clause_title": "条款名称",
+    "param_label": "参数含义",
+    "param2_label": "参数2含义",
     "scenario_title": "情景名称",
     # the 说明 sheet
     "item": "项目",
@@ -226,6 +231,7 @@ VALUES_ZH = {
         "05": "05 数字化效率提升业",
         "all": "全部",
     },
+    "confidence": {"H": "高（H）", "M": "中（M）", "L": "低（L）"},
     "response": RESPONSES_ZH,
     "param": {key: f"{name}（{key}）" for key, name in RESPONSE_PARAMETERS_ZH.items()},
     "assumption": {"yes": "是", "no": "否", "True": "是", "False": "否"},
@@ -298,3 +304,6 @@ ABOUT_TEXTS_ZH = {
     "few_replicates": "模拟次数仅{replicates}次：区间（P5–P95）不可靠，仅供试算；编制预算请用1000次模拟。",
     "awards": "按所给企业面板逐户、逐条款计算，不含随机模拟；每笔奖励的依据见 explanations.jsonl。",
 }
+
+# Values translated by a rule rather than a table.
+VALUE_RULES: dict[str, Callable[[str], str]] = {"tolerance": tolerance_zh}

@@ -11,6 +11,7 @@ GDP ceilings), each marked as such.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -387,3 +388,11 @@ def calibration_table(
     table["confidence"] = table["confidence"].astype(object).fillna(confidence.astype(object))
     order = table["block"].map({"fitted": 0, "validation": 1})
     return table.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")
+
+
+def tolerance_zh(text: str) -> str:
+    """A check's tolerance as written in calibration.csv ("mean within ±10%", "P95 at or below
+    the target"), in Chinese: for the report and the workbook."""
+    text = re.sub(r"mean within ±([\d.]+)%", r"均值误差不超过±\1%", text)
+    text = re.sub(r"P5–P95 within ±([\d.]+)%", r"P5–P95误差不超过±\1%", text)
+    return text.replace("P95 at or below the target", "P95不高于目标值").replace("; ", "；")

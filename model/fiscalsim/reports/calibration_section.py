@@ -6,11 +6,11 @@ reading the old one's columns: every value showed as "—" (tests/test_report_re
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
 
+from fiscalsim.population.calibration_report import tolerance_zh
 from fiscalsim.reports.labels import (
     UNITS,
     Lang,
@@ -68,13 +68,8 @@ def calibration_rows(
 
 
 def _tolerance(text: str, lang: Lang) -> str:
-    """calibration.csv's tolerance ("mean within ±10%", "P95 at or below the target"), in the
-    report's language."""
-    if lang != "zh":
-        return text
-    text = re.sub(r"mean within ±([\d.]+)%", r"均值误差不超过±\1%", text)
-    text = re.sub(r"P5–P95 within ±([\d.]+)%", r"P5–P95误差不超过±\1%", text)
-    return text.replace("P95 at or below the target", "P95不高于目标值").replace("; ", "；")
+    """calibration.csv's tolerance in the report's language."""
+    return tolerance_zh(text) if lang == "zh" else text
 
 
 def _number(value: object) -> float | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from fiscalsim.reports.labels import Names
 from fiscalsim.reports.texts import TEXTS
 
@@ -126,3 +128,25 @@ def value_label(path: str, value: object, names: Names) -> str:
         if chinese:
             return f"{chinese}（{value}）"
     return str(value)
+
+
+def named_parameters(frame: pd.DataFrame) -> pd.DataFrame:
+    """A sweep's or target's table for the workbook: each parameter's meaning beside its path
+    (GZ-2c「…」：第1档·门槛（万元）), a reading's choice by its Chinese name. The CSV keeps the
+    paths; a finance bureau could not read `policies.ganzhou_2022.rules.GZ-2c...`."""
+    names = Names("zh")
+    table = frame.copy()
+    for param, value in (("param", "value"), ("param2", "value2")):
+        if param not in table.columns:
+            continue
+        paths = table[param].astype(str)
+        table.insert(
+            list(table.columns).index(param) + 1,
+            f"{param}_label",
+            [parameter_zh(path, names) for path in paths],
+        )
+        if value in table.columns and paths.str.startswith("readings.").any():
+            table[value] = [
+                value_label(path, v, names) for path, v in zip(paths, table[value], strict=True)
+            ]
+    return table
