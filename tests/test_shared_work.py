@@ -6,6 +6,7 @@ import gc
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from fiscalsim.comparison.tables import aligned
 from fiscalsim.memo import PerObject
@@ -75,3 +76,20 @@ def test_a_value_is_kept_per_living_object_and_dropped_with_it() -> None:
     assert len(doubled.values) == 1  # the dead object's value went with it
     third = Thing(3)  # may reuse the dead object's id: it must not get its value
     assert doubled(third) == 6
+
+
+def test_an_engine_pass_keeps_memory_for_its_own_ladders_only() -> None:
+    from fiscalsim.engine.state import EngineState
+
+    state = EngineState(8, track_ladder_paid=True, track_previous=False, ladders=(2, 5))
+    state.ensure(10)
+    assert state.reached_tiers.shape[0] == 2 and state.ladder_paid_wan.shape[0] == 2
+    state.reached(5)[3] = 2  # a view: the write goes to the memory
+    state.paid(2)[4] = 20.0
+    assert state.reached_tiers[1, 3] == 2 and state.ladder_paid_wan[0, 4] == 20.0
+    assert state.reached(2)[3] == 0
+    with pytest.raises(KeyError):
+        state.reached(0)  # a ladder of another pass: never read from this one
+    whole = EngineState(8)  # the calculator's: every ladder of the book
+    whole.ensure(10)
+    assert whole.reached_tiers.shape[0] == 8

@@ -128,7 +128,7 @@ def tiered(
     result = _result(rows.size)
     values = view.get(amount.fact, rows)
     firms = view.table.firm[rows]
-    before = state.reached_tiers[compiled.ladder, firms].astype(np.int64)
+    before = state.reached(compiled.ladder)[firms].astype(np.int64)
     now = np.searchsorted(compiled.thresholds_wan, values, side="right")
     now = np.where(np.isnan(values), 0, now)
     newly = now > before
@@ -140,7 +140,7 @@ def tiered(
     elif reading == "highest_only":
         paid = top
     else:  # top_up
-        paid = np.maximum(top - state.ladder_paid_wan[compiled.ladder, firms], 0.0)
+        paid = np.maximum(top - state.paid(compiled.ladder)[firms], 0.0)
     paid = np.where(newly, paid, 0.0)
     result.amount_wan = paid
     result.uncapped_wan = paid

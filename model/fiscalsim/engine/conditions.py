@@ -112,7 +112,7 @@ def candidate_rows(compiled: CompiledRule, view: FactView) -> np.ndarray:
     if isinstance(amount, TieredFirstReach) and table.has(amount.fact):  # only a new tier pays
         rows = rows[
             beyond_reached(
-                view.state.reached_tiers[compiled.ladder],
+                view.state.reached(compiled.ladder),
                 table.firm,
                 table.raw(amount.fact, rows),
                 rows,

@@ -110,7 +110,7 @@ def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineS
     start = np.where(np.isnan(prior), np.where(unborn, 0.0, revenue), prior)
     open_rules = [c for c in rules if c.open_in(table.year)]  # an ended ladder is not read
     for ladder, reached in _ladder_levels(open_rules, table, new_rows, start).items():
-        state.reached_tiers[ladder][slots] = reached  # a ladder's memory: through its 1-D view
+        state.reached(ladder)[slots] = reached  # a ladder's memory: through its 1-D view
     state.founded_year[slots] = founded
 
 
@@ -122,7 +122,7 @@ def _forget_before_policy(rules: list[CompiledRule], table: FactTable, state: En
             and compiled.readings.first_reach == "since_policy"
             and table.year == compiled.first_year
         ):
-            state.reached_tiers[compiled.ladder, table.firm] = 0
+            state.reached(compiled.ladder)[table.firm] = 0
 
 
 def _apply_quotas(
@@ -222,7 +222,7 @@ def _remember(
         fact = getattr(compiled.rule.amount, "fact", "revenue_wan")
         high = view.rows_at_least(fact, float(compiled.thresholds_wan[0]))
         raise_reached(
-            state.reached_tiers[compiled.ladder],
+            state.reached(compiled.ladder),
             table.firm,
             table.raw(fact, high),
             high,
@@ -234,7 +234,7 @@ def _remember(
         state.rule_history(int(rule_index)).add(granted_firms, awards.amount_wan[mine], table.year)
         ladder = book.rules[int(rule_index)].ladder
         if ladder >= 0 and state.track_ladder_paid:
-            np.add.at(state.ladder_paid_wan[ladder], granted_firms, awards.amount_wan[mine])
+            np.add.at(state.paid(ladder), granted_firms, awards.amount_wan[mine])
     if state.track_previous:  # else _start_new_firms set last_year
         state.last_year[firms] = table.year
         state.last_revenue_wan[firms] = table.column("revenue_wan")

@@ -77,7 +77,10 @@ def city_configs(
                 rules=rules,
                 # a pass remembers what its own rules read, not what the whole book does
                 state=EngineState(
-                    variant.book.n_ladders, needs_ladder_paid(rules), needs_previous(rules)
+                    variant.book.n_ladders,
+                    needs_ladder_paid(rules),
+                    needs_previous(rules),
+                    ladders=tuple(c.ladder for c in rules if c.ladder >= 0),
                 ),
                 events=events_of[position],
             )
