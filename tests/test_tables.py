@@ -282,7 +282,7 @@ def test_each_workbook_says_what_it_holds(run_dir: Path, tmp_path: Path) -> None
         summary["seed"]
     )
     assert summary["scenario"]["title"] in rows["情景"]
-    assert "P95" in rows["统计量"] and "现金口径" in rows["口径"]
+    assert "P95" in rows["统计量"] and "现金口径" in rows["口径"] and "重复相加" in rows["合计行"]
     assert ("提示" in rows) == (summary["replicates"] < 100)
     answer = {"param": "p", "value": 14, "jurisdiction": "ganzhou", "payer_level": "city"}
     answer |= {"basis": "cash", "year": "window", "quantile": 0.9, "ceiling_wan": 3300.0}

@@ -245,6 +245,8 @@ def about_sheet(summary: Mapping[str, Any]) -> pd.DataFrame:
         if isinstance(replicates, int) and replicates < FEW_REPLICATES:
             rows.append(("提示", ABOUT_TEXTS_ZH["few_replicates"].format(replicates=replicates)))
     rows.append(("口径", ABOUT_TEXTS_ZH["bases"]))
+    if kind != "awards":
+        rows.append(("合计行", ABOUT_TEXTS_ZH["sum_rows"]))
     if kind in ("compare", "sweep", "target", "butfor"):
         rows.append(("现金口径", ABOUT_TEXTS_ZH["cash_before_process"]))
     rows.append(("单位", ABOUT_TEXTS_ZH["units"]))

@@ -303,6 +303,8 @@ ABOUT_TEXTS_ZH = {
     "cash_before_process": "本工作簿的现金口径为兑付年度应付金额，未计审核与拨款限额（情景设定的拨款限额在此不适用）。",
     "few_replicates": "模拟次数仅{replicates}次：区间（P5–P95）不可靠，仅供试算；编制预算请用1000次模拟。",
     "awards": "按所给企业面板逐户、逐条款计算，不含随机模拟；每笔奖励的依据见 explanations.jsonl。",
+    "sum_rows": "年度为“合计”或“测算期合计”的行是各年之和；地区、预算级次或行业类别为“全部”的行是各项之和；"
+    "企业群体表中城市的行是其下各县（区）之和。筛选后求和时，请勿把这些行与分项重复相加。",
 }
 
 # Values translated by a rule rather than a table.
