@@ -296,6 +296,8 @@ def test_readings_all_writes_the_band_around_the_default(tmp_path: Path) -> None
     # the sheet holds each combination's window totals; the yearly rows (96,768, which took
     # XlsxWriter 11 s) are in readings.csv only
     sheet = list(book["不同解读（各年合计）"].values)
+    bases = {row[sheet[0].index("口径")] for row in sheet[1:]}
+    assert bases == {"责任口径（考核年度）", "现金口径（兑付年度应付，未计审核与拨款限额）"}
     totals = readings[readings["year"].astype(str) == "total"]
     assert len(sheet) - 1 == len(totals) < len(readings) / 5
     assert "年度" not in sheet[0]
@@ -310,7 +312,7 @@ def test_readings_all_writes_the_band_around_the_default(tmp_path: Path) -> None
     header = next(book["各解读的影响"].values)
     assert (
         "影响最大的解读" in header
-        and "“首次达到”：最大影响幅度（现金口径，各年合计，万元）" in header
+        and "“首次达到”：最大影响幅度（现金口径，未计审核与拨款限额，各年合计，万元）" in header
     )
     assert not [h for h in [*sheet[0], *header] if str(h).isascii() and "_" in str(h)]
 
@@ -428,8 +430,10 @@ def test_compare_says_it_does_not_apply_appropriations(tmp_path: Path) -> None:
         "  governments:\n    xunwu: {appropriation_wan: {2023: 80}, source: test}\n",
         encoding="utf-8",
     )
+    unnamed = tmp_path / "unnamed.yaml"  # inherits the baseline's name: compare calls it _again
+    unnamed.write_text(f"base: {BASELINE}\ntitle: 无名称的替代情景\n", encoding="utf-8")
     done = run_cli(
-        "compare", str(BASELINE), str(capped), "--replicates", "1", "--workers", "1",
+        "compare", str(BASELINE), str(capped), str(unnamed), "--replicates", "1", "--workers", "1",
         "--out", str(tmp_path / "out"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -442,3 +446,12 @@ def test_compare_says_it_does_not_apply_appropriations(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["appropriations_not_applied"] == {"capped": ["xunwu"]}
     assert "未计预算安排的限额：capped：寻乌县" in report_html(tmp_path / "out")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "out" / "tables.xlsx", read_only=True)["情景差异"]
+    titles = {(row[0], row[1]) for row in list(sheet.values)[1:]}
+    assert titles == {
+        ("baseline", "基准情景：五份政策文件按原文执行"),
+        ("capped", "基准情景：五份政策文件按原文执行"),
+        ("baseline_again", "无名称的替代情景"),
+    }  # each scenario's own title, by the name compare gave it (the base had the unnamed one's)

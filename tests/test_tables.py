@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from fiscalsim.excel import header_zh, target_sheet, with_titles, write_tables_xlsx
+from fiscalsim.excel import about_sheet, header_zh, target_sheet, with_titles, write_tables_xlsx
 from fiscalsim.output import csv_writer
 from fiscalsim.paths import SCENARIOS_DIR
 from fiscalsim.run import run_scenario
@@ -197,7 +197,7 @@ def test_comparison_and_butfor_sheets_read_in_chinese(tmp_path: Path) -> None:
     assert _sheet_rows(path, "行为反应参数")[1] == ("新设企业", "semi_elasticity", "是")
     assert _sheet_rows(path, "行为反应参数敏感性")[1][0] == "集中确认·概率（bunching.share）"
     header, row = _sheet_rows(path, "未获批准的申请")
-    assert header[1:3] == ("申报年度", "申报先后（自起始年起的月数）")
+    assert header[1:3] == ("申报年度", "申报时点（年×12+月，用于排序）")
     assert row[-1] == "审核未通过"
     assert _sheet_rows(path, "情景差异")[1][1] == "现金口径（兑付年度应付，未计审核与拨款限额）"
 
@@ -278,12 +278,17 @@ def test_each_workbook_says_what_it_holds(run_dir: Path, tmp_path: Path) -> None
     with few replicates it says the bands are only a trial (a workbook said none of this)."""
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     rows = dict(_sheet_rows(run_dir / "tables.xlsx", "说明")[1:])
-    assert rows["模拟次数"] == str(summary["replicates"]) and rows["随机数种子"] == str(
-        summary["seed"]
-    )
+    assert rows["模拟次数"] == summary["replicates"] and rows["随机数种子"] == summary["seed"]
     assert summary["scenario"]["title"] in rows["情景"]
-    assert "P95" in rows["统计量"] and "现金口径" in rows["口径"] and "重复相加" in rows["合计行"]
-    assert ("提示" in rows) == (summary["replicates"] < 100)
+    assert "P95" in rows["统计量"] and "欠款" in rows["口径"]
+    assert "重复相加" in rows["合计行"] and "不是各项分位数之和" in rows["合计行"]
+    assert ("提示" in rows) == (summary["replicates"] < 1000)
+    assert rows["考核年度"].startswith("2022—2030")
+    # a comparison's workbook has no arrears, and says its cash is before the budget process
+    compare = about_sheet({"kind": "compare", "replicates": 1000, "seed": 1, "command": "c"})
+    texts = dict(zip(compare["item"], compare["content"], strict=True))
+    assert "欠款" not in texts["口径"] and "未计审核与拨款限额" in texts["现金口径"]
+    assert "提示" not in texts and texts["命令"] == "c"
     answer = {"param": "p", "value": 14, "jurisdiction": "ganzhou", "payer_level": "city"}
     answer |= {"basis": "cash", "year": "window", "quantile": 0.9, "ceiling_wan": 3300.0}
     write_tables_xlsx(tmp_path / "t.xlsx", {"target": target_sheet({**answer, "message": "x"})})
@@ -300,6 +305,15 @@ def test_swept_parameters_and_calibration_read_in_chinese(run_dir: Path) -> None
         {"param": [path], "value": [500], "param2": ["readings.first_reach"], "value2": ["ever"]}
     )
     named = named_parameters(frame)
+    # a scenario's own policy files name its clauses (the benchmark's BM-1 is not shipped)
+    from fiscalsim.jurisdictions import load_registry
+    from fiscalsim.scenario_load import load_scenario
+
+    loaded = load_scenario(SCENARIOS_DIR / "benchmark.yaml", load_registry())
+    path_bm = "policies.benchmark_ladder.rules.BM-1.amount.tiers[0].threshold_wan"
+    own = named_parameters(pd.DataFrame({"param": [path_bm], "value": [500]}), loaded.policies)
+    title = loaded.policies[0].rules[0].title_zh
+    assert own["param_label"][0].startswith(f"BM-1「{title}」")
     assert list(named.columns) == [
         "param",
         "param_label",

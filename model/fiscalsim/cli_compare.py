@@ -73,15 +73,16 @@ def warn_appropriations(loaded: Any) -> list[str]:
 
 def _scenario_summary(
     kind: str, path: Path, replicates: int | None, seed: int | None
-) -> dict[str, Any]:
-    """What a sweep or target ran on: the scenario's header, seed and replicates in force."""
+) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """What a sweep or target ran on: the scenario's header, seed and replicates in force;
+    and the scenario's policy files (the workbook names their clauses)."""
     from fiscalsim.jurisdictions import load_registry
     from fiscalsim.scenario_load import load_scenario
     from fiscalsim.simulation.montecarlo import with_run_options
 
     loaded = with_run_options(load_scenario(path, load_registry()), replicates, seed)
     ignored = warn_appropriations(loaded)
-    return {
+    summary = {
         "fiscalsim_version": __version__,
         "kind": kind,
         "scenario": _header(loaded),
@@ -90,6 +91,7 @@ def _scenario_summary(
         "replicates": loaded.scenario.replicates,
         "command": recorded_command(sys.argv[1:]),
     }
+    return summary, loaded.policies
 
 
 @app.command()
@@ -126,7 +128,10 @@ def compare(
         "command": recorded_command(sys.argv[1:]),
     }
     clauses = clause_titles(p for s in reversed(result["scenarios"]) for p in s.policies)
-    scenario_titles = {h["name"]: h["title"] or h["name"] for h in summary["scenarios"]}
+    scenario_titles = {  # by the name compare gave each (a repeated name gets _again)
+        name: loaded.scenario.title or name
+        for name, loaded in zip(result["names"], result["scenarios"], strict=True)
+    }
     write_all(
         out,
         {
@@ -193,8 +198,9 @@ def sweep(
     check_targets(out, force=force)
     with use_scheduler(checked_scheduler(scheduler, workers)):
         frame = run_sweep(scenario, sets, replicates, seed, workers)
+    scenario_facts, policies = _scenario_summary("sweep", scenario, replicates, seed)
     summary = {
-        **_scenario_summary("sweep", scenario, replicates, seed),
+        **scenario_facts,
         "grid": {path: values for path, values in sets},
     }
     write_all(
@@ -202,7 +208,7 @@ def sweep(
         {
             "sweep.csv": csv_writer(frame),
             "tables.xlsx": xlsx_writer(
-                {"about": about_sheet(summary), "sweep": named_parameters(frame)}
+                {"about": about_sheet(summary), "sweep": named_parameters(frame, policies)}
             ),
             "summary.json": json_writer(summary),
         },
@@ -282,7 +288,7 @@ def target(
             seed=seed,
             workers=workers,
         )
-    summary = _scenario_summary("target", scenario, replicates, seed)
+    summary, policies = _scenario_summary("target", scenario, replicates, seed)
     write_all(
         out,
         {
@@ -291,8 +297,8 @@ def target(
             "tables.xlsx": xlsx_writer(
                 {
                     "about": about_sheet(summary),
-                    "target": named_parameters(target_sheet(result.answer)),
-                    "curve": named_parameters(result.curve),
+                    "target": named_parameters(target_sheet(result.answer), policies),
+                    "curve": named_parameters(result.curve, policies),
                 }
             ),
             "summary.json": json_writer(summary),

@@ -53,7 +53,7 @@ def header_zh(column: str) -> str:
         return f"解读：{READING_NAMES_ZH[column]}（{column}）"
     reading = column.removeprefix("swing_").removesuffix("_wan")
     if column.startswith("swing_") and reading in READING_NAMES_ZH:
-        return f"{READING_NAMES_ZH[reading]}：最大影响幅度（现金口径，各年合计，万元）"
+        return f"{READING_NAMES_ZH[reading]}：最大影响幅度（现金口径，未计审核与拨款限额，各年合计，万元）"
     if column.endswith("_name") and column[:-5] in JURISDICTION_COLUMNS:
         return JURISDICTION_COLUMNS[column[:-5]]
     stem = column.removesuffix("_wan")
@@ -218,8 +218,8 @@ def xlsx_writer(sheets: Mapping[str, pd.DataFrame]) -> Writer:
     return write
 
 
-# Fewer replicates than this and the sheet warns that the bands are only a trial.
-FEW_REPLICATES = 100
+# Fewer replicates than a budget should rest on (the baseline's 1000): the sheet says so.
+FEW_REPLICATES = 1000
 
 
 def about_sheet(summary: Mapping[str, Any]) -> pd.DataFrame:
@@ -240,20 +240,22 @@ def about_sheet(summary: Mapping[str, Any]) -> pd.DataFrame:
         rows += [("模拟次数", replicates), ("随机数种子", summary.get("seed"))]
         years = summary.get("years")
         if isinstance(years, (list, tuple)) and len(years) == 2:
-            rows.append(("测算年度", f"{years[0]}—{years[1]}"))
+            rows.append(("考核年度", f"{years[0]}—{years[1]}（现金口径列至最后一笔兑付的年度）"))
         rows.append(("统计量", ABOUT_TEXTS_ZH["statistics"]))
         if isinstance(replicates, int) and replicates < FEW_REPLICATES:
             rows.append(("提示", ABOUT_TEXTS_ZH["few_replicates"].format(replicates=replicates)))
-    rows.append(("口径", ABOUT_TEXTS_ZH["bases"]))
     if kind != "awards":
-        rows.append(("合计行", ABOUT_TEXTS_ZH["sum_rows"]))
+        bases = ABOUT_TEXTS_ZH["bases"] + (ABOUT_TEXTS_ZH["arrears"] if kind == "run" else "")
+        rows += [("口径", bases), ("合计行", ABOUT_TEXTS_ZH["sum_rows"])]
     if kind in ("compare", "sweep", "target", "butfor"):
         rows.append(("现金口径", ABOUT_TEXTS_ZH["cash_before_process"]))
     rows.append(("单位", ABOUT_TEXTS_ZH["units"]))
     for key, label in (("command", "命令"), ("fiscalsim_version", "fiscalsim 版本")):
         if summary.get(key):
             rows.append((label, summary[key]))
-    return pd.DataFrame({"item": [r[0] for r in rows], "content": [str(r[1]) for r in rows]})
+    # numbers stay numbers (replicates, seed); everything else is text
+    content = [r[1] if isinstance(r[1], int) else str(r[1]) for r in rows]
+    return pd.DataFrame({"item": [r[0] for r in rows], "content": pd.Series(content, dtype=object)})
 
 
 TARGET_KEYS = ("param", "base_value", "value", "jurisdiction", "payer_level", "basis", "year")

@@ -123,7 +123,7 @@ HEADERS_ZH = {
     # rejected.csv: applications the budget process turned down
     "filed_year": "申报年度",
     "filed_month": "申报月份",
-    "filing_order": "申报先后（自起始年起的月数）",
+    "filing_order": "申报时点（年×12+月，用于排序）",
     "decided_year": "审核决定年度",
     "decided_month": "审核决定月份",
     # the readings band's influence: per budget, cash over all years
@@ -271,6 +271,8 @@ SHEET_VALUES_ZH = {
         "butfor",
         "sensitivity",
         "target",
+        "readings",  # the readings band runs without the budget process too
+        "readings_totals",
     )
 }
 
@@ -299,12 +301,14 @@ ABOUT_TEXTS_ZH = {
     "units": "金额单位为万元。",
     "statistics": "“均值”为各次蒙特卡洛模拟结果的平均；P5、P25、中位数、P75、P95为各次模拟之间的分位数，"
     "反映企业增长、进入退出与事件发生的随机性，不含政策文本的不同解读（以 --readings all 运行时另列）。",
-    "bases": "责任口径按考核年度计；现金口径按兑付年度计；欠款为年末已批准、已到期而未兑付的累计金额。",
+    "bases": "责任口径按考核年度计；现金口径按兑付年度计。",
+    "arrears": "欠款为年末已批准、已到期而未兑付的累计金额。",
     "cash_before_process": "本工作簿的现金口径为兑付年度应付金额，未计审核与拨款限额（情景设定的拨款限额在此不适用）。",
-    "few_replicates": "模拟次数仅{replicates}次：区间（P5–P95）不可靠，仅供试算；编制预算请用1000次模拟。",
+    "few_replicates": "模拟次数为{replicates}次，少于1000次：区间（P5–P95）的抽样误差较大，仅供试算；编制预算请用1000次模拟。",
     "awards": "按所给企业面板逐户、逐条款计算，不含随机模拟；每笔奖励的依据见 explanations.jsonl。",
-    "sum_rows": "年度为“合计”或“测算期合计”的行是各年之和；地区、预算级次或行业类别为“全部”的行是各项之和；"
-    "企业群体表中城市的行是其下各县（区）之和。筛选后求和时，请勿把这些行与分项重复相加。",
+    "sum_rows": "年度为“合计”或“测算期合计”的行、地区、预算级次或行业类别为“全部”的行，以及企业群体表中城市的行，"
+    "是各年或各项的合计：其均值是各项均值之和，其分位数（P5、中位数、P95等）与比例是合计本身在各次模拟间的分位数与比例，"
+    "不是各项分位数之和。筛选后求和时，请勿把这些行与分项重复相加。",
 }
 
 # Values translated by a rule rather than a table.

@@ -178,6 +178,8 @@ def run_scenario(
             lambda item: workbook.send((item[0], with_titles(item[1], titles))),
             ["about", *WORKBOOK, "ledger_replicate_0", *(SHEET_OF.get(n, n) for n in EXTRA_SHEETS)],
         )
+        # what the inputs determine only, as summary.json (no command line: an API run and a
+        # command-line run of the same inputs write the same cells)
         sheets("about", about_sheet(_about(prepared)))
         sheets("ledger_replicate_0", totals.sample)
         tables, summary = run_tables(

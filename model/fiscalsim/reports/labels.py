@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -45,35 +45,40 @@ class Clause:
 
 
 def _load_clauses(
-    registry: Registry, folders: list[Path]
+    registry: Registry, folders: list[Path], given: Sequence[Any] = ()
 ) -> tuple[dict[str, Clause], dict[str, tuple[str, str]]]:
-    """Clauses by id, and (issuing jurisdiction, document number) by policy id."""
+    """Clauses by id, and (issuing jurisdiction, document number) by policy id: from the
+    policy files `given` (a run's own, which win), then those found in `folders`."""
     from fiscalsim.rules.loader import load_policy_file, policy_paths
+
+    def loaded() -> Iterator[Any]:
+        yield from given
+        for folder in folders:
+            if not folder.exists():
+                continue
+            for path in policy_paths([folder]):
+                try:
+                    yield load_policy_file(path, registry)
+                except Exception:  # a report still renders if one policy file no longer loads
+                    continue
 
     clauses: dict[str, Clause] = {}
     documents: dict[str, tuple[str, str]] = {}
-    for folder in folders:
-        if not folder.exists():
-            continue
-        for path in policy_paths([folder]):
-            try:
-                policy = load_policy_file(path, registry)
-            except Exception:  # a report still renders if one policy file no longer loads
-                continue
-            number = policy.document.number or ""
-            documents.setdefault(policy.policy_id, (policy.jurisdiction, number))
-            for rule in policy.rules:
-                clauses.setdefault(
+    for policy in loaded():
+        number = policy.document.number or ""
+        documents.setdefault(policy.policy_id, (policy.jurisdiction, number))
+        for rule in policy.rules:
+            clauses.setdefault(
+                rule.id,
+                Clause(
                     rule.id,
-                    Clause(
-                        rule.id,
-                        rule.title_zh or rule.id,
-                        rule.title_en or rule.title_zh or rule.id,
-                        number,
-                        policy.document.title_zh or "",
-                        policy.jurisdiction,
-                    ),
-                )
+                    rule.title_zh or rule.id,
+                    rule.title_en or rule.title_zh or rule.id,
+                    number,
+                    policy.document.title_zh or "",
+                    policy.jurisdiction,
+                ),
+            )
     return clauses, documents
 
 
@@ -84,6 +89,7 @@ class Names:
     lang: Lang
     registry: Registry = field(default_factory=load_registry)
     policy_folders: list[Path] = field(default_factory=lambda: [POLICIES_DIR])
+    policies: Sequence[Any] = ()  # a run's own policy files, named before the folders' ones
     _catalogue: tuple[dict[str, Clause], dict[str, tuple[str, str]]] | None = None
 
     def place(self, jurisdiction_id: object) -> str:
@@ -119,7 +125,7 @@ class Names:
 
     def _load(self) -> tuple[dict[str, Clause], dict[str, tuple[str, str]]]:
         if self._catalogue is None:
-            self._catalogue = _load_clauses(self.registry, self.policy_folders)
+            self._catalogue = _load_clauses(self.registry, self.policy_folders, self.policies)
         return self._catalogue
 
     def clause(self, clause_id: object) -> Clause | None:

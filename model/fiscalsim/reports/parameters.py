@@ -10,6 +10,8 @@ they are, so a new field is shown, never dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -130,11 +132,12 @@ def value_label(path: str, value: object, names: Names) -> str:
     return str(value)
 
 
-def named_parameters(frame: pd.DataFrame) -> pd.DataFrame:
+def named_parameters(frame: pd.DataFrame, policies: Sequence[Any] = ()) -> pd.DataFrame:
     """A sweep's or target's table for the workbook: each parameter's meaning beside its path
     (GZ-2c「…」：第1档·门槛（万元）), a reading's choice by its Chinese name. The CSV keeps the
-    paths; a finance bureau could not read `policies.ganzhou_2022.rules.GZ-2c...`."""
-    names = Names("zh")
+    paths; a finance bureau could not read `policies.ganzhou_2022.rules.GZ-2c...`. Clauses
+    are named from `policies`, the scenario's own files, before the shipped ones."""
+    names = Names("zh", policies=policies)
     table = frame.copy()
     for param, value in (("param", "value"), ("param2", "value2")):
         if param not in table.columns:
