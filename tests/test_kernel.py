@@ -174,3 +174,17 @@ def test_keyed_uniform_matches_the_numpy_generator() -> None:
     expected = keyed_uniforms(states, counters)
     got = [numerics.keyed_uniform(s, c) for s, c in zip(states, counters, strict=True)]
     assert np.array_equal(np.array(got), expected)
+
+
+def test_the_pass_writes_its_columns_on_64_byte_boundaries() -> None:
+    """Where the heap put the columns moved the compiled pass by 5% (0.95-1.00 s against
+    0.87-0.92 s aligned, in the benchmark); every column now starts on a cache line."""
+    from fiscalsim.dynamics.kernel import ALIGN_BYTES, aligned_empty
+
+    for n in (1, 7, 1000):  # (an empty array has no data to align)
+        for dtype in (np.float64, np.int64, np.int32, np.int16, np.int8):
+            array = aligned_empty(n, np.dtype(dtype))
+            assert array.shape == (n,) and array.dtype == dtype
+            assert array.ctypes.data % ALIGN_BYTES == 0
+            array[:] = 1  # writable, and its own memory
+            assert array.sum() == n

@@ -114,6 +114,16 @@ class StepParameters:
         )
 
 
+ALIGN_BYTES = 64  # a cache line, and the width of the widest vector registers
+
+
+def aligned_empty(n: int, dtype: np.dtype) -> np.ndarray:
+    """An uninitialised array whose data starts on a 64-byte boundary."""
+    raw = np.empty(n * dtype.itemsize + ALIGN_BYTES, dtype=np.uint8)
+    start = -raw.ctypes.data % ALIGN_BYTES
+    return raw[start : start + n * dtype.itemsize].view(dtype)
+
+
 def exit_and_grow(
     p: StepParameters,
     year: int,
@@ -158,8 +168,8 @@ def exit_and_grow(
     size = firms.key.size + new_code.size
     count = tally is not None
     tally = tally if tally is not None else NO_TALLY
-    keep = np.empty(size, dtype=np.int64)
-    out = Columns(*(np.empty(size, dtype=column.dtype) for column in firms))
+    keep = aligned_empty(size, np.dtype(np.int64))
+    out = Columns(*(aligned_empty(size, column.dtype) for column in firms))
     n = _step(
         new_code[new_order],
         new_order,
