@@ -263,8 +263,11 @@ def test_awards_writes_a_workbook_too(tmp_path: Path) -> None:
 def test_scenarios_and_classes_by_name_in_the_workbook(run_dir: Path, tmp_path: Path) -> None:
     header, row = _sheet_rows(run_dir / "tables.xlsx", "分条款支出")[:2]
     assert header[:2] == ("条款编号", "条款名称") and row[1]
-    classes = {r[3] for r in _sheet_rows(run_dir / "tables.xlsx", "企业群体")[1:]}
-    assert {"01 数字产品制造业", "03 数字技术应用业", "全部"} <= classes
+    header, *rows = _sheet_rows(run_dir / "tables.xlsx", "企业群体")
+    assert header[:3] == ("地区代码", "地区", "层级")
+    assert {"01 数字产品制造业", "03 数字技术应用业", "全部"} <= {r[4] for r in rows}
+    levels = {r[0]: r[2] for r in rows}
+    assert levels["xunwu"] == "县（区）" and levels["ganzhou"] == "市（各县区合计）"
     frame = pd.DataFrame({"scenario": ["baseline", "alt"], "clause_id": ["GZ-2c", "XX-1"]})
     titled = with_titles(frame, {"GZ-2c": "门槛奖励"}, {"baseline": "基准情景"})
     assert list(titled.columns) == ["scenario", "scenario_title", "clause_id", "clause_title"]

@@ -29,6 +29,7 @@ from fiscalsim.excel_labels import (
     SHEET_VALUES_ZH,
     SHEETS_ZH,
     STATS_ZH,
+    UNIT_LEVELS_ZH,
     VALUE_RULES,
     VALUES_ZH,
 )
@@ -41,6 +42,13 @@ def _names_zh() -> dict[str, str]:
     from fiscalsim.jurisdictions import load_registry
 
     return {j.id: j.name_zh for j in load_registry().items}
+
+
+@cache
+def _levels() -> dict[str, str]:
+    from fiscalsim.jurisdictions import load_registry
+
+    return {j.id: j.level for j in load_registry().items}
 
 
 def header_zh(column: str) -> str:
@@ -86,6 +94,14 @@ def excel_frame(frame: pd.DataFrame, sheet: str = "") -> pd.DataFrame:
     for column, rule in VALUE_RULES.items():
         if column in table.columns:
             table[column] = table[column].map(lambda v, f=rule: v if pd.isna(v) else f(str(v)))
+    if sheet == "population" and "jurisdiction" in table.columns:
+        # a city's rows are the sum of its counties' rows: say which a row is
+        levels = _levels()
+        table.insert(
+            list(table.columns).index("jurisdiction") + 1,
+            "unit_level",
+            table["jurisdiction"].map(lambda v: UNIT_LEVELS_ZH.get(levels.get(str(v), ""), "")),
+        )
     for column in [c for c in table.columns if c in JURISDICTION_COLUMNS]:
         position = list(table.columns).index(column) + 1
         labels = table[column].map(lambda v: names.get(str(v), "" if pd.isna(v) else str(v)))

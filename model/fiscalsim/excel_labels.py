@@ -144,6 +144,7 @@ HEADERS_ZH = {
     "evaluations": "试算次数",
     "bracket": "搜索区间",
     "clause_title": "条款名称",
+    "unit_level": "层级",
     "param_label": "参数含义",
     "param2_label": "参数2含义",
     "scenario_title": "情景名称",
@@ -313,3 +314,6 @@ ABOUT_TEXTS_ZH = {
 
 # Values translated by a rule rather than a table.
 VALUE_RULES: dict[str, Callable[[str], str]] = {"tolerance": tolerance_zh}
+
+# 企业群体: whether a row is one county-level unit or a city's sum of them
+UNIT_LEVELS_ZH = {"county": "县（区）", "city": "市（各县区合计）", "province": "省（合计）"}
