@@ -188,6 +188,10 @@ def test_a_quota_grants_exactly_its_quota_in_order_of_application_and_lists_the_
     listed = rejected_table(book, apps, run, np.arange(45))
     assert listed["firm_id"].tolist() == [f"f{k}" for k in np.argsort(first)[30:]]
     assert set(listed["reason"]) == {"quota"}
+    # each level's share and payer, as in the ledger: a bureau finds its own rejections
+    assert (listed["city_wan"] == 4.0).all() and (listed["county_wan"] == 0.0).all()
+    assert set(listed["city_payer"]) == {book.registry.items[7].id}
+    assert set(listed["province_payer"]) == {""}
     assert run.payments["amount_wan"].sum() == pytest.approx(4.0 * 40)
 
 

@@ -308,6 +308,12 @@ def rejected_table(
     rows = rows[np.lexsort((apps.filed[rows], apps.replicate[rows]))]
     filed = apps.filed[rows]
     ids = np.array([c.id for c in book.rules] or [""], dtype=object)
+    places = np.array([j.id for j in book.registry.items] + [""], dtype=object)  # -1: none
+    # each level's share and paying government, as in the ledger: a bureau finds its own
+    shares = {
+        **{f"{level}_wan": apps.share_wan[rows, i] for i, level in enumerate(LEVELS)},
+        **{f"{level}_payer": places[apps.payer[rows, i]] for i, level in enumerate(LEVELS)},
+    }
     return pd.DataFrame(
         {
             "replicate": apps.replicate[rows] + first_replicate,
@@ -320,6 +326,7 @@ def rejected_table(
             "decided_year": run.decided[rows] // 12,
             "decided_month": run.decided[rows] % 12 + 1,
             "amount_wan": apps.share_wan[rows].sum(axis=1),
+            **shares,
             "reason": [STATUS[int(s)] for s in run.status[rows]],
         }
     )
