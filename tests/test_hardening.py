@@ -680,3 +680,17 @@ def test_run_summary_is_byte_identical(
     assert first == (tmp_path / "b" / "summary.json").read_bytes()
     assert b"seconds" not in first and b"/tmp" not in first
     assert json.loads((tmp_path / "a" / "run.json").read_text(encoding="utf-8"))["workers"] == 1
+
+
+@pytest.mark.filterwarnings("error")  # a warning would be a second line on stderr
+@pytest.mark.parametrize("spread", ["4957976825", "8"])
+def test_an_impossible_calibration_spread_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, spread: str
+) -> None:
+    """A spread no size distribution can meet the above-scale shares with (found by the
+    mutation test: log_sd 4,957,976,825) ended in a traceback from SciPy's root finder."""
+    text = f"base: {SCENARIOS_DIR / 'baseline.yaml'}\nname: spread\n"
+    text += f"changes:\n  population.calibrated.log_sd: {spread}\n"
+    scenario = write(tmp_path / "spread.yaml", text)
+    line = assert_one_line(capsys, tmp_path, ["validate", str(scenario)], "spread.yaml")
+    assert "population.calibrated.log_sd" in line and "share of above-scale firms" in line

@@ -104,6 +104,10 @@ def mean_revenue(size: SizeDistribution) -> float:
     return (body + tail * _pareto_mean(start, size.tail_alpha, size.max_wan)) / above_floor
 
 
+class SpreadError(ValueError):
+    """No body log mean gives a segment's above-scale share with the scenario's spread."""
+
+
 def fit_size(
     target: Target, spec: Calibrated, tail_from_wan: float, known: Known | None = None
 ) -> SizeDistribution:
@@ -118,13 +122,17 @@ def fit_size(
     share_above = min(max(above_scale / firms, 1e-4), 0.95)
 
     def gap(log_mean: float) -> float:
-        above = special.ndtr(-(math.log(tail_from_wan) - log_mean) / log_sd)
-        base = special.ndtr(-(math.log(floor_wan) - log_mean) / log_sd)
-        return float(above / base - share_above)
+        above = float(special.ndtr(-(math.log(tail_from_wan) - log_mean) / log_sd))
+        base = float(special.ndtr(-(math.log(floor_wan) - log_mean) / log_sd))
+        # no firm above the floor (a spread of 1e-300): no share at all, and no 0/0 warning
+        return (above / base if base > 0 else 0.0) - share_above
 
     from scipy.optimize import brentq
 
-    log_mean = float(brentq(gap, -20.0, 30.0, xtol=1e-10))
+    try:
+        log_mean = float(brentq(gap, -20.0, 30.0, xtol=1e-10))
+    except ValueError:  # the share is out of reach for every log mean in the bracket
+        raise SpreadError(log_sd) from None
 
     def size(alpha: float) -> SizeDistribution:
         return SizeDistribution(
@@ -206,8 +214,11 @@ def load_known(path: Path) -> dict[tuple[str, str], Known]:
     return known
 
 
-def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) -> list[Segment]:
-    """Segments for every (city, class) with firms, fitted to the counts and totals."""
+def calibrated_segments(
+    spec: Calibrated, base: Path, above_scale_wan: float, scenario_file: Path | str | None = None
+) -> list[Segment]:
+    """Segments for every (city, class) with firms, fitted to the counts and totals.
+    `scenario_file` is named when the scenario's own settings (the spread) cannot fit."""
     targets = load_targets((base / spec.firm_counts).resolve(), spec.cities)
     weights = load_county_weights((base / spec.county_weights).resolve())
     known_path = (base / spec.known_firms).resolve() if spec.known_firms else None
@@ -242,6 +253,14 @@ def calibrated_segments(spec: Calibrated, base: Path, above_scale_wan: float) ->
                 "/".join(key),
                 f"no size distribution fits the counts with the scenario's population settings "
                 f"(above_scale_wan, calibrated): {problem}",
+            ) from None
+        except SpreadError:  # no body log mean in [-20, 30] gives the above-scale share
+            raise InputError(
+                scenario_file or spec.firm_counts,
+                "population.calibrated.log_sd",
+                f"{spec.log_sd:g} is a spread with which no size distribution gives "
+                f"{target.city}/{target.industry_class}'s share of above-scale firms "
+                "(the baseline uses 1.2)",
             ) from None
         segments.append(
             Segment(

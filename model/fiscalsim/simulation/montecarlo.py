@@ -109,7 +109,7 @@ def _plans(path: Path, scenario: Scenario, registry: Registry) -> tuple[CityPlan
         counts = read_data_file(FirmCountsFile, resolve(path, population.calibrated.firm_counts))
         check_cities(scenario, registry, {c.city for c in counts.firm_counts}, path)
         segments = calibrated_segments(
-            population.calibrated, path.parent, population.above_scale_wan
+            population.calibrated, path.parent, population.above_scale_wan, path
         )
         if population.calibrated.checks:
             read_checks(resolve(path, population.calibrated.checks), registry)
