@@ -127,6 +127,8 @@ def compare(
         "units": "万元; diff_* = the alternative minus the first scenario, per replicate",
         "command": recorded_command(sys.argv[1:]),
     }
+    # the first scenario's title wins where two files title a clause differently (later
+    # entries of the dict replace earlier ones, so the scenarios are read last to first)
     clauses = clause_titles(p for s in reversed(result["scenarios"]) for p in s.policies)
     scenario_titles = {  # by the name compare gave each (a repeated name gets _again)
         name: loaded.scenario.title or name

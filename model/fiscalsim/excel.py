@@ -38,17 +38,12 @@ from fiscalsim.rules.readings import READING_NAMES_ZH
 
 
 @cache
-def _names_zh() -> dict[str, str]:
+def _registry_zh() -> tuple[dict[str, str], dict[str, str]]:
+    """Each jurisdiction id's Chinese name, and its level."""
     from fiscalsim.jurisdictions import load_registry
 
-    return {j.id: j.name_zh for j in load_registry().items}
-
-
-@cache
-def _levels() -> dict[str, str]:
-    from fiscalsim.jurisdictions import load_registry
-
-    return {j.id: j.level for j in load_registry().items}
+    items = load_registry().items
+    return {j.id: j.name_zh for j in items}, {j.id: j.level for j in items}
 
 
 def header_zh(column: str) -> str:
@@ -83,7 +78,8 @@ def sheet_title(name: str) -> str:
 def excel_frame(frame: pd.DataFrame, sheet: str = "") -> pd.DataFrame:
     """Rounded as in the CSVs, codes translated, each jurisdiction id followed by its name."""
     table = human_table(frame).rename(columns=SHEET_COLUMNS.get(sheet, {}))
-    names = {**_names_zh(), "all": "全部"}
+    names_zh, levels = _registry_zh()
+    names = {**names_zh, "all": "全部"}
     for column, mapping in {
         **VALUES_ZH,
         **READING_VALUES,
@@ -96,7 +92,6 @@ def excel_frame(frame: pd.DataFrame, sheet: str = "") -> pd.DataFrame:
             table[column] = table[column].map(lambda v, f=rule: v if pd.isna(v) else f(str(v)))
     if sheet == "population" and "jurisdiction" in table.columns:
         # a city's rows are the sum of its counties' rows: say which a row is
-        levels = _levels()
         table.insert(
             list(table.columns).index("jurisdiction") + 1,
             "unit_level",
@@ -260,7 +255,6 @@ def about_sheet(summary: Mapping[str, Any]) -> pd.DataFrame:
         rows.append(("统计量", ABOUT_TEXTS_ZH["statistics"]))
         if isinstance(replicates, int) and replicates < FEW_REPLICATES:
             rows.append(("提示", ABOUT_TEXTS_ZH["few_replicates"].format(replicates=replicates)))
-    if kind != "awards":
         bases = ABOUT_TEXTS_ZH["bases"] + (ABOUT_TEXTS_ZH["arrears"] if kind == "run" else "")
         rows += [("口径", bases), ("合计行", ABOUT_TEXTS_ZH["sum_rows"])]
     if kind in ("compare", "sweep", "target", "butfor"):
@@ -302,15 +296,18 @@ def with_titles(
     """The table with each clause's and scenario's title beside its id, for the workbook (the
     CSVs keep the ids): a sheet of GZ-2c, RJ-8 or `ganzhou_extend_2025` told a finance bureau
     nothing about what was paid or compared."""
-    added = False
-    table = frame
-    for column, titles, name in (
-        ("clause_id", clauses, "clause_title"),
-        ("scenario", scenarios, "scenario_title"),
-    ):
-        if titles and column in table.columns and name not in table.columns:
-            if not added:
-                table, added = table.copy(), True
-            position = list(table.columns).index(column) + 1
-            table.insert(position, name, table[column].map(lambda v, t=titles: t.get(str(v), "")))
+    wanted = [
+        (column, titles, name)
+        for column, titles, name in (
+            ("clause_id", clauses, "clause_title"),
+            ("scenario", scenarios, "scenario_title"),
+        )
+        if titles and column in frame.columns and name not in frame.columns
+    ]
+    if not wanted:
+        return frame
+    table = frame.copy()
+    for column, titles, name in wanted:
+        position = list(table.columns).index(column) + 1
+        table.insert(position, name, table[column].map(lambda v, t=titles: t.get(str(v), "")))
     return table

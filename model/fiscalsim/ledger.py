@@ -34,6 +34,17 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 )
 
 
+def payer_columns(
+    shares_wan: np.ndarray, payers: np.ndarray, names: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each level's share (万元) and paying government, the ledger's payer columns. `payers`
+    holds registry indices (-1: none at that level); `names` the registry's ids and "" last."""
+    return {
+        **{f"{level}_wan": shares_wan[:, i] for i, level in enumerate(LEVELS)},
+        **{f"{level}_payer": names[payers[:, i]] for i, level in enumerate(LEVELS)},
+    }
+
+
 def ledger_frame(
     book: RuleBook,
     year_awards: Sequence[YearAwards],
@@ -62,8 +73,7 @@ def ledger_frame(
                 "performance_year": awards.year,
                 "payment_year": awards.payment_year,
                 "amount_wan": awards.amount_wan,
-                **{f"{level}_wan": awards.payer_wan[:, i] for i, level in enumerate(LEVELS)},
-                **{f"{level}_payer": names[awards.payer[:, i]] for i, level in enumerate(LEVELS)},
+                **payer_columns(awards.payer_wan, awards.payer, names),
                 "recipient": recipient[awards.rule],
                 "matter": matter[awards.rule],
                 "_firm": firm,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from fiscalsim.arrays import scatter_add
 from fiscalsim.jurisdictions import LEVELS
+from fiscalsim.ledger import payer_columns
 from fiscalsim.process.claims import Applications
 from fiscalsim.process.des import APPROVED, STATUS, ProcessRun
 from fiscalsim.process.params import ProcessParams
@@ -309,11 +310,6 @@ def rejected_table(
     filed = apps.filed[rows]
     ids = np.array([c.id for c in book.rules] or [""], dtype=object)
     places = np.array([j.id for j in book.registry.items] + [""], dtype=object)  # -1: none
-    # each level's share and paying government, as in the ledger: a bureau finds its own
-    shares = {
-        **{f"{level}_wan": apps.share_wan[rows, i] for i, level in enumerate(LEVELS)},
-        **{f"{level}_payer": places[apps.payer[rows, i]] for i, level in enumerate(LEVELS)},
-    }
     return pd.DataFrame(
         {
             "replicate": apps.replicate[rows] + first_replicate,
@@ -326,7 +322,8 @@ def rejected_table(
             "decided_year": run.decided[rows] // 12,
             "decided_month": run.decided[rows] % 12 + 1,
             "amount_wan": apps.share_wan[rows].sum(axis=1),
-            **shares,
+            # each level's share and payer, as in the ledger: a bureau finds its own
+            **payer_columns(apps.share_wan[rows], apps.payer[rows], places),
             "reason": [STATUS[int(s)] for s in run.status[rows]],
         }
     )
