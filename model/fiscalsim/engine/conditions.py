@@ -157,9 +157,8 @@ def rows_in_places(
     rows[location_ok[location[rows]] & class_ok[industry_class[rows]]] gives in five."""
     out = np.empty(rows.size, dtype=np.int64)
     n = 0
-    for i in range(rows.size):
+    for i in range(rows.size):  # without a branch, as factview.rows_at_least
         row = rows[i]
-        if location_ok[location[row]] and class_ok[industry_class[row]]:
-            out[n] = row
-            n += 1
+        out[n] = row
+        n += location_ok[location[row]] & class_ok[industry_class[row]]
     return out[:n]
