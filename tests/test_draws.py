@@ -36,3 +36,34 @@ def test_one_age_band_takes_the_draws_choice_takes() -> None:
     expected = lows[band] + np.floor(general.uniform(size=5_000) * (highs - lows + 1)[band])
     assert np.array_equal(ages, expected.astype(int)) and ages.min() == 3 and ages.max() == 9
     assert np.array_equal(fast.standard_normal(50), general.standard_normal(50))
+
+
+def test_the_declined_draws_left_out_of_a_stream_change_no_firm() -> None:
+    """With no firm declined, synthesis._draw_city leaves out its last two draws of a city's
+    population stream, but only after the city's last segment: a city of two segments gets the
+    same firms as when the draws are made (a share of 1e-300 declines no firm, and draws)."""
+    from pathlib import Path
+
+    from fiscalsim.population.synthesis import initial_population
+    from fiscalsim.simulation.montecarlo import prepare
+    from fiscalsim.simulation.streams import Streams
+
+    prepared = prepare(Path(__file__).parent.parent / "scenarios" / "baseline.yaml", replicates=2)
+    model = prepared.model
+    plan = next(p for p in model.plans if len(p.segments) >= 2)  # a city of several classes
+    history = model.scenario.population.history
+
+    def firms(share: float) -> dict[str, np.ndarray]:
+        drawn, _ = initial_population(
+            [plan],
+            history.model_copy(update={"declined_share": share}),
+            model.scenario.population.start_year,
+            [0, 1],
+            Streams(model.scenario.seed),
+            model.book.registry,
+        )
+        return {name: getattr(drawn, name) for name in ("revenue_wan", "max_revenue_wan")}
+
+    left_out, drawn = firms(0.0), firms(1e-300)
+    for name in left_out:
+        assert np.array_equal(left_out[name], drawn[name], equal_nan=True), name

@@ -84,18 +84,23 @@ def _draw_city(
 ) -> FirmArrays:
     """One start population of one city (replicate 0's labels; `copy_for` relabels)."""
     pieces: list[FirmArrays] = []
-    for segment in plan.segments:
+    for position, segment in enumerate(plan.segments):
         n = segment.firms
         location, revenue, rd_share = draw_segment(segment, n, rng, registry)
         revenue = start_revenue(segment, revenue, rng)
         age = _ages(rng, n, lows, highs, shares)
-        declined = rng.uniform(size=n) < history.declined_share
-        log_uplift = rng.exponential(max(history.decline_log_mean, 1e-12), size=n)
-        max_before = (
-            np.where(declined, revenue * np.exp(log_uplift), revenue)
-            if declined.any()
-            else revenue.copy()  # the draws are made all the same, so the stream moves alike
-        )
+        if history.declined_share == 0 and position == len(plan.segments) - 1:
+            # no firm declined, and nothing is drawn from this stream after these two draws:
+            # leaving them out changes no draw (it saved 0.02 s of the benchmark's 1.8)
+            max_before = revenue.copy()
+        else:
+            declined = rng.uniform(size=n) < history.declined_share
+            log_uplift = rng.exponential(max(history.decline_log_mean, 1e-12), size=n)
+            max_before = (
+                np.where(declined, revenue * np.exp(log_uplift), revenue)
+                if declined.any()
+                else revenue.copy()  # the draws are made all the same, so the stream moves alike
+            )
         pieces.append(
             FirmArrays.block(
                 0,
@@ -115,10 +120,11 @@ def _ages(
     rng: np.random.Generator, n: int, lows: np.ndarray, highs: np.ndarray, shares: np.ndarray
 ) -> np.ndarray:
     """Ages of n firms: an age band by its share, then a whole age within it, uniformly.
-    With one band the band draw is skipped but its uniforms are still taken (Generator.choice
-    with p takes one uniform a firm), so the stream, and every later draw, is the same."""
+    With one band the band draw is skipped but the stream still moves past its uniforms
+    (Generator.choice with p takes one uniform a firm, one step of PCG64 each), so every later
+    draw is the same."""
     if shares.size == 1:
-        rng.random(n)
+        rng.bit_generator.advance(n)
         return lows[0] + np.floor(rng.uniform(size=n) * (highs[0] - lows[0] + 1)).astype(int)
     band = rng.choice(shares.size, size=n, p=shares)
     return lows[band] + np.floor(rng.uniform(size=n) * (highs[band] - lows[band] + 1)).astype(int)
