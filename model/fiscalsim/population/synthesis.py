@@ -124,7 +124,11 @@ def _ages(
     (Generator.choice with p takes one uniform a firm, one step of PCG64 each), so every later
     draw is the same."""
     if shares.size == 1:
-        rng.bit_generator.advance(n)
+        bits = rng.bit_generator
+        if isinstance(bits, np.random.PCG64):  # the population streams' generator
+            bits.advance(n)
+        else:
+            rng.random(n)
         return lows[0] + np.floor(rng.uniform(size=n) * (highs[0] - lows[0] + 1)).astype(int)
     band = rng.choice(shares.size, size=n, p=shares)
     return lows[band] + np.floor(rng.uniform(size=n) * (highs[band] - lows[band] + 1)).astype(int)
