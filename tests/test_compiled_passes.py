@@ -17,6 +17,7 @@ from fiscalsim.dynamics.sampling import _group_tables, accept
 from fiscalsim.engine.conditions import rows_in_places
 from fiscalsim.engine.factview import FactTable, LazyColumns, rows_at_least
 from fiscalsim.engine.state import (
+    EngineState,
     RuleHistory,
     beyond_reached,
     raise_reached,
@@ -375,3 +376,50 @@ def test_groups_equal_numpy_unique(spread: int) -> None:
     for got, want in zip(_groups(code), expected, strict=True):
         assert np.array_equal(got, want.reshape(-1))
     assert all(part.size == 0 for part in _groups(code[:0]))
+
+
+@pytest.mark.parametrize("scenario", ["baseline.yaml", "benchmark.yaml"])
+def test_the_rows_the_yearly_pass_finds_change_no_award(
+    scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The yearly pass gives the engine the rows at or above the lowest rung of a revenue
+    ladder and the rows of last year's entrants (world.World._found_in), so the engine does
+    not look for them. Each year the rows given are those the engine would find; the ledger,
+    the crossings and the population are those it books when it looks for them itself; and
+    with the rows given it does not look."""
+    from pathlib import Path
+
+    from fiscalsim.engine import evaluate
+    from fiscalsim.simulation import world
+    from fiscalsim.simulation.montecarlo import prepare, run_batch
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / scenario
+    model = prepare(path, replicates=3).model
+    looked: list[int] = []
+    checked: list[int] = []
+
+    def counted(*args: object) -> np.ndarray:
+        looked.append(1)
+        return unseen_rows(*args)  # type: ignore[arg-type]
+
+    def checking(book: object, table: FactTable, state: EngineState, *rest: object) -> object:
+        if table.new_rows is not None:
+            state.ensure(int(table.firm.max()) + 1)
+            assert np.array_equal(table.new_rows, unseen_rows(state.last_year, table.firm))
+            for (name, value), rows in table.dense.at_least.items():  # type: ignore[attr-defined]
+                assert np.array_equal(rows, rows_at_least(table.column(name), value))
+            checked.append(1)
+        return evaluate.evaluate_year(book, table, state, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluate, "unseen_rows", counted)
+    monkeypatch.setattr(world, "evaluate_year", checking)
+    given = run_batch(model, [0, 1, 2], None)
+    assert len(checked) >= 9
+    looked_with_rows_given = len(looked)
+    monkeypatch.setattr(world.World, "_found_in", lambda self, rows, facts: None)
+    found = run_batch(model, [0, 1, 2], None)
+    assert len(looked) > 2 * looked_with_rows_given  # only the start year looks, when given
+    for name, values in found["ledgers"][0].items():
+        assert values.size and np.array_equal(given["ledgers"][0][name], values), name
+    assert np.array_equal(given["crossings"], found["crossings"]) and found["crossings"].sum()
+    assert np.array_equal(given["population"], found["population"])

@@ -99,7 +99,7 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
         slot=rng.permutation(n).astype(np.int64),
     )
     counted = np.zeros((n_rep, 2, 9, 6, 3))  # the old rows' population, counted by the pass
-    keep, survivors = exit_and_grow(
+    stepped = exit_and_grow(
         StepParameters.of(exit_spec, growth),
         year,
         Columns(*(c[:split] for c in columns)),
@@ -111,7 +111,13 @@ def test_compiled_step_equals_the_numpy_formulas(growth_name: str, exit_name: st
         by_class,
         raise_max=True,
         tally=Tally(counted, 1, np.arange(n_rep), np.arange(9), 500.0),
+        watch_wan=800.0,
     )
+    keep, survivors = stepped.keep, stepped.survivors
+    # the rows the engine reads from the pass: at or above the watched revenue, and entrants
+    assert np.array_equal(stepped.high, np.flatnonzero(survivors.revenue_wan >= 800.0))
+    assert 0 < stepped.high.size < keep.size
+    assert np.array_equal(stepped.fresh, np.flatnonzero(keep >= split)) and stepped.fresh.size
     u_exit = keyed_uniforms(states[0][city], counter)
     survives = u_exit >= hazard(exit_spec, age, revenue)
     expected = order[survives[order]]

@@ -67,6 +67,19 @@ NO_TALLY = Tally(
 
 
 @dataclass(frozen=True)
+class Stepped:
+    """What a year's pass gives: the survivors' rows (run order) and columns, and two lists of
+    the survivors' new rows found as the pass wrote them, which the award engine would
+    otherwise find in passes of its own over a million rows: those whose new revenue is at or
+    above `watch_wan` (ascending; none for NaN) and those that were last year's entrants."""
+
+    keep: np.ndarray
+    survivors: Columns
+    high: np.ndarray
+    fresh: np.ndarray
+
+
+@dataclass(frozen=True)
 class StepParameters:
     """Exit and growth parameters as flat numbers and tables the compiled pass reads."""
 
@@ -137,9 +150,11 @@ def exit_and_grow(
     by_class: np.ndarray,
     raise_max: bool = False,
     tally: Tally | None = None,
-) -> tuple[np.ndarray, Columns]:
+    watch_wan: float = math.nan,
+) -> Stepped:
     """Rows of the firms that survive, in run order, and the survivors' rows with their new
     revenues: every column copied in the same pass, so the copy costs no pass of its own.
+    With them, the new rows at or above `watch_wan` and the new rows of last year's entrants.
 
     Rows index `firms` and, from `firms.key.size` on, `entering` (last year's entrants, not
     yet copied in: the pass reads them where they are). Run order is (city, replicate) order:
@@ -169,8 +184,10 @@ def exit_and_grow(
     count = tally is not None
     tally = tally if tally is not None else NO_TALLY
     keep = aligned_empty(size, np.dtype(np.int64))
+    high = aligned_empty(size, np.dtype(np.int64))
+    fresh = aligned_empty(new_code.size, np.dtype(np.int64))
     out = Columns(*(aligned_empty(size, column.dtype) for column in firms))
-    n = _step(
+    n, n_high, n_fresh = _step(
         new_code[new_order],
         new_order,
         n_rep,
@@ -204,10 +221,15 @@ def exit_and_grow(
         tally.slot_of,
         tally.place_column,
         tally.above_scale_wan,
+        watch_wan,
+        high,
+        fresh,
         keep,
         *out,
     )
-    return keep[:n], Columns(*(column[:n] for column in out))
+    return Stepped(
+        keep[:n], Columns(*(column[:n] for column in out)), high[:n_high], fresh[:n_fresh]
+    )
 
 
 # The columns go in and out as separate arrays, in Columns' order: arrays read out of a tuple
@@ -265,6 +287,9 @@ def _step(
     slot_of: np.ndarray,
     place_column: np.ndarray,
     above_scale_wan: float,
+    watch_wan: float,
+    high: np.ndarray,
+    fresh: np.ndarray,
     keep: np.ndarray,
     key_out: np.ndarray,
     replicate_out: np.ndarray,
@@ -276,8 +301,8 @@ def _step(
     founded_out: np.ndarray,
     rd_share_out: np.ndarray,
     slot_out: np.ndarray,
-) -> int:
-    n = 0
+) -> tuple[int, int, int]:
+    n = n_high = n_fresh = 0
     last_band = hazard_by_age.size - 1
     log_reference, log_s0 = math.log(size_reference_wan), math.log(s0_wan)
     by_size = size_gamma != 0 or math.isnan(spread)  # else no power law needs ln revenue
@@ -342,7 +367,10 @@ def _step(
             step = location[c, k] - mgf + common + s * own_shock[j]
             keep[n] = i
             key_out[n], replicate_out[n], city_out[n], class_out[n] = firm, r, c, k
-            founded_out[n], revenue_out[n] = f, revenue * math.exp(step)
+            grown = revenue * math.exp(step)
+            founded_out[n], revenue_out[n] = f, grown
+            high[n_high] = n  # kept when at or above the watched revenue (no branch)
+            n_high += grown >= watch_wan
             if e < 0:
                 place_out[n], slot_out[n] = place[i], slot[i]
                 highest = max_revenue_wan[i]
@@ -352,5 +380,7 @@ def _step(
             else:
                 place_out[n], slot_out[n] = place_in[e], slot_in[e]
                 max_revenue_out[n], rd_share_out[n] = max_revenue_in[e], rd_share_in[e]
+                fresh[n_fresh] = n
+                n_fresh += 1
             n += 1
-    return n
+    return n, n_high, n_fresh

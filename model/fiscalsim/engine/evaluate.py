@@ -93,8 +93,14 @@ def _take_basis(basis: AmountResult, keep: np.ndarray) -> AmountResult:
 def _start_new_firms(rules: list[CompiledRule], table: FactTable, state: EngineState) -> None:
     """A firm's first year sets its starting point: tiers at or below it count as reached before."""
     firms = table.firm
-    # Without last year's figures (track_previous), only this reads last_year: it is set here.
-    new_rows = unseen_rows(state.last_year, firms, -1 if state.track_previous else table.year)
+    # Without last year's figures (track_previous), only this reads last_year: it is set here
+    # (for the new firms only when the table names them: only whether a firm was seen is read).
+    if table.new_rows is None:
+        new_rows = unseen_rows(state.last_year, firms, -1 if state.track_previous else table.year)
+    else:
+        new_rows = table.new_rows
+        if not state.track_previous:
+            state.last_year[firms[new_rows]] = table.year
     if new_rows.size == 0:
         return
     every = new_rows.size == table.n  # a first year: columns read whole, not gathered

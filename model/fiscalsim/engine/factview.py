@@ -101,6 +101,9 @@ class FactTable:
     group: np.ndarray  # int32: quota group (a replicate); 0 for a single panel
     dense: Mapping[str, np.ndarray] = field(default_factory=dict)
     sparse: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # the rows whose firm the engine's state has never seen, when the caller knows them (the
+    # simulation: last year's entrants); else the engine finds them in a pass over every row
+    new_rows: np.ndarray | None = None
     _at_least: dict[tuple[str, float], np.ndarray] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -140,7 +143,9 @@ class FactTable:
         ladders of several clauses, the engine's memory and the simulation's count of first
         crossings all start from them. For a column of lazily made dense facts the answer is
         kept with the columns, so the tables of a city-year's engine passes (a sweep's values,
-        which share the firms' facts) find it once between them."""
+        which share the firms' facts) find it once between them. Rows already found at a lower
+        value are filtered, not the whole column scanned: the simulation gives the rows at or
+        above the lowest rung of its ladders, found by its yearly pass."""
         dense = self.dense
         if isinstance(dense, LazyColumns) and name in dense:
             cache = dense.at_least
@@ -148,7 +153,12 @@ class FactTable:
             cache = self._at_least
         key = (name, value)
         if key not in cache:
-            cache[key] = rows_at_least(self.column(name), value)
+            lower = [v for n, v in cache if n == name and v <= value]
+            if lower:
+                found = cache[(name, max(lower))]
+                cache[key] = found[self.raw(name, found) >= value]
+            else:
+                cache[key] = rows_at_least(self.column(name), value)
         return cache[key]
 
     def raw(self, name: str, rows: np.ndarray) -> np.ndarray:

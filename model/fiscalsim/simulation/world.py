@@ -20,7 +20,7 @@ import numpy as np
 from fiscalsim.dynamics import growth as growths
 from fiscalsim.dynamics.entry import entrants
 from fiscalsim.dynamics.events import CityBlock, EventDrawer
-from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
+from fiscalsim.dynamics.kernel import StepParameters, Stepped, exit_and_grow
 from fiscalsim.engine import FactTable, YearAwards, evaluate_year
 from fiscalsim.engine.factview import LazyColumns
 from fiscalsim.memo import model_json
@@ -94,6 +94,19 @@ class EventGroup:
     drawer: EventDrawer
 
 
+def _lowest_rung(model: Model, collector: Collector) -> float:
+    """The lowest first rung of the variants' ladders on revenue and of the crossing counts
+    (NaN if none): every rows_at_least of revenue the year asks for is at or above it."""
+    rungs = [
+        float(c.thresholds_wan[0])
+        for variant in model.variants
+        for c in variant.book.rules
+        if c.ladder >= 0 and getattr(c.rule.amount, "fact", "revenue_wan") == "revenue_wan"
+    ]
+    rungs += [float(t) for t in collector.thresholds[:1]]
+    return min(rungs, default=np.nan)
+
+
 def _event_signature(variant: Variant, city: str) -> str:
     return "|".join(
         f"{model_json(p)}@{sorted(variant.event_years[p.name])}"
@@ -146,6 +159,12 @@ class World:
             self.firms.slot[rows] = np.arange(rows.stop - rows.start)
             self.next_slot[plan.city_index] = rows.stop - rows.start
         self.responder = responder(self)  # issue 12: None unless responses are active
+        # The yearly pass also lists the rows at or above the lowest rung of a revenue ladder
+        # (what the engine and the crossing counts start from) and last year's entrants (the
+        # firms the engine has not seen): `found`, until the year's awards are evaluated. Not
+        # with responses on (issue 12): they move revenue, and entrants, after the pass.
+        self.watch_wan = _lowest_rung(model, collector) if self.responder is None else np.nan
+        self.found: Stepped | None = None
         self.event_groups: dict[int, list[EventGroup]] = {}
         self.configs: dict[int, list[CityConfig]] = {}
         for plan in model.plans:
@@ -253,7 +272,7 @@ class World:
             )
         national, by_class = self.common_shocks(year)
         tally = None if self.uncounted is None else self.collector.tally(self, self.uncounted)
-        keep, survivors = exit_and_grow(
+        stepped = exit_and_grow(
             self.step_parameters,
             year,
             firms.columns(),
@@ -266,10 +285,13 @@ class World:
             by_class,
             raise_max=self.responder is None,  # else evaluate_awards raised it
             tally=tally,  # the firms counted in the pass, last year's entrants after it
+            watch_wan=self.watch_wan,
         )
+        keep, survivors = stepped.keep, stepped.survivors
         if tally is not None:
             self.collector.count(entering, tally)
             self.uncounted = None
+        self.found = stepped if self.responder is None else None
         self.firms = FirmArrays.of(survivors)  # entrants copied in once, by the pass
         self.entering = None
         self.in_order = self.firms.n
@@ -327,6 +349,19 @@ class World:
             at_rows=derived,
         )
 
+    def _found_in(self, rows: slice, facts: LazyColumns) -> np.ndarray | None:
+        """The city's new rows of last year's entrants, from the yearly pass, and its rows at or
+        above the watched revenue, given to the engine's cache (None without a pass)."""
+        found = self.found
+        if found is None:
+            return None
+        bounds = [rows.start, rows.stop]
+        if not np.isnan(self.watch_wan):
+            low, high = np.searchsorted(found.high, bounds)
+            facts.at_least[("revenue_wan", self.watch_wan)] = found.high[low:high] - rows.start
+        low, high = np.searchsorted(found.fresh, bounds)
+        return found.fresh[low:high] - rows.start
+
     def evaluate_awards(self, year: int, events_on: bool) -> None:
         rows_of_city = self.city_rows()
         for plan in self.model.plans:
@@ -334,6 +369,7 @@ class World:
             if city_rows.stop == city_rows.start:
                 continue
             facts = self.facts(city_rows, year)
+            new_rows = self._found_in(city_rows, facts)
             groups = self.event_groups[plan.city_index]
             block = CityBlock(
                 facts=facts,
@@ -361,6 +397,7 @@ class World:
                     group=self.firms.replicate[city_rows],
                     dense=dense,
                     sparse=sparse[config.events],
+                    new_rows=new_rows,
                 )
                 if config.ended(year):
                     passes.append((config.variants, table, None))  # no rule in force any more
@@ -370,6 +407,7 @@ class World:
                     self.responder.awarded(self, city_rows.start + awards.row, awards)
                 passes.append((config.variants, table, awards))
             self.collector.city_year(passes, self.firms.key[city_rows])
+        self.found = None  # read once: the rows move with the next pass
         if self.responder is not None:  # issue 12: the responses move revenue before the
             # next step, so the highest revenue takes in this year's here; else the step does
             firms = self.firms
