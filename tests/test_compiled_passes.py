@@ -384,19 +384,23 @@ def test_the_rows_the_yearly_pass_finds_change_no_award(
 ) -> None:
     """The yearly pass gives the engine the rows at or above the lowest rung of a revenue
     ladder and the rows of last year's entrants (world.World._found_in), so the engine does
-    not look for them. Each year the rows given are those the engine would find; the ledger,
-    the crossings and the population are those it books when it looks for them itself; and
-    with the rows given it does not look."""
+    not look for them, and counts the year's first crossings as it writes the survivors. Each
+    year the rows given are those the engine would find; the ledger, the crossings and the
+    population are those booked and counted from the year's facts without the pass's help;
+    and with the rows given the engine does not look."""
     from pathlib import Path
 
+    from fiscalsim.dynamics.kernel import Crossings
     from fiscalsim.engine import evaluate
     from fiscalsim.simulation import world
+    from fiscalsim.simulation.collect import Collector
     from fiscalsim.simulation.montecarlo import prepare, run_batch
 
     path = Path(__file__).resolve().parent.parent / "scenarios" / scenario
     model = prepare(path, replicates=3).model
     looked: list[int] = []
     checked: list[int] = []
+    NONE = np.zeros(0)
 
     def counted(*args: object) -> np.ndarray:
         looked.append(1)
@@ -417,6 +421,11 @@ def test_the_rows_the_yearly_pass_finds_change_no_award(
     assert len(checked) >= 9
     looked_with_rows_given = len(looked)
     monkeypatch.setattr(world.World, "_found_in", lambda self, rows, facts: None)
+    monkeypatch.setattr(  # no thresholds: the pass counts no crossings, the year's facts do
+        Collector,
+        "crossing_counts",
+        lambda self, year: Crossings(self.crossings, 0, self.slot_of, self.place_column, NONE),
+    )
     found = run_batch(model, [0, 1, 2], None)
     assert len(looked) > 2 * looked_with_rows_given  # only the start year looks, when given
     for name, values in found["ledgers"][0].items():

@@ -61,8 +61,46 @@ def count_firm(
         stats[s, offset, place, k, 2] += 1.0
 
 
+@dataclass(frozen=True)
+class Crossings:
+    """Where the pass counts the first crossings of the year it grows the firms into:
+    counts[slot_of[replicate], offset, place_column[location], tier] += 1 for each tier of
+    `thresholds_wan` (ascending) a survivor's new revenue reaches above its highest revenue
+    before, as collect.add_crossings counts them from the year's facts (count_crossings)."""
+
+    counts: np.ndarray
+    offset: int
+    slot_of: np.ndarray
+    place_column: np.ndarray
+    thresholds_wan: np.ndarray
+
+
+@njit(cache=True, inline="always")
+def count_crossings(
+    counts: np.ndarray,
+    s: int,
+    offset: int,
+    place: int,
+    revenue: float,
+    before: float,
+    thresholds: np.ndarray,
+) -> None:
+    """One firm's first crossings: each tier at or below this year's revenue and above its
+    highest revenue before (none if that is NaN). The tiers crossed run from the first one above
+    `before`."""
+    if not before < revenue:
+        return
+    k = np.searchsorted(thresholds, before, side="right")
+    while k < thresholds.size and revenue >= thresholds[k]:
+        counts[s, offset, place, k] += 1.0
+        k += 1
+
+
 NO_TALLY = Tally(
     np.zeros((1, 1, 1, 1, 3)), 0, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), 0.0
+)
+NO_CROSSINGS = Crossings(
+    np.zeros((1, 1, 1, 1)), 0, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(1)
 )
 
 
@@ -151,6 +189,7 @@ def exit_and_grow(
     raise_max: bool = False,
     tally: Tally | None = None,
     watch_wan: float = math.nan,
+    crossings: Crossings | None = None,
 ) -> Stepped:
     """Rows of the firms that survive, in run order, and the survivors' rows with their new
     revenues: every column copied in the same pass, so the copy costs no pass of its own.
@@ -172,6 +211,8 @@ def exit_and_grow(
     rows of `firms` are counted into the population aggregates as the pass reads them, in row
     order, before exit (the entrants are the caller's to count, after the pass: then every
     cell's sums are those of collect.add_population over the firms, then the entrants).
+    With `crossings`, the survivors' first crossings of `year` are counted as they are written
+    (the highest revenue before is the one written: raised with last year's under `raise_max`).
     """
     if p.constant_spread:
         spread = float(np.clip(p.sigma0, p.sigma_min, p.sigma_max))
@@ -183,6 +224,8 @@ def exit_and_grow(
     size = firms.key.size + new_code.size
     count = tally is not None
     tally = tally if tally is not None else NO_TALLY
+    cross = crossings is not None and crossings.thresholds_wan.size > 0
+    crossings = crossings if cross and crossings is not None else NO_CROSSINGS
     keep = aligned_empty(size, np.dtype(np.int64))
     high = aligned_empty(size, np.dtype(np.int64))
     fresh = aligned_empty(new_code.size, np.dtype(np.int64))
@@ -221,6 +264,12 @@ def exit_and_grow(
         tally.slot_of,
         tally.place_column,
         tally.above_scale_wan,
+        cross,
+        crossings.counts,
+        crossings.offset,
+        crossings.slot_of,
+        crossings.place_column,
+        crossings.thresholds_wan,
         watch_wan,
         high,
         fresh,
@@ -287,6 +336,12 @@ def _step(
     slot_of: np.ndarray,
     place_column: np.ndarray,
     above_scale_wan: float,
+    cross: bool,
+    cross_counts: np.ndarray,
+    cross_offset: int,
+    cross_slot_of: np.ndarray,
+    cross_place_column: np.ndarray,
+    thresholds_wan: np.ndarray,
     watch_wan: float,
     high: np.ndarray,
     fresh: np.ndarray,
@@ -382,5 +437,15 @@ def _step(
                 max_revenue_out[n], rd_share_out[n] = max_revenue_in[e], rd_share_in[e]
                 fresh[n_fresh] = n
                 n_fresh += 1
+            if cross and grown >= thresholds_wan[0]:  # else it crosses no tier
+                count_crossings(
+                    cross_counts,
+                    cross_slot_of[r],
+                    cross_offset,
+                    cross_place_column[place_out[n]],
+                    grown,
+                    max_revenue_out[n],
+                    thresholds_wan,
+                )
             n += 1
     return n, n_high, n_fresh

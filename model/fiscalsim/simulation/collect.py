@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from fiscalsim.dynamics.kernel import Tally, count_firm
+from fiscalsim.dynamics.kernel import Crossings, Tally, count_crossings, count_firm
 from fiscalsim.engine import FactTable, YearAwards
 from fiscalsim.rules.book import RuleBook
 from fiscalsim.simulation.firms import FirmArrays
@@ -67,6 +67,7 @@ class Collector:
         # population[replicate, year, place, class, metric]: firms, revenue, above-scale firms
         self.population_stats = np.zeros((len(replicates), n_years, n_places, 6, 3))
         self.crossings = np.zeros((len(replicates), n_years, n_places, self.thresholds.size))
+        self.crossings_counted: set[int] = set()  # years the yearly step counted
         # One ledger per policy variant; the first variant also gives crossings and the panel.
         self.pieces: list[dict[str, list[np.ndarray]]] = [
             {name: [] for name in LEDGER_FIELDS} for _ in range(n_variants)
@@ -138,7 +139,8 @@ class Collector:
         """Throughput, first crossings and the panel, from the first variant's facts."""
         if table.year > self.start_year:
             self.firm_years += table.n
-        if table.year > self.start_year and self.thresholds.size:
+        counted = table.year in self.crossings_counted
+        if table.year > self.start_year and self.thresholds.size and not counted:
             add_crossings(
                 self.crossings,
                 table.year - self.start_year,
@@ -190,6 +192,14 @@ class Collector:
             self.slot_of,
             self.place_column,
             float(world.scenario.population.above_scale_wan),
+        )
+
+    def crossing_counts(self, year: int) -> Crossings:
+        """Where `year`'s first crossings go when the yearly step counts them (kernel.Crossings);
+        the year's facts then add none."""
+        self.crossings_counted.add(year)
+        return Crossings(
+            self.crossings, year - self.start_year, self.slot_of, self.place_column, self.thresholds
         )
 
     @staticmethod
@@ -268,10 +278,12 @@ def add_crossings(
     thresholds are sorted, so the tiers crossed run from the first one above `before`."""
     for j in range(rows.size):
         i = rows[j]
-        revenue, before = revenue_wan[i], prior_max_wan[i]
-        if not before < revenue:
-            continue
-        k = np.searchsorted(thresholds_wan, before, side="right")  # the first tier above before
-        while k < thresholds_wan.size and revenue >= thresholds_wan[k]:
-            crossings[slot_of[group[i]], offset, place_column[location[i]], k] += 1.0
-            k += 1
+        count_crossings(
+            crossings,
+            slot_of[group[i]],
+            offset,
+            place_column[location[i]],
+            revenue_wan[i],
+            prior_max_wan[i],
+            thresholds_wan,
+        )

@@ -286,6 +286,9 @@ class World:
             raise_max=self.responder is None,  # else evaluate_awards raised it
             tally=tally,  # the firms counted in the pass, last year's entrants after it
             watch_wan=self.watch_wan,
+            # the year's first crossings, counted as the pass writes the survivors (not with
+            # responses on: they move revenue after the pass)
+            crossings=None if self.responder else self.collector.crossing_counts(year),
         )
         keep, survivors = stepped.keep, stepped.survivors
         if tally is not None:
