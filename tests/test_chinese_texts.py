@@ -135,6 +135,34 @@ def test_every_column_a_clause_reads_is_described() -> None:
     assert all(CJK.search(f.meaning_zh) for f in panel_columns().values())
 
 
+def test_every_matter_has_a_chinese_name(tmp_path: Path) -> None:
+    """The calculator's workbook showed 就高不重复 matters by id (revenue_threshold_digital_tech):
+    every matter of a shipped costed clause has its Chinese name in data/matters.yaml, shown
+    beside the id in the ledger sheet."""
+    import pandas as pd
+
+    from fiscalsim.calculator import load_book
+    from fiscalsim.cli import main
+    from fiscalsim.rules.matters import matter_names
+
+    used = {c.rule.matter for c in load_book([POLICIES_DIR]).rules if c.rule.costed}
+    names = matter_names()
+    assert set(names) == used
+    assert all(CJK.search(name) for name in names.values())
+    panel = POLICIES_DIR.parent.parent / "data" / "demo_panel.csv"
+    try:
+        main(["awards", "--panel", str(panel), "--out", str(tmp_path / "out")])
+    except SystemExit as exit_:
+        assert exit_.code in (0, None)
+    ledger = pd.read_excel(tmp_path / "out" / "tables.xlsx", sheet_name="奖励明细")
+    shown = ledger.dropna(subset=["事项代码（就高不重复）"])
+    assert len(shown) > 0 and shown["事项代码（就高不重复）"].nunique() > 3
+    for code, name in zip(
+        shown["事项代码（就高不重复）"], shown["事项（就高不重复）"], strict=True
+    ):
+        assert name == names[code]
+
+
 def test_an_explanation_names_a_clauses_column_in_chinese(tmp_path: Path) -> None:
     from tests.helpers import awards_for, firm_year
 

@@ -20,6 +20,7 @@ DATA_FILES = sorted(DATA_DIR.glob("calibration/*.yaml")) + [
     DATA_DIR / "process" / "budget_process.yaml",
     DATA_DIR / "jurisdictions.yaml",
     DATA_DIR / "panel_columns.yaml",
+    DATA_DIR / "matters.yaml",
 ]
 EXPECTED = {
     "budgets.yaml": "budgets file, ",
@@ -37,6 +38,7 @@ EXPECTED = {
     "budget_process.yaml": "budget process defaults, ",
     "jurisdictions.yaml": "jurisdictions registry, ",
     "panel_columns.yaml": "panel columns of the clauses, ",
+    "matters.yaml": "names of the 就高不重复 matters, 73 named",
 }
 
 
@@ -106,6 +108,18 @@ PROCESS = DATA_DIR / "process" / "budget_process.yaml"
             "clauses: [GZ-7a]",
             "clauses: [GZ-77a]",
             ("panel_columns.apprentices.clauses[0]: 'GZ-77a' is not a clause",),
+        ),
+        (
+            DATA_DIR / "matters.yaml",
+            "  rd_subsidy:",
+            "  rd_subsidies:",
+            ("matters.rd_subsidies: 'rd_subsidies' is not a matter of the policy files",),
+        ),
+        (
+            DATA_DIR / "matters.yaml",
+            "  rd_subsidy: 研发投入补助",
+            "  rd_subsidy: 3",
+            ("matters.rd_subsidy",),
         ),
     ],
 )

@@ -92,6 +92,7 @@ def awards(
     from fiscalsim.excel import about_sheet, clause_titles, with_titles, xlsx_writer
     from fiscalsim.ledger import payer_totals
     from fiscalsim.output import check_targets, csv_writer, json_writer, jsonl_writer, write_all
+    from fiscalsim.rules.matters import matter_names
     from fiscalsim.rules.readings import parse_overrides
 
     check_targets(out, force=force)
@@ -108,7 +109,7 @@ def awards(
             "tables.xlsx": xlsx_writer(
                 {
                     "about": about_sheet(result.summary),
-                    "ledger": with_titles(result.ledger, titles),
+                    "ledger": with_titles(result.ledger, titles, matters=matter_names()),
                     "dropped": with_titles(result.dropped, titles),
                 }
             ),

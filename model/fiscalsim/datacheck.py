@@ -130,6 +130,19 @@ def _panel_columns(path: Path, registry: Registry) -> str:
     return f"panel columns of the clauses, {len(parsed.panel_columns)} described"
 
 
+def _matters(path: Path, registry: Registry) -> str:
+    """Each named matter is one a shipped policy file's clause belongs to (a misspelt id would
+    name nothing, and that matter would go unnamed)."""
+    from fiscalsim.calculator import load_book
+    from fiscalsim.rules.matters import MattersFile
+
+    parsed = read_data_file(MattersFile, path)
+    used = {c.rule.matter for c in load_book([POLICIES_DIR], registry=registry).rules}
+    named = [(f"matters.{name}", name) for name in parsed.matters]
+    check_known(path, named, used.__contains__, f"a matter of the policy files in {POLICIES_DIR}")
+    return f"names of the 就高不重复 matters, {len(parsed.matters)} named"
+
+
 CHECKS: dict[DataKind, Callable[[Path, Registry], str]] = {
     "budgets": _budgets,
     "firm_counts": _firm_counts,
@@ -140,6 +153,7 @@ CHECKS: dict[DataKind, Callable[[Path, Registry], str]] = {
     "process_defaults": _process_defaults,
     "jurisdictions": _jurisdictions,
     "panel_columns": _panel_columns,
+    "matters": _matters,
 }
 
 

@@ -292,15 +292,18 @@ def with_titles(
     frame: pd.DataFrame,
     clauses: Mapping[str, str] | None = None,
     scenarios: Mapping[str, str] | None = None,
+    matters: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """The table with each clause's and scenario's title beside its id, for the workbook (the
-    CSVs keep the ids): a sheet of GZ-2c, RJ-8 or `ganzhou_extend_2025` told a finance bureau
-    nothing about what was paid or compared."""
+    """The table with each clause's, scenario's and 就高不重复 matter's name beside its id, for
+    the workbook (the CSVs keep the ids): a sheet of GZ-2c, RJ-8, `ganzhou_extend_2025` or
+    `revenue_threshold_digital_tech` told a finance bureau nothing about what was paid or
+    compared."""
     wanted = [
         (column, titles, name)
         for column, titles, name in (
             ("clause_id", clauses, "clause_title"),
             ("scenario", scenarios, "scenario_title"),
+            ("matter", matters, "matter_title"),
         )
         if titles and column in frame.columns and name not in frame.columns
     ]

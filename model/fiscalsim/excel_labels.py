@@ -111,7 +111,8 @@ HEADERS_ZH = {
     "note": "说明",
     # the calculator's ledger and dropped rows; target's curve
     "recipient": "受奖主体",
-    "matter": "事项（就高不重复）",
+    "matter": "事项代码（就高不重复）",
+    "matter_title": "事项（就高不重复）",
     "paid_instead": "改付条款",
     "cost_at_quantile_wan": "所求分位数成本（万元）",
     # budget_at_risk.csv: the appropriation that keeps arrears at zero

@@ -25,6 +25,7 @@ DataKind = Literal[
     "process_defaults",
     "jurisdictions",
     "panel_columns",
+    "matters",
     "reference",
 ]
 FileKind = Literal["policy", "scenario", "events", "panel"] | DataKind
@@ -47,6 +48,7 @@ DATA_MARKERS: tuple[tuple[str, DataKind], ...] = (
     ("application", "process_defaults"),
     ("jurisdictions", "jurisdictions"),
     ("panel_columns", "panel_columns"),
+    ("matters", "matters"),
 )
 
 
