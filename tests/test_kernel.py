@@ -180,6 +180,13 @@ def test_keyed_uniform_matches_the_numpy_generator() -> None:
     expected = keyed_uniforms(states, counters)
     got = [numerics.keyed_uniform(s, c) for s, c in zip(states, counters, strict=True)]
     assert np.array_equal(np.array(got), expected)
+    # the array form the pass calls on a chunk (on SIMD lanes): the same bits
+    rng = np.random.default_rng(4)
+    states = np.r_[states, rng.integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(2)]
+    counters = np.r_[counters, rng.integers(0, 2**63, 1000, dtype=np.uint64) + np.uint64(1)]
+    into = np.empty(counters.size)
+    numerics.keyed_uniforms_into(states, counters, into)
+    assert np.array_equal(into, keyed_uniforms(states, counters))
 
 
 def test_the_pass_writes_its_columns_on_64_byte_boundaries() -> None:

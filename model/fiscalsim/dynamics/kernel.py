@@ -365,6 +365,8 @@ def _step(
     next_old = next_new = 0
     rows = np.empty(CHUNK, dtype=np.int64)
     exit_u, growth_u, own_shock = np.empty(CHUNK), np.empty(CHUNK), np.empty(CHUNK)
+    counters = np.empty(CHUNK, dtype=np.uint64)
+    exit_s, growth_s = np.empty(CHUNK, dtype=np.uint64), np.empty(CHUNK, dtype=np.uint64)
     for start in range(0, n_old + n_new, CHUNK):
         m = min(CHUNK, n_old + n_new - start)
         for j in range(m):  # the chunk's rows in run order, and their two keyed uniforms
@@ -384,9 +386,10 @@ def _step(
             else:
                 firm, r, c = key_in[e], replicate_in[e], city_in[e]
             serial = np.uint64(firm) % np.uint64(KEY_CITY)  # keys are >= 0: unsigned is cheaper
-            counter = (np.uint64(r) << np.uint64(40)) | serial
-            exit_u[j] = numerics.keyed_uniform(exit_state[c], counter)
-            growth_u[j] = numerics.keyed_uniform(growth_state[c], counter)
+            counters[j] = (np.uint64(r) << np.uint64(40)) | serial
+            exit_s[j], growth_s[j] = exit_state[c], growth_state[c]
+        numerics.keyed_uniforms_into(exit_s[:m], counters[:m], exit_u[:m])
+        numerics.keyed_uniforms_into(growth_s[:m], counters[:m], growth_u[:m])
         numerics.unit_shocks_into(laplace, clip, growth_u[:m], own_shock[:m])
         for j in range(m):
             i = rows[j]

@@ -28,6 +28,14 @@ def keyed_uniform(state: np.uint64, counter: np.uint64) -> float:
 
 
 @njit(cache=True)
+def keyed_uniforms_into(states: np.ndarray, counters: np.ndarray, out: np.ndarray) -> None:
+    """keyed_uniform of each (state, counter) pair, into out: a loop with no branch and no
+    division, which the compiler spreads over SIMD lanes (64-bit multiplies)."""
+    for i in range(counters.size):
+        out[i] = keyed_uniform(states[i], counters[i])
+
+
+@njit(cache=True)
 def keyed_uniforms_of(state: np.uint64, counters: np.ndarray) -> np.ndarray:
     """keyed_uniform of one state and each counter: streams.named_uniforms in one pass (the
     NumPy form makes four passes and a state array)."""
