@@ -1,11 +1,12 @@
 """This checkout against an earlier commit, side by side in one run (never asserted in tests).
 
-    python benchmarks/side_by_side.py REV
+    python benchmarks/side_by_side.py REV [ROUNDS]
 
 checks REV out in a temporary git worktree and runs, alternating the two trees so that a slow
 spell of the machine hits both:
 - `simulate()` of the benchmark (300 replicates) and of the baseline (200 replicates) on one
-  core, the fastest of three rounds in a process, two processes each (CPU seconds);
+  core, the fastest of three rounds in a process, ROUNDS processes each (2 unless told; CPU
+  seconds): the machine moves by 5-10% within minutes, so a change of a few percent needs more;
 - the whole benchmark command (`--workers 1`, CPU seconds of the process tree), twice each;
 - the whole baseline command (1000 replicates on the machine's cores, wall seconds), three
   times each.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,7 +76,7 @@ def command(tree: Path, arguments: list[str]) -> tuple[float, float]:
     return round(cpu, 2), round(wall, 2)
 
 
-def compare(trees: dict[str, Path], out: Path) -> dict[str, dict[str, list[float]]]:
+def compare(trees: dict[str, Path], out: Path, rounds: int) -> dict[str, dict[str, list[float]]]:
     found: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
 
     def record(key: str, rounds: int, measure: Any) -> None:
@@ -82,8 +84,10 @@ def compare(trees: dict[str, Path], out: Path) -> dict[str, dict[str, list[float
             for name, tree in trees.items():
                 found[name].setdefault(key, []).append(measure(name, tree))
 
-    record("benchmark_simulate_cpu_s", 2, lambda _n, t: simulate_cpu(t, "benchmark.yaml", 300))
-    record("baseline_simulate_200_cpu_s", 2, lambda _n, t: simulate_cpu(t, "baseline.yaml", 200))
+    record("benchmark_simulate_cpu_s", rounds, lambda _n, t: simulate_cpu(t, "benchmark.yaml", 300))
+    record(
+        "baseline_simulate_200_cpu_s", rounds, lambda _n, t: simulate_cpu(t, "baseline.yaml", 200)
+    )
     bench = ["run", "scenarios/benchmark.yaml", "--replicates", "300", "--workers", "1", "--force"]
     record(
         "benchmark_command_cpu_s",
@@ -100,8 +104,9 @@ def compare(trees: dict[str, Path], out: Path) -> dict[str, dict[str, list[float
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        sys.exit("usage: python benchmarks/side_by_side.py REV")
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python benchmarks/side_by_side.py REV [ROUNDS]")
+    rounds = int(sys.argv[2]) if len(sys.argv) == 3 else 2
     rev = subprocess.run(
         ["git", "rev-parse", "--short", sys.argv[1]],
         cwd=REPO,
@@ -115,13 +120,18 @@ def main() -> None:
             ["git", "worktree", "add", "-q", "--detach", str(earlier), rev], cwd=REPO, check=True
         )
         try:
-            found = compare({"earlier": earlier, "now": REPO}, Path(scratch) / "out")
+            found = compare({"earlier": earlier, "now": REPO}, Path(scratch) / "out", rounds)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(earlier)], cwd=REPO)
     result: dict[str, Any] = {"earlier_commit": rev}
     for key in found["now"]:
         then, now = found["earlier"][key], found["now"][key]
-        result[key] = {"earlier": then, "now": now, "speed_up": round(min(then) / min(now), 2)}
+        result[key] = {
+            "earlier": then,
+            "now": now,
+            "speed_up": round(min(then) / min(now), 2),  # fastest against fastest
+            "speed_up_median": round(statistics.median(then) / statistics.median(now), 2),
+        }
     path = REPO / "benchmarks" / "results.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
     stored[f"side_by_side_{rev}"] = result
