@@ -274,6 +274,10 @@ def test_scenarios_and_classes_by_name_in_the_workbook(run_dir: Path, tmp_path: 
     assert titled["scenario_title"].tolist() == ["基准情景", ""]
     assert titled["clause_title"].tolist() == ["门槛奖励", ""]
     assert list(frame.columns) == ["scenario", "clause_id"]  # the CSV's table is untouched
+    # a matter of a user's own policy file, with no Chinese name, shows its id, not a blank
+    frame = pd.DataFrame({"matter": ["rd_subsidy", "my_own_matter"]})
+    titled = with_titles(frame, matters={"rd_subsidy": "研发投入补助"})
+    assert titled["matter_title"].tolist() == ["研发投入补助", "my_own_matter"]
 
 
 def test_each_workbook_says_what_it_holds(run_dir: Path, tmp_path: Path) -> None:

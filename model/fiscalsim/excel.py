@@ -312,5 +312,11 @@ def with_titles(
     table = frame.copy()
     for column, titles, name in wanted:
         position = list(table.columns).index(column) + 1
-        table.insert(position, name, table[column].map(lambda v, t=titles: t.get(str(v), "")))
+        # a matter of a user's own policy file, with no name in data/matters.yaml, shows its id
+        blank = column != "matter"
+        table.insert(
+            position,
+            name,
+            table[column].map(lambda v, t=titles, b=blank: t.get(str(v), "" if b else str(v))),
+        )
     return table
