@@ -19,8 +19,8 @@ from fiscalsim.dynamics.entry import entrants
 from fiscalsim.dynamics.numerics import keyed_uniform, ndtri
 from fiscalsim.population.synthesis import KEY_CITY
 from fiscalsim.simulation.firms import FirmArrays
+from fiscalsim.simulation.model import Model
 from fiscalsim.simulation.streams import stream_state
-from fiscalsim.simulation.world import Model
 
 
 @dataclass

@@ -390,7 +390,7 @@ def test_the_rows_the_yearly_pass_finds_change_no_award(
     and with the rows given the engine does not look."""
     from pathlib import Path
 
-    from fiscalsim.dynamics.kernel import Crossings
+    from fiscalsim.dynamics.tallies import Crossings
     from fiscalsim.engine import evaluate
     from fiscalsim.simulation import world
     from fiscalsim.simulation.collect import Collector

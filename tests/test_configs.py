@@ -17,8 +17,9 @@ from fiscalsim.comparison.sweep import Runner
 from fiscalsim.jurisdictions import load_registry
 from fiscalsim.simulation.collect import LEDGER_FIELDS, Collector
 from fiscalsim.simulation.configs import city_configs
+from fiscalsim.simulation.model import Model
 from fiscalsim.simulation.montecarlo import run_batch
-from fiscalsim.simulation.world import Model, World
+from fiscalsim.simulation.world import World
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,8 @@ from scipy import special
 from fiscalsim.dynamics import growth as growths
 from fiscalsim.dynamics import numerics
 from fiscalsim.dynamics.exit import hazard
-from fiscalsim.dynamics.kernel import StepParameters, Tally, exit_and_grow
+from fiscalsim.dynamics.kernel import StepParameters, exit_and_grow
+from fiscalsim.dynamics.tallies import Tally
 from fiscalsim.scenario import Exit, Growth
 from fiscalsim.simulation.collect import add_population
 from fiscalsim.simulation.firms import Columns

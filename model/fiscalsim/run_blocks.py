@@ -39,7 +39,7 @@ from fiscalsim.series import (
     payer_series,
     year_axis,
 )
-from fiscalsim.simulation.world import Model
+from fiscalsim.simulation.model import Model
 from fiscalsim.uncertainty import cash_by_payer
 
 # The ledger's columns and types, whatever a block booked (an empty block has no types of its own).

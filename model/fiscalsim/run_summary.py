@@ -12,7 +12,7 @@ from fiscalsim.rules.readings import describe
 from fiscalsim.scenario import Scenario
 from fiscalsim.scenario_load import LoadedScenario
 from fiscalsim.series import year_axis
-from fiscalsim.simulation.world import Model
+from fiscalsim.simulation.model import Model
 from fiscalsim.uncertainty import budget_spread
 
 

@@ -19,8 +19,8 @@ from fiscalsim.population.synthesis import CityPlan
 from fiscalsim.rules.book import RuleBook
 from fiscalsim.scenario_load import LoadedScenario
 from fiscalsim.series import Series, clause_series, join_replicates, payer_series
+from fiscalsim.simulation.model import Model
 from fiscalsim.simulation.montecarlo import VariantSpec, build_models, simulate
-from fiscalsim.simulation.world import Model
 
 TOTAL_BY = ("jurisdiction", "payer_level", "basis")
 CLAUSE_TOTAL_BY = ("clause_id", "document_jurisdiction", "payer", "payer_level", "basis")

@@ -22,7 +22,7 @@ import pandas as pd
 from fiscalsim.comparison.evaluate import TOTAL_BY, model_locations
 from fiscalsim.rules.book import RuleBook
 from fiscalsim.series import Series, payer_series
-from fiscalsim.simulation.world import Model
+from fiscalsim.simulation.model import Model
 
 KEYS = ["jurisdiction", "payer_level", "year", "basis"]
 ALL = "all"  # the row summing every paying budget of the simulated area

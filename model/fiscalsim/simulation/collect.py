@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from fiscalsim.dynamics.kernel import Crossings, Tally, count_crossings, count_firm
+from fiscalsim.dynamics.tallies import Crossings, Tally, count_crossings, count_firm
 from fiscalsim.engine import FactTable, YearAwards
 from fiscalsim.rules.book import RuleBook
 from fiscalsim.simulation.firms import FirmArrays
@@ -185,7 +185,7 @@ class Collector:
             self.count(firms, tally)
 
     def tally(self, world: World, year: int) -> Tally:
-        """Where `year`'s population aggregates go (kernel.Tally: the yearly step counts them)."""
+        """Where `year`'s population aggregates go (tallies.Tally: the yearly step counts them)."""
         return Tally(
             self.population_stats,
             year - self.start_year,
@@ -195,7 +195,7 @@ class Collector:
         )
 
     def crossing_counts(self, year: int) -> Crossings:
-        """Where `year`'s first crossings go when the yearly step counts them (kernel.Crossings);
+        """Where `year`'s first crossings go when the yearly step counts them (tallies.Crossings);
         the year's facts then add none."""
         self.crossings_counted.add(year)
         return Crossings(

@@ -21,7 +21,7 @@ from fiscalsim.engine import EngineState
 from fiscalsim.rules.book import CompiledRule, RuleBook, needs_ladder_paid, needs_previous
 
 if TYPE_CHECKING:
-    from fiscalsim.simulation.world import Variant
+    from fiscalsim.simulation.model import Variant
 
 
 @dataclass

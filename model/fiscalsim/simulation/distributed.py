@@ -34,8 +34,8 @@ import pandas as pd
 
 from fiscalsim.errors import InputError
 from fiscalsim.population.synthesis import CityPlan
+from fiscalsim.simulation.model import Model
 from fiscalsim.simulation.montecarlo import Reducer, batches, merge, run_batch
-from fiscalsim.simulation.world import Model
 
 
 def city_model(model: Model, city: str) -> Model:

@@ -37,7 +37,8 @@ from fiscalsim.scenario import Scenario, check_cities, resolve, with_overrides
 from fiscalsim.scenario_load import LoadedScenario, load_scenario
 from fiscalsim.simulation.allocator import keep_freed_memory
 from fiscalsim.simulation.collect import Collector
-from fiscalsim.simulation.world import Model, Variant, World
+from fiscalsim.simulation.model import Model, Variant
+from fiscalsim.simulation.world import World
 
 MAX_FIRMS_IN_BATCH = 50_000_000  # start firms x replicates held in memory at once (~10 GB)
 

@@ -11,7 +11,7 @@ several policy variants evaluated on the same firms see exactly the same firms a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +26,10 @@ from fiscalsim.engine.factview import LazyColumns
 from fiscalsim.memo import model_json
 from fiscalsim.population.calibration_report import start_frame
 from fiscalsim.population.synthesis import KEY_CITY, CityPlan, initial_population
-from fiscalsim.rules.book import RuleBook
-from fiscalsim.scenario import EventProcess, Scenario
 from fiscalsim.simulation.collect import Collector
 from fiscalsim.simulation.configs import CityConfig, city_configs
 from fiscalsim.simulation.firms import FirmArrays
+from fiscalsim.simulation.model import Model, Variant
 from fiscalsim.simulation.responding import responder
 from fiscalsim.simulation.streams import (
     Streams,
@@ -38,53 +37,6 @@ from fiscalsim.simulation.streams import (
     keyed_uniforms,
     stream_state,
 )
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One policy variant evaluated on the simulated firms: its rules and its events' years."""
-
-    name: str
-    book: RuleBook
-    event_years: Mapping[str, frozenset[int]]
-    events: tuple[EventProcess, ...]
-
-
-@dataclass(frozen=True)
-class Model:
-    """What every batch shares: the dynamics, the city plans and the policy variants."""
-
-    scenario: Scenario
-    variants: tuple[Variant, ...]
-    plans: tuple[CityPlan, ...]
-    n_replicates_total: int
-
-    @property
-    def book(self) -> RuleBook:
-        """The first (base) variant's rules."""
-        return self.variants[0].book
-
-    @property
-    def years(self) -> range:
-        return range(self.scenario.population.start_year + 1, self.scenario.horizon + 1)
-
-    @property
-    def places(self) -> np.ndarray:
-        """The county-level units the model's firms can be in (registry indices, ascending):
-        the place axis of the population and first-crossing arrays, which are kept for these
-        places only, not for every unit of the registry (a fifth of them in the baseline)."""
-        registry = self.book.registry
-        return np.array(
-            sorted(
-                {
-                    registry.index[c]
-                    for p in self.plans
-                    for s in p.segments
-                    for c in s.county_weights
-                }
-            ),
-            dtype=np.int64,
-        )
 
 
 @dataclass
@@ -212,7 +164,7 @@ class World:
 
     def count_population(self, year: int) -> None:
         """The population aggregates of the year just ended. The next step counts them as it
-        reads the firms (kernel.Tally), so they cost no pass of their own; with responses on
+        reads the firms (tallies.Tally), so they cost no pass of their own; with responses on
         (issue 12), which move revenue before the next step's growth, they are counted now."""
         if self.responder is not None:
             self.collector.population(self, year)
