@@ -259,7 +259,10 @@ def evaluate_year(
     `rules`, if given, are the only rules the firms of the table (and of every later year with
     this state) can come under: a caller whose firms never change place. Without it every
     ladder remembers every firm, wherever it is, so a firm that moves keeps its history."""
-    state.ensure(int(table.firm.max()) + 1 if table.n else 0)
+    # Every firm the state has seen fits it already: a table that names its new firms needs
+    # only theirs looked at (the largest of a million rows took as long as the new firms' year).
+    fit = table.firm if table.new_rows is None else table.firm[table.new_rows]
+    state.ensure(int(fit.max()) + 1 if fit.size else 0)
     view = FactView(table, state)
     covering = rules if rules is not None else book.covering(table.location)
     # What a firm has reached is the firm's, not a clause's places': a firm seen in Zhanggong
