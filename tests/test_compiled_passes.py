@@ -437,3 +437,33 @@ def test_the_rows_the_yearly_pass_finds_change_no_award(
         assert values.size and np.array_equal(given["ledgers"][0][name], values), name
     assert np.array_equal(given["crossings"], found["crossings"]) and found["crossings"].sum()
     assert np.array_equal(given["population"], found["population"])
+
+
+def test_a_table_that_names_its_new_firms_grows_the_engines_memory_for_them() -> None:
+    """With FactTable.new_rows the engine sizes its memory from the new firms only (the others
+    fit already): a new firm far beyond the memory grows it, and is remembered."""
+    from fiscalsim.calculator import load_book
+    from fiscalsim.engine import evaluate_year
+    from fiscalsim.paths import POLICIES_DIR
+
+    book = load_book([POLICIES_DIR])
+    xunwu = book.registry.index["xunwu"]
+
+    def table(year: int, firm: list[int], new_rows: list[int] | None) -> FactTable:
+        n = len(firm)
+        return FactTable(
+            year=year,
+            firm=np.array(firm, dtype=np.int64),
+            location=np.full(n, xunwu, dtype=np.int32),
+            industry_class=np.full(n, 3, dtype=np.int8),
+            group=np.zeros(n, dtype=np.int32),
+            dense={"revenue_wan": np.full(n, 1200.0), "prior_max_revenue_wan": np.full(n, 900.0)},
+            new_rows=None if new_rows is None else np.array(new_rows, dtype=np.int64),
+        )
+
+    state = EngineState(book.n_ladders, book.needs_ladder_paid)
+    evaluate_year(book, table(2022, [0, 1], None), state)
+    assert state.last_year.size < 5000
+    awards = evaluate_year(book, table(2023, [0, 1, 5000], [2]), state)
+    assert state.last_year.size > 5000 and state.last_year[5000] == 2023
+    assert 2 in awards.row.tolist()  # the new firm's first 1000万 is paid, as the others' was
