@@ -298,25 +298,22 @@ def with_titles(
     the workbook (the CSVs keep the ids): a sheet of GZ-2c, RJ-8, `ganzhou_extend_2025` or
     `revenue_threshold_digital_tech` told a finance bureau nothing about what was paid or
     compared."""
+    # (id column, names, name column, whether an id without a name shows itself): a matter of
+    # a user's own policy file has no name in data/matters.yaml, and shows its id
     wanted = [
-        (column, titles, name)
-        for column, titles, name in (
-            ("clause_id", clauses, "clause_title"),
-            ("scenario", scenarios, "scenario_title"),
-            ("matter", matters, "matter_title"),
+        (column, titles, name, show_id)
+        for column, titles, name, show_id in (
+            ("clause_id", clauses, "clause_title", False),
+            ("scenario", scenarios, "scenario_title", False),
+            ("matter", matters, "matter_title", True),
         )
         if titles and column in frame.columns and name not in frame.columns
     ]
     if not wanted:
         return frame
     table = frame.copy()
-    for column, titles, name in wanted:
+    for column, titles, name, show_id in wanted:
         position = list(table.columns).index(column) + 1
-        # a matter of a user's own policy file, with no name in data/matters.yaml, shows its id
-        blank = column != "matter"
-        table.insert(
-            position,
-            name,
-            table[column].map(lambda v, t=titles, b=blank: t.get(str(v), "" if b else str(v))),
-        )
+        named = table[column].map(lambda v, t=titles, s=show_id: t.get(str(v), str(v) if s else ""))
+        table.insert(position, name, named)
     return table

@@ -272,10 +272,9 @@ def add_crossings(
     thresholds_wan: np.ndarray,
 ) -> None:
     """crossings[slot, offset, place, tier] += 1 for each tier a firm reaches for the first time
-    this year (its highest revenue before stays below the threshold, this year's is at or
-    above it); a firm with no known past (NaN) crosses nothing. One pass over `rows`, the rows
-    (ascending) whose revenue reaches the lowest threshold: only they can cross one. The
-    thresholds are sorted, so the tiers crossed run from the first one above `before`."""
+    this year (tallies.count_crossings), from the year's facts: with responses on, which move
+    revenue after the yearly pass, the pass cannot count them. One pass over `rows`, the rows
+    (ascending) whose revenue reaches the lowest threshold: only they can cross one."""
     for j in range(rows.size):
         i = rows[j]
         count_crossings(
